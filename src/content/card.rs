@@ -1,0 +1,408 @@
+//! `Card`: one markdown file read into what Quire knows about it. Parsing is
+//! pure (bytes in, card or error out); it reads no other file and resolves
+//! no link, so it can run anywhere, in any order, in parallel.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::card_id::CardId;
+use super::front_matter::{self, Fields};
+use super::lang;
+use super::markdown::{self, Heading, Link};
+use super::problem::Problem;
+use super::trust::{Period, Verification};
+
+/// Limits on what a file may be before it is read as a card.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_card_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_card_bytes: 2 * 1024 * 1024 }
+    }
+}
+
+/// Where a card's title came from; anything but front matter is warned about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleSource {
+    FrontMatter,
+    Heading,
+    FileName,
+}
+
+/// Size and modification time, compared before hashing at start-up so that
+/// an unchanged folder is not read again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+/// Everything Quire knows about a card but its body. Kept in memory for every
+/// card and stored beside it in the index.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Card {
+    pub id: CardId,
+    pub title: String,
+    pub title_source: TitleSource,
+    pub summary: Option<String>,
+    pub tags: Vec<String>,
+    pub owner: Option<String>,
+    pub verification: Verification,
+    pub lang: String,
+    pub lang_declared: bool,
+    pub aliases: Vec<String>,
+    pub weight: Option<i64>,
+    pub draft: bool,
+    pub updated: Option<NaiveDate>,
+    pub audience: Option<String>,
+    pub reply_snippet: Option<String>,
+    pub first_paragraph: String,
+    pub headings: Vec<Heading>,
+    pub links: Vec<Link>,
+    /// Front matter fields Quire does not know: kept and exposed.
+    pub extra: BTreeMap<String, Value>,
+    /// Warnings and non-fatal errors found while reading the card.
+    pub problems: Vec<Problem>,
+    /// BLAKE3 of the file's bytes.
+    pub hash: String,
+    pub stamp: FileStamp,
+}
+
+impl Card {
+    pub fn collection(&self) -> &str {
+        self.id.collection()
+    }
+
+    /// Folders between the collection and the card (`["refunds"]`).
+    pub fn sections(&self) -> Vec<&str> {
+        let folder = self.id.folder();
+        folder.split('/').skip(1).filter(|s| !s.is_empty()).collect()
+    }
+}
+
+/// A card with the text it was read from, for the index.
+#[derive(Clone, Debug)]
+pub struct ParsedCard {
+    pub card: Card,
+    /// The markdown body (front matter removed).
+    pub markdown: String,
+    /// Plain text of the body, as a reader sees it.
+    pub text: String,
+}
+
+/// Why a file could not be read as a card at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CardError(pub Problem);
+
+/// Reads the file at `rel_path` (relative to the content folder) as a card.
+pub fn parse(rel_path: &str, bytes: &[u8], stamp: FileStamp, limits: Limits) -> Result<ParsedCard, CardError> {
+    let id = CardId::from_rel_path(rel_path)
+        .ok_or_else(|| CardError(Problem::error(rel_path, 0, 0, "not a markdown file with a valid path")))?;
+    let text = decode(rel_path, bytes, limits)?;
+    let split = front_matter::split(text).map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
+    let fields = match split.front_matter {
+        Some(source) => front_matter::parse(source, split.format, split.front_matter_line)
+            .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?,
+        None => Fields::new(),
+    };
+    let outline = markdown::outline(split.body, split.body_line);
+    let mut reader = FieldReader { path: rel_path, source: split.front_matter.unwrap_or(""), first_line: split.front_matter_line, problems: Vec::new() };
+
+    let (title, title_source) = match reader.string(&fields, "title") {
+        Some(t) => (t, TitleSource::FrontMatter),
+        None => {
+            let (title, source) = match &outline.first_h1 {
+                Some(h) if !h.is_empty() => (h.clone(), TitleSource::Heading),
+                _ => (id.file_stem().to_string(), TitleSource::FileName),
+            };
+            reader.problems.push(Problem::warning(
+                rel_path,
+                1,
+                1,
+                format!("card has no `title` in its front matter; using \u{201c}{title}\u{201d}"),
+            ));
+            (title, source)
+        }
+    };
+    let verification = Verification {
+        verified_by: reader.string(&fields, "verified_by"),
+        verified_at: reader.date(&fields, "verified_at"),
+        verify_every: reader.period(&fields, "verify_every"),
+    };
+    let (lang, lang_declared) = match reader.string(&fields, "lang") {
+        Some(l) => (lang::normalize(&l), true),
+        None => (lang::detect(&format!("{title}\n{}", outline.text)).unwrap_or_else(|| "en".to_string()), false),
+    };
+    let card = Card {
+        title,
+        title_source,
+        summary: reader.string(&fields, "summary").or_else(|| reader.string(&fields, "description")),
+        tags: reader.list(&fields, "tags").into_iter().map(|t| t.to_lowercase()).collect(),
+        owner: reader.string(&fields, "owner"),
+        verification,
+        lang,
+        lang_declared,
+        aliases: reader.list(&fields, "aliases").into_iter().map(|a| normalize_alias(&a)).filter(|a| !a.is_empty()).collect(),
+        weight: reader.integer(&fields, "weight"),
+        draft: reader.boolean(&fields, "draft"),
+        updated: reader.date(&fields, "updated"),
+        audience: reader.string(&fields, "audience"),
+        reply_snippet: reader.string(&fields, "reply_snippet"),
+        first_paragraph: outline.first_paragraph,
+        headings: outline.headings,
+        links: outline.links,
+        extra: fields.into_iter().filter(|(k, _)| !KNOWN_FIELDS.contains(&k.as_str())).collect(),
+        problems: reader.problems,
+        hash: blake3::hash(bytes).to_hex().to_string(),
+        stamp,
+        id,
+    };
+    Ok(ParsedCard { card, markdown: split.body.to_string(), text: outline.text })
+}
+
+/// A folder's `_index.md`: its title, description, order and text.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FolderPage {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub weight: Option<i64>,
+    pub markdown: String,
+}
+
+pub fn parse_folder_page(rel_path: &str, bytes: &[u8], limits: Limits) -> Result<(FolderPage, Vec<Problem>), CardError> {
+    let text = decode(rel_path, bytes, limits)?;
+    let split = front_matter::split(text).map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
+    let fields = match split.front_matter {
+        Some(source) => front_matter::parse(source, split.format, split.front_matter_line)
+            .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?,
+        None => Fields::new(),
+    };
+    let mut reader = FieldReader { path: rel_path, source: split.front_matter.unwrap_or(""), first_line: split.front_matter_line, problems: Vec::new() };
+    let page = FolderPage {
+        title: reader.string(&fields, "title"),
+        description: reader.string(&fields, "description").or_else(|| reader.string(&fields, "summary")),
+        weight: reader.integer(&fields, "weight"),
+        markdown: split.body.to_string(),
+    };
+    Ok((page, reader.problems))
+}
+
+const KNOWN_FIELDS: &[&str] = &[
+    "title", "summary", "description", "tags", "owner", "verified_by", "verified_at", "verify_every", "lang", "aliases",
+    "weight", "draft", "updated", "audience", "reply_snippet",
+];
+
+fn decode<'a>(rel_path: &str, bytes: &'a [u8], limits: Limits) -> Result<&'a str, CardError> {
+    if bytes.len() > limits.max_card_bytes {
+        return Err(CardError(Problem::error(
+            rel_path,
+            0,
+            0,
+            format!(
+                "file is {} bytes, more than the limit of {} (`max_card_bytes` in quire.toml); split it into several cards",
+                bytes.len(),
+                limits.max_card_bytes
+            ),
+        )));
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        CardError(Problem::error(
+            rel_path,
+            line,
+            column,
+            "file is not valid UTF-8; save it as UTF-8 (a byte here is not part of any character)",
+        ))
+    })
+}
+
+fn normalize_alias(alias: &str) -> String {
+    let a = alias.trim().trim_start_matches('/');
+    a.strip_suffix(".md").unwrap_or(a).to_string()
+}
+
+/// Reads typed fields out of front matter, noting each bad value as a problem
+/// at the line of its key rather than rejecting the card.
+struct FieldReader<'a> {
+    path: &'a str,
+    source: &'a str,
+    first_line: usize,
+    problems: Vec<Problem>,
+}
+
+impl FieldReader<'_> {
+    fn line_of(&self, key: &str) -> usize {
+        self.source
+            .lines()
+            .position(|l| l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':') || rest.trim_start().starts_with('=')))
+            .map_or(self.first_line, |i| self.first_line + i)
+    }
+
+    fn bad(&mut self, key: &str, message: String) {
+        let line = self.line_of(key);
+        self.problems.push(Problem::error(self.path, line, 1, message));
+    }
+
+    fn string(&mut self, fields: &Fields, key: &str) -> Option<String> {
+        match fields.get(key)? {
+            Value::Null => None,
+            Value::String(s) if s.trim().is_empty() => None,
+            Value::String(s) => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => {
+                self.bad(key, format!("`{key}` must be text"));
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, fields: &Fields, key: &str) -> Vec<String> {
+        match fields.get(key) {
+            None | Some(Value::Null) => Vec::new(),
+            // `tags: a, b` is a common slip for `tags: [a, b]`; read it as meant.
+            Some(Value::String(s)) => s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
+            Some(Value::Array(items)) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item {
+                        Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
+                        Value::Number(n) => out.push(n.to_string()),
+                        _ => {}
+                    }
+                }
+                out
+            }
+            Some(_) => {
+                self.bad(key, format!("`{key}` must be a list, such as `{key}: [a, b]`"));
+                Vec::new()
+            }
+        }
+    }
+
+    fn date(&mut self, fields: &Fields, key: &str) -> Option<NaiveDate> {
+        let raw = self.string(fields, key)?;
+        let day = raw.get(..10).unwrap_or(&raw);
+        match day.parse::<NaiveDate>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.bad(key, format!("`{key}: {raw}` is not a date; write it as YYYY-MM-DD, such as 2026-10-01"));
+                None
+            }
+        }
+    }
+
+    fn period(&mut self, fields: &Fields, key: &str) -> Option<Period> {
+        let raw = self.string(fields, key)?;
+        match Period::parse(&raw) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.bad(key, format!("`{key}`: {e}"));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, fields: &Fields, key: &str) -> Option<i64> {
+        match fields.get(key)? {
+            Value::Null => None,
+            Value::Number(n) if n.is_i64() => n.as_i64(),
+            Value::String(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
+            _ => {
+                self.bad(key, format!("`{key}` must be a whole number"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, fields: &Fields, key: &str) -> bool {
+        match fields.get(key) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) if matches!(s.trim(), "true" | "yes") => true,
+            Some(Value::String(s)) if matches!(s.trim(), "false" | "no") => false,
+            Some(_) => {
+                self.bad(key, format!("`{key}` must be true or false"));
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::problem::Severity;
+
+    fn read(path: &str, text: &str) -> Result<ParsedCard, CardError> {
+        parse(path, text.as_bytes(), FileStamp::default(), Limits::default())
+    }
+
+    #[test]
+    fn a_card_reads_its_front_matter_and_body() {
+        let c = read(
+            "playbooks/refunds/annual-plans.md",
+            "---\ntitle: Refunds on annual plans\ntags: [Billing, refunds]\nowner: a@x\nverified_at: 2026-10-01\nverify_every: 90d\njira: SUP-1\n---\nAnnual plans are refunded within thirty days of renewal.\n",
+        )
+        .unwrap();
+        let card = &c.card;
+        assert_eq!(card.title, "Refunds on annual plans");
+        assert_eq!(card.tags, ["billing", "refunds"]);
+        assert_eq!(card.collection(), "playbooks");
+        assert_eq!(card.sections(), ["refunds"]);
+        assert_eq!(card.verification.verify_every, Some(Period::Days(90)));
+        assert_eq!(card.lang, "en");
+        assert_eq!(card.extra["jira"], "SUP-1");
+        assert!(card.problems.is_empty(), "{:?}", card.problems);
+        assert!(c.text.starts_with("Annual plans"));
+    }
+
+    #[test]
+    fn a_card_without_title_takes_its_first_heading_then_its_file_name() {
+        let c = read("a/b.md", "# Hello there\ntext").unwrap().card;
+        assert_eq!((c.title.as_str(), c.title_source), ("Hello there", TitleSource::Heading));
+        assert_eq!(c.problems[0].severity, Severity::Warning);
+        let c = read("a/file-name.md", "just text").unwrap().card;
+        assert_eq!((c.title.as_str(), c.title_source), ("file-name", TitleSource::FileName));
+    }
+
+    #[test]
+    fn broken_yaml_is_an_error_with_file_line_and_column() {
+        let e = read("x/broken.md", "---\ntitle: ok\nsummary: [unclosed\n---\nbody").unwrap_err().0;
+        assert_eq!(e.path, "x/broken.md");
+        assert!(e.line >= 3, "{e}");
+        assert!(e.to_string().starts_with("x/broken.md:"), "{e}");
+    }
+
+    #[test]
+    fn bad_field_values_are_problems_at_their_line_not_rejections() {
+        let c = read("a/b.md", "---\ntitle: T\nverified_at: yesterday\nverify_every: 3 fortnights\n---\n").unwrap().card;
+        let lines: Vec<_> = c.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [3, 4]);
+        assert!(c.problems[0].message.contains("YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn files_that_are_not_utf8_or_too_large_are_refused() {
+        let e = parse("a/b.md", b"---\ntitle: \xff\n", FileStamp::default(), Limits::default()).unwrap_err().0;
+        assert_eq!((e.line, e.column), (2, 8));
+        let e = parse("a/b.md", &[b'a'; 100], FileStamp::default(), Limits { max_card_bytes: 10 }).unwrap_err().0;
+        assert!(e.message.contains("limit"));
+    }
+
+    #[test]
+    fn language_is_detected_when_not_declared() {
+        let c = read("a/b.md", "---\ntitle: Возврат средств\n---\nКлиент может запросить возврат средств в течение тридцати дней.").unwrap().card;
+        assert_eq!((c.lang.as_str(), c.lang_declared), ("ru", false));
+    }
+}

@@ -1,0 +1,376 @@
+//! `Catalog`: every card Quire serves, in memory, with the maps that resolve
+//! links the way Obsidian does (by id, else file name, else title or alias)
+//! and find backlinks. Updated one card at a time by the reindex loop; read
+//! by everything else. It never touches the disk.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use super::card::{Card, FolderPage};
+use super::card_id::CardId;
+use super::markdown::{Link, LinkKind};
+use super::problem::Problem;
+
+/// What a link points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    Card(CardId),
+    /// A file under `content/`, by its relative path.
+    Attachment(String),
+    Broken,
+}
+
+#[derive(Default, Debug, Clone)]
+pub struct Catalog {
+    cards: BTreeMap<CardId, Arc<Card>>,
+    folders: BTreeMap<String, FolderPage>,
+    attachments: BTreeSet<String>,
+    problems: BTreeMap<String, Vec<Problem>>,
+    by_stem: HashMap<String, BTreeSet<CardId>>,
+    by_title: HashMap<String, BTreeSet<CardId>>,
+    by_alias: HashMap<String, BTreeSet<CardId>>,
+    attachments_by_name: HashMap<String, BTreeSet<String>>,
+    /// Link keys (see `link_keys`) to the cards whose links use them.
+    linked_from: HashMap<String, BTreeSet<CardId>>,
+}
+
+fn key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn add(map: &mut HashMap<String, BTreeSet<CardId>>, k: String, id: &CardId) {
+    map.entry(k).or_default().insert(id.clone());
+}
+
+fn drop_from(map: &mut HashMap<String, BTreeSet<CardId>>, k: &str, id: &CardId) {
+    if let Some(set) = map.get_mut(k) {
+        set.remove(id);
+        if set.is_empty() {
+            map.remove(k);
+        }
+    }
+}
+
+impl Catalog {
+    pub fn len(&self) -> usize {
+        self.cards.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cards.is_empty()
+    }
+
+    pub fn get(&self, id: &CardId) -> Option<&Arc<Card>> {
+        self.cards.get(id)
+    }
+
+    pub fn cards(&self) -> impl Iterator<Item = &Arc<Card>> {
+        self.cards.values()
+    }
+
+    pub fn folder(&self, path: &str) -> Option<&FolderPage> {
+        self.folders.get(path)
+    }
+
+    pub fn folders(&self) -> impl Iterator<Item = (&String, &FolderPage)> {
+        self.folders.iter()
+    }
+
+    pub fn has_attachment(&self, rel_path: &str) -> bool {
+        self.attachments.contains(rel_path)
+    }
+
+    pub fn attachments(&self) -> impl Iterator<Item = &String> {
+        self.attachments.iter()
+    }
+
+    /// Every current problem, by file.
+    pub fn problems(&self) -> impl Iterator<Item = &Problem> {
+        self.problems.values().flatten()
+    }
+
+    pub fn problems_of(&self, rel_path: &str) -> &[Problem] {
+        self.problems.get(rel_path).map_or(&[], Vec::as_slice)
+    }
+
+    /// The card an old id (an alias) now lives at.
+    pub fn moved_to(&self, old_id: &str) -> Option<&CardId> {
+        let ids = self.by_alias.get(&key(old_id))?;
+        ids.iter().next()
+    }
+
+    pub fn upsert(&mut self, card: Card) {
+        let id = card.id.clone();
+        self.remove(&id);
+        add(&mut self.by_stem, key(id.file_stem()), &id);
+        add(&mut self.by_title, key(&card.title), &id);
+        for alias in &card.aliases {
+            add(&mut self.by_alias, key(alias), &id);
+        }
+        for link in &card.links {
+            add(&mut self.linked_from, link_key(&link.target), &id);
+        }
+        let path = id.rel_path();
+        if card.problems.is_empty() {
+            self.problems.remove(&path);
+        } else {
+            self.problems.insert(path, card.problems.clone());
+        }
+        self.cards.insert(id, Arc::new(card));
+    }
+
+    pub fn remove(&mut self, id: &CardId) -> Option<Arc<Card>> {
+        let old = self.cards.remove(id)?;
+        drop_from(&mut self.by_stem, &key(id.file_stem()), id);
+        drop_from(&mut self.by_title, &key(&old.title), id);
+        for alias in &old.aliases {
+            drop_from(&mut self.by_alias, &key(alias), id);
+        }
+        for link in &old.links {
+            drop_from(&mut self.linked_from, &link_key(&link.target), id);
+        }
+        self.problems.remove(&id.rel_path());
+        Some(old)
+    }
+
+    pub fn set_folder(&mut self, folder: &str, page: FolderPage) {
+        self.folders.insert(folder.to_string(), page);
+    }
+
+    pub fn remove_folder(&mut self, folder: &str) {
+        self.folders.remove(folder);
+    }
+
+    pub fn add_attachment(&mut self, rel_path: &str) {
+        if self.attachments.insert(rel_path.to_string()) {
+            self.attachments_by_name.entry(key(file_name(rel_path))).or_default().insert(rel_path.to_string());
+        }
+    }
+
+    pub fn remove_attachment(&mut self, rel_path: &str) {
+        if self.attachments.remove(rel_path) {
+            let k = key(file_name(rel_path));
+            if let Some(set) = self.attachments_by_name.get_mut(&k) {
+                set.remove(rel_path);
+                if set.is_empty() {
+                    self.attachments_by_name.remove(&k);
+                }
+            }
+        }
+    }
+
+    /// Records the problems of a file that could not be read as a card, or
+    /// clears them with an empty list.
+    pub fn set_problems(&mut self, rel_path: &str, problems: Vec<Problem>) {
+        if problems.is_empty() {
+            self.problems.remove(rel_path);
+        } else {
+            self.problems.insert(rel_path.to_string(), problems);
+        }
+    }
+
+    /// Resolves a link written in card `from`.
+    pub fn resolve(&self, from: &CardId, link: &Link) -> Resolved {
+        match link.kind {
+            LinkKind::Wiki => self.resolve_wiki(from, &link.target),
+            LinkKind::Embed => self.resolve_attachment(from, &link.target, true).unwrap_or_else(|| self.resolve_wiki(from, &link.target)),
+            LinkKind::Markdown | LinkKind::Image => self.resolve_path(from, &link.target),
+        }
+    }
+
+    /// `[[name]]`: by id, relative id, alias-as-id, file name, title, alias.
+    fn resolve_wiki(&self, from: &CardId, target: &str) -> Resolved {
+        let target = target.trim().trim_start_matches('/');
+        let target = target.strip_suffix(".md").unwrap_or(target);
+        let exact = CardId::new(target).ok().filter(|id| self.cards.contains_key(id));
+        let relative = || join(from.folder(), target).and_then(|p| CardId::new(p).ok()).filter(|id| self.cards.contains_key(id));
+        if let Some(id) = exact.or_else(relative) {
+            return Resolved::Card(id);
+        }
+        let name = key(target);
+        let stem = key(file_name(target));
+        let candidates = [self.by_alias.get(&name), self.by_stem.get(&stem), self.by_title.get(&name)];
+        for ids in candidates.into_iter().flatten() {
+            if let Some(best) = nearest(from, ids.iter()) {
+                return Resolved::Card(best.clone());
+            }
+        }
+        if let Some(found) = self.resolve_attachment(from, target, true) {
+            return found;
+        }
+        Resolved::Broken
+    }
+
+    /// `[label](../x/card.md)` and `![alt](chart.png)`: a path relative to the
+    /// card's folder (or to the content root when it starts with `/`).
+    fn resolve_path(&self, from: &CardId, target: &str) -> Resolved {
+        let joined = match target.strip_prefix('/') {
+            Some(abs) => normalize(abs),
+            None => join(from.folder(), target),
+        };
+        let Some(path) = joined else {
+            return Resolved::Broken;
+        };
+        if let Some(id) = path.strip_suffix(".md").and_then(|p| CardId::new(p).ok()) {
+            if self.cards.contains_key(&id) {
+                return Resolved::Card(id);
+            }
+            return match self.moved_to(id.as_str()) {
+                Some(moved) => Resolved::Card(moved.clone()),
+                None => Resolved::Broken,
+            };
+        }
+        if self.attachments.contains(&path) {
+            return Resolved::Attachment(path);
+        }
+        match CardId::new(path.trim_end_matches('/')).ok().filter(|id| self.cards.contains_key(id)) {
+            Some(id) => Resolved::Card(id),
+            None => Resolved::Broken,
+        }
+    }
+
+    fn resolve_attachment(&self, from: &CardId, target: &str, by_name: bool) -> Option<Resolved> {
+        if let Some(path) = join(from.folder(), target).filter(|p| self.attachments.contains(p)) {
+            return Some(Resolved::Attachment(path));
+        }
+        if self.attachments.contains(target) {
+            return Some(Resolved::Attachment(target.to_string()));
+        }
+        if by_name {
+            let paths = self.attachments_by_name.get(&key(file_name(target)))?;
+            return paths.iter().next().map(|p| Resolved::Attachment(p.clone()));
+        }
+        None
+    }
+
+    /// Cards with a link that resolves to `id`, in id order.
+    pub fn backlinks(&self, id: &CardId) -> Vec<Arc<Card>> {
+        let Some(card) = self.cards.get(id) else {
+            return Vec::new();
+        };
+        let mut keys = vec![link_key(id.as_str()), key(&card.title)];
+        keys.extend(card.aliases.iter().map(|a| link_key(a)));
+        let mut sources = BTreeSet::new();
+        for k in keys {
+            if let Some(ids) = self.linked_from.get(&k) {
+                sources.extend(ids.iter().filter(|s| *s != id));
+            }
+        }
+        sources
+            .into_iter()
+            .filter_map(|s| self.cards.get(s))
+            .filter(|source| source.links.iter().any(|l| self.resolve(&source.id, l) == Resolved::Card(id.clone())))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The key under which a link target is filed for backlinks: its last
+/// segment without `.md`, lowercased. Titles file under themselves.
+fn link_key(target: &str) -> String {
+    let name = file_name(target.trim());
+    key(name.strip_suffix(".md").unwrap_or(name))
+}
+
+/// Among cards of the same name, the one nearest the linking card: in the
+/// same folder, else the shortest id, else the first by id (Obsidian's rule).
+fn nearest<'a>(from: &CardId, ids: impl Iterator<Item = &'a CardId>) -> Option<&'a CardId> {
+    ids.min_by_key(|id| (id.folder() != from.folder(), id.as_str().len(), id.as_str().to_string()))
+}
+
+/// `folder` joined with a relative `target`, `.` and `..` applied; `None`
+/// when it climbs out of the content folder.
+fn join(folder: &str, target: &str) -> Option<String> {
+    if folder.is_empty() {
+        normalize(target)
+    } else {
+        normalize(&format!("{folder}/{target}"))
+    }
+}
+
+fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::card::{FileStamp, Limits, parse};
+
+    fn card(path: &str, text: &str) -> Card {
+        parse(path, text.as_bytes(), FileStamp::default(), Limits::default()).unwrap().card
+    }
+
+    fn link(kind: LinkKind, target: &str) -> Link {
+        Link { kind, target: target.into(), fragment: None, line: 1 }
+    }
+
+    fn catalog() -> Catalog {
+        let mut c = Catalog::default();
+        c.upsert(card("playbooks/refunds/annual-plans.md", "---\ntitle: Refunds on annual plans\naliases: [playbooks/refund-annual]\n---\nx"));
+        c.upsert(card("escalation/tiers/tier-2.md", "---\ntitle: Tier 2\n---\nSee [[annual-plans]] and [[Refunds on annual plans]]."));
+        c.upsert(card("onboarding/annual-plans.md", "---\ntitle: Other annual plans\n---\n[r](../playbooks/refunds/annual-plans.md)"));
+        c.add_attachment("product/plans/chart.png");
+        c
+    }
+
+    #[test]
+    fn wiki_links_resolve_by_id_file_name_title_and_alias() {
+        let c = catalog();
+        let from = CardId::new("escalation/tiers/tier-2").unwrap();
+        let want = Resolved::Card(CardId::new("playbooks/refunds/annual-plans").unwrap());
+        for target in ["playbooks/refunds/annual-plans", "Refunds on annual plans", "playbooks/refund-annual", "refunds on ANNUAL plans"] {
+            assert_eq!(c.resolve(&from, &link(LinkKind::Wiki, target)), want, "{target}");
+        }
+        assert_eq!(c.resolve(&from, &link(LinkKind::Wiki, "nothing-here")), Resolved::Broken);
+    }
+
+    #[test]
+    fn a_file_name_shared_by_two_cards_resolves_to_the_nearest() {
+        let c = catalog();
+        let from = CardId::new("onboarding/first-week").unwrap();
+        assert_eq!(c.resolve(&from, &link(LinkKind::Wiki, "annual-plans")), Resolved::Card(CardId::new("onboarding/annual-plans").unwrap()));
+    }
+
+    #[test]
+    fn relative_markdown_links_and_embeds_resolve_and_never_climb_out() {
+        let c = catalog();
+        let from = CardId::new("onboarding/annual-plans").unwrap();
+        assert_eq!(
+            c.resolve(&from, &link(LinkKind::Markdown, "../playbooks/refunds/annual-plans.md")),
+            Resolved::Card(CardId::new("playbooks/refunds/annual-plans").unwrap())
+        );
+        assert_eq!(c.resolve(&from, &link(LinkKind::Embed, "chart.png")), Resolved::Attachment("product/plans/chart.png".into()));
+        assert_eq!(c.resolve(&from, &link(LinkKind::Markdown, "../../../etc/passwd")), Resolved::Broken);
+    }
+
+    #[test]
+    fn backlinks_are_the_cards_whose_links_resolve_here() {
+        let c = catalog();
+        let back: Vec<_> = c.backlinks(&CardId::new("playbooks/refunds/annual-plans").unwrap()).iter().map(|c| c.id.to_string()).collect();
+        assert_eq!(back, ["escalation/tiers/tier-2", "onboarding/annual-plans"]);
+    }
+
+    #[test]
+    fn removing_a_card_forgets_its_names() {
+        let mut c = catalog();
+        c.remove(&CardId::new("playbooks/refunds/annual-plans").unwrap());
+        let from = CardId::new("escalation/tiers/tier-2").unwrap();
+        assert_eq!(c.resolve(&from, &link(LinkKind::Wiki, "Refunds on annual plans")), Resolved::Broken);
+        assert!(c.moved_to("playbooks/refund-annual").is_none());
+    }
+}

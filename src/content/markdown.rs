@@ -1,0 +1,532 @@
+//! The one place where pulldown-cmark is configured and its events read:
+//! the outline of a card (headings, links, plain text) at index time, and
+//! its sanitized HTML at serve time. Link *resolution* is not done here: the
+//! caller passes a resolver, so this file knows nothing about other cards.
+//! No recursion over user-controlled depth: every walk is a flat loop.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use serde::{Deserialize, Serialize};
+
+/// CommonMark with the GitHub extensions cards are written in, plus
+/// Obsidian-style `[[wiki-links]]`.
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_WIKILINKS
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+    /// The `id` of the heading in the rendered HTML.
+    pub anchor: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// `[[target]]`, `[[target|label]]`, `[[target#Heading]]`
+    Wiki,
+    /// `![[image.png]]`
+    Embed,
+    /// `[label](../other/card.md)`
+    Markdown,
+    /// `![alt](picture.png)`
+    Image,
+}
+
+/// A link to something inside the content folder, as written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub kind: LinkKind,
+    /// The target without its `#fragment`: a wiki name or a relative path.
+    pub target: String,
+    pub fragment: Option<String>,
+    /// 1-based line in the card's file.
+    pub line: usize,
+}
+
+/// What a card's markdown says, read once at index time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outline {
+    pub headings: Vec<Heading>,
+    pub links: Vec<Link>,
+    /// The text a reader sees, without markup: indexed, and the `text` format.
+    pub text: String,
+    pub first_paragraph: String,
+    /// The text of the first `# heading`, for cards without a `title`.
+    pub first_h1: Option<String>,
+    /// Images without alt text, by line (authoring tools warn about them).
+    pub images_without_alt: Vec<usize>,
+}
+
+/// Where a link goes, as decided by the caller's resolver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A URL to put in `href`/`src`, and for wiki-links without a label the
+    /// text to show (the card's title).
+    Url { href: String, title: Option<String> },
+    /// Nothing by that name: rendered visibly as broken, never as a dead link.
+    Broken,
+}
+
+/// Reads headings, internal links and plain text. `first_line` is the file
+/// line the body starts on, so link lines point into the file.
+pub fn outline(body: &str, first_line: usize) -> Outline {
+    let lines = LineIndex::new(body);
+    let mut out = Outline::default();
+    let mut anchors = Anchors::default();
+    let mut heading: Option<(u8, String, Option<String>)> = None;
+    let mut paragraph: Option<String> = None;
+    let mut image: Option<(usize, String)> = None;
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let line = first_line + lines.line_of(range.start);
+        match event {
+            Event::Start(Tag::Heading { level, id, .. }) => {
+                heading = Some((level_number(level), String::new(), id.map(|i| i.to_string())));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, text, id)) = heading.take() {
+                    let text = text.trim().to_string();
+                    if level == 1 && out.first_h1.is_none() {
+                        out.first_h1 = Some(text.clone());
+                    }
+                    let anchor = anchors.next(id.as_deref().unwrap_or(&text));
+                    out.headings.push(Heading { level, text, anchor });
+                }
+                out.text.push('\n');
+            }
+            Event::Start(Tag::Paragraph) if out.first_paragraph.is_empty() => {
+                paragraph = Some(String::new());
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if let Some(p) = paragraph.take() {
+                    out.first_paragraph = p.trim().to_string();
+                }
+                out.text.push('\n');
+            }
+            Event::Start(Tag::Link { link_type, dest_url, .. }) => {
+                if let Some(link) = internal_link(link_type, &dest_url, false, line) {
+                    out.links.push(link);
+                }
+            }
+            Event::Start(Tag::Image { link_type, dest_url, .. }) => {
+                if let Some(link) = internal_link(link_type, &dest_url, true, line) {
+                    out.links.push(link);
+                }
+                image = Some((line, String::new()));
+            }
+            Event::End(TagEnd::Image) => {
+                if let Some((line, alt)) = image.take() {
+                    if alt.trim().is_empty() {
+                        out.images_without_alt.push(line);
+                    }
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                for sink in [heading.as_mut().map(|h| &mut h.1), paragraph.as_mut(), image.as_mut().map(|i| &mut i.1)]
+                    .into_iter()
+                    .flatten()
+                {
+                    sink.push_str(&t);
+                }
+                out.text.push_str(&t);
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(p) = paragraph.as_mut() {
+                    p.push(' ');
+                }
+                out.text.push('\n');
+            }
+            Event::End(TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock | TagEnd::BlockQuote(_)) => {
+                out.text.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out.text = collapse_blank_lines(&out.text);
+    out
+}
+
+/// Renders the body to sanitized HTML. Headings get the anchors `outline`
+/// gave them; every internal link goes through `resolve`.
+pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
+    let mut anchors = Anchors::default();
+    let mut events: Vec<Event<'_>> = Vec::new();
+    // (index of the heading start in `events`, its text so far, explicit id)
+    let mut heading: Option<(usize, String, bool)> = None;
+    // While inside a wiki-link without a label, its text is replaced by the title.
+    let mut replace_text: Option<String> = None;
+    let mut broken_open = false;
+    for event in Parser::new_ext(body, options()) {
+        match event {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                heading = Some((events.len(), String::new(), id.is_some()));
+                events.push(Event::Start(Tag::Heading { level, id, classes, attrs }));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some((start, text, explicit)) = heading.take() {
+                    if let Event::Start(Tag::Heading { id, .. }) = &mut events[start] {
+                        let anchor = anchors.next(if explicit { id.as_deref().unwrap_or("") } else { text.trim() });
+                        *id = Some(CowStr::from(anchor));
+                    }
+                }
+                events.push(Event::End(TagEnd::Heading(level)));
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                match internal_link(link_type, &dest_url, false, 0) {
+                    None if is_safe_external(&dest_url) || dest_url.starts_with('#') => {
+                        events.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
+                    }
+                    None => {
+                        broken_open = true;
+                        events.push(Event::InlineHtml(CowStr::from(broken_span_open("this link is not allowed"))));
+                    }
+                    Some(link) => match resolve(&link) {
+                        Target::Url { href, title: card_title } => {
+                            if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
+                                replace_text = Some(card_title.unwrap_or_else(|| link.target.clone()));
+                            }
+                            events.push(Event::Start(Tag::Link { link_type, dest_url: CowStr::from(href), title, id }));
+                        }
+                        Target::Broken => {
+                            broken_open = true;
+                            events.push(Event::InlineHtml(CowStr::from(broken_span_open(&format!(
+                                "no card or file named \u{201c}{}\u{201d}",
+                                link.target
+                            )))));
+                        }
+                    },
+                }
+            }
+            Event::End(TagEnd::Link) => {
+                if let Some(text) = replace_text.take() {
+                    events.push(Event::Text(CowStr::from(text)));
+                }
+                if std::mem::take(&mut broken_open) {
+                    events.push(Event::InlineHtml(CowStr::from("</span>")));
+                } else {
+                    events.push(Event::End(TagEnd::Link));
+                }
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let link = internal_link(link_type, &dest_url, true, 0);
+                let href = match &link {
+                    None if is_safe_external(&dest_url) => Some(dest_url.to_string()),
+                    None => None,
+                    Some(link) => match resolve(link) {
+                        Target::Url { href, .. } => Some(href),
+                        Target::Broken => None,
+                    },
+                };
+                match href {
+                    Some(href) => events.push(Event::Start(Tag::Image { link_type, dest_url: CowStr::from(href), title, id })),
+                    None => {
+                        broken_open = true;
+                        let name = link.map_or_else(|| dest_url.to_string(), |l| l.target);
+                        events.push(Event::InlineHtml(CowStr::from(broken_span_open(&format!(
+                            "missing image \u{201c}{name}\u{201d}"
+                        )))));
+                        if matches!(link_type, LinkType::WikiLink { .. }) {
+                            replace_text = Some(name);
+                        }
+                    }
+                }
+            }
+            Event::End(TagEnd::Image) => {
+                if let Some(text) = replace_text.take() {
+                    events.push(Event::Text(CowStr::from(text)));
+                }
+                if std::mem::take(&mut broken_open) {
+                    events.push(Event::InlineHtml(CowStr::from("</span>")));
+                } else {
+                    events.push(Event::End(TagEnd::Image));
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, text, _)) = heading.as_mut() {
+                    text.push_str(&t);
+                }
+                if replace_text.is_none() {
+                    events.push(Event::Text(t));
+                }
+            }
+            Event::Code(t) => {
+                if let Some((_, text, _)) = heading.as_mut() {
+                    text.push_str(&t);
+                }
+                events.push(Event::Code(t));
+            }
+            other => events.push(other),
+        }
+    }
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    sanitizer().clean(&html).to_string()
+}
+
+fn broken_span_open(why: &str) -> String {
+    format!("<span class=\"broken-link\" title=\"{}\">", escape_attr(why))
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The HTML allow-list: no scripts, event handlers, iframes, SVG or MathML;
+/// URLs only http, https, mailto or relative. Built once.
+fn sanitizer() -> &'static ammonia::Builder<'static> {
+    static SANITIZER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    SANITIZER.get_or_init(|| {
+        let mut b = ammonia::Builder::default();
+        b.url_schemes(["http", "https", "mailto"].into_iter().collect())
+            .link_rel(Some("noopener noreferrer"))
+            .add_tags(["input", "span", "mark"])
+            .add_tag_attributes("input", ["type", "checked", "disabled"])
+            .add_generic_attributes(["class", "title"])
+            .add_tag_attributes("h1", ["id"])
+            .add_tag_attributes("h2", ["id"])
+            .add_tag_attributes("h3", ["id"])
+            .add_tag_attributes("h4", ["id"])
+            .add_tag_attributes("h5", ["id"])
+            .add_tag_attributes("h6", ["id"])
+            .add_tag_attributes("div", ["id"])
+            .add_tag_attributes("li", ["id"])
+            .add_tag_attributes("sup", ["id"])
+            .attribute_filter(|element, attribute, value| {
+                // Task-list checkboxes are the only inputs a card may hold.
+                if element == "input" && attribute == "type" && value != "checkbox" {
+                    return None;
+                }
+                Some(value.into())
+            });
+        b
+    })
+}
+
+/// Sanitizes HTML that did not come from `render` (card text in other places).
+pub fn sanitize(html: &str) -> String {
+    sanitizer().clean(html).to_string()
+}
+
+/// A link into the content folder, or `None` for external URLs, fragments
+/// and anything with a scheme.
+fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> Option<Link> {
+    let wiki = matches!(link_type, LinkType::WikiLink { .. });
+    if !wiki && (dest.is_empty() || dest.starts_with('#') || has_scheme(dest) || dest.starts_with("//")) {
+        return None;
+    }
+    let (target, fragment) = match dest.split_once('#') {
+        Some((t, f)) => (t, Some(f.to_string())),
+        None => (dest, None),
+    };
+    let target = if wiki { target.trim().to_string() } else { percent_decode(target) };
+    if target.is_empty() {
+        return None;
+    }
+    let kind = match (wiki, image) {
+        (true, false) => LinkKind::Wiki,
+        (true, true) => LinkKind::Embed,
+        (false, false) => LinkKind::Markdown,
+        (false, true) => LinkKind::Image,
+    };
+    Some(Link { kind, target, fragment, line })
+}
+
+fn has_scheme(dest: &str) -> bool {
+    match dest.split_once(':') {
+        Some((scheme, _)) => {
+            !scheme.is_empty()
+                && !scheme.contains('/')
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        }
+        None => false,
+    }
+}
+
+fn is_safe_external(dest: &str) -> bool {
+    let lower = dest.trim_start().to_ascii_lowercase();
+    ["http://", "https://", "mailto:"].iter().any(|p| lower.starts_with(p))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn level_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// Heading anchors as GitHub makes them: lowercase, letters and digits of
+/// any script kept, spaces to `-`, repeats suffixed `-1`, `-2`.
+#[derive(Default)]
+struct Anchors {
+    seen: HashMap<String, usize>,
+}
+
+impl Anchors {
+    fn next(&mut self, text: &str) -> String {
+        let base = slug(text);
+        let base = if base.is_empty() { "section".to_string() } else { base };
+        let n = self.seen.entry(base.clone()).or_insert(0);
+        let anchor = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
+        *n += 1;
+        anchor
+    }
+}
+
+/// The anchor slug of a heading text (also used to resolve `[[card#Heading]]`).
+pub fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() || c == '_' || c == '-' {
+            out.push(c);
+        } else if c.is_whitespace() {
+            out.push('-');
+        }
+    }
+    out
+}
+
+fn collapse_blank_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            blank += 1;
+            if blank == 1 && !out.is_empty() {
+                out.push('\n');
+            }
+        } else {
+            blank = 0;
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// Maps byte offsets to 0-based line numbers.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).saturating_sub(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve_all(link: &Link) -> Target {
+        if link.target.contains("missing") {
+            Target::Broken
+        } else {
+            Target::Url { href: format!("/cards/{}", link.target), title: Some(format!("Title of {}", link.target)) }
+        }
+    }
+
+    #[test]
+    fn the_outline_lists_headings_links_and_text() {
+        let body = "# Refunds\n\nIntro with [[tier-2|the tier 2 team]].\n\n## When to escalate\n\nSee [x](../a/b.md#top) and [[c#When]] and ![[chart.png]] and https://example.com.\n";
+        let o = outline(body, 5);
+        assert_eq!(o.first_h1.as_deref(), Some("Refunds"));
+        assert_eq!(o.headings[1].anchor, "when-to-escalate");
+        assert_eq!(o.first_paragraph, "Intro with the tier 2 team.");
+        let kinds: Vec<_> = o.links.iter().map(|l| (l.kind, l.target.as_str(), l.line)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (LinkKind::Wiki, "tier-2", 7),
+                (LinkKind::Markdown, "../a/b.md", 11),
+                (LinkKind::Wiki, "c", 11),
+                (LinkKind::Embed, "chart.png", 11),
+            ]
+        );
+        assert_eq!(o.links[2].fragment.as_deref(), Some("When"));
+        assert!(o.text.contains("When to escalate"));
+        assert!(!o.text.contains("##"));
+    }
+
+    #[test]
+    fn wiki_links_render_with_the_card_title_and_broken_ones_visibly() {
+        let html = render("[[ok]] and [[ok|label]] and [[missing]]", &resolve_all);
+        assert!(html.contains("href=\"/cards/ok\"") && html.contains(">Title of ok</a>"), "{html}");
+        assert!(html.contains(">label</a>"), "{html}");
+        assert!(html.contains("<span class=\"broken-link\""), "{html}");
+        assert!(!html.contains("href=\"/cards/missing\""), "{html}");
+    }
+
+    #[test]
+    fn raw_html_is_sanitized() {
+        let html = render(
+            "<script>alert(1)</script><img src=x onerror=alert(1)><a href=\"javascript:alert(1)\">j</a><iframe src=\"https://x\"></iframe>\n\n[m](javascript:alert(1))",
+            &resolve_all,
+        );
+        for bad in ["<script", "onerror", "javascript:", "<iframe"] {
+            assert!(!html.contains(bad), "{bad} survived: {html}");
+        }
+    }
+
+    #[test]
+    fn headings_get_unique_anchors_in_any_script() {
+        let html = render("## Возврат денег\n\n## Возврат денег\n", &resolve_all);
+        assert!(html.contains("id=\"возврат-денег\""), "{html}");
+        assert!(html.contains("id=\"возврат-денег-1\""), "{html}");
+    }
+
+    #[test]
+    fn task_lists_tables_and_footnotes_render() {
+        let html = render("- [x] done\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote[^1].\n\n[^1]: Foot.\n\n~~old~~", &resolve_all);
+        for want in ["type=\"checkbox\"", "<table>", "footnote", "<del>old</del>"] {
+            assert!(html.contains(want), "{want} missing: {html}");
+        }
+    }
+
+    #[test]
+    fn images_without_alt_are_noted() {
+        let o = outline("![](a.png)\n\n![Chart](b.png)\n", 1);
+        assert_eq!(o.images_without_alt, vec![1]);
+    }
+}

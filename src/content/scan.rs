@@ -1,0 +1,242 @@
+//! The content folder on disk: which files are cards, folder pages or
+//! attachments, which are editor noise, and reading them without ever
+//! leaving the folder (symlinks that point outside are skipped). Read-only:
+//! Quire never writes into `content/`.
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use super::card::FileStamp;
+use super::card_id::CardId;
+use super::problem::Problem;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Card,
+    /// `_index.md`: a folder's title, description and order.
+    FolderPage,
+    /// Any other file: images, PDFs, served as they are.
+    Attachment,
+    /// Hidden files and editor temp files: never content.
+    Ignored,
+}
+
+/// What a path relative to the content folder is, from its name alone.
+pub fn classify(rel_path: &str) -> FileKind {
+    if rel_path.is_empty() || rel_path.split('/').any(is_ignored_name) {
+        return FileKind::Ignored;
+    }
+    let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
+    if name == "_index.md" {
+        FileKind::FolderPage
+    } else if name.ends_with(".md") {
+        FileKind::Card
+    } else {
+        FileKind::Attachment
+    }
+}
+
+/// Hidden files and the temp files editors write beside the one being saved:
+/// vim's `.swp` and `4913` probe, emacs's `#name#` and `.#name`, `name~`
+/// backups, and the `.tmp`/`.crswap` files of atomic saves.
+pub fn is_ignored_name(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with('~')
+        || (name.starts_with('#') && name.ends_with('#'))
+        || name == "4913"
+        || [".swp", ".swo", ".swx", ".tmp", ".crswap", ".bak"].iter().any(|ext| name.ends_with(ext))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentFile {
+    /// Relative to the content folder, `/`-separated.
+    pub rel_path: String,
+    pub kind: FileKind,
+    pub stamp: FileStamp,
+}
+
+/// The content folder, resolved once, so that every read can be checked to
+/// stay inside it.
+#[derive(Clone, Debug)]
+pub struct ContentDir {
+    root: PathBuf,
+}
+
+impl ContentDir {
+    pub fn open(root: &Path) -> io::Result<Self> {
+        let root = root.canonicalize()?;
+        if !root.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("{} is not a folder", root.display())));
+        }
+        Ok(ContentDir { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every card, folder page and attachment under `rel_dir` (`""` for all),
+    /// with problems for what had to be skipped.
+    pub fn walk(&self, rel_dir: &str) -> (Vec<ContentFile>, Vec<Problem>) {
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        let Some(start) = self.resolve(rel_dir) else {
+            return (files, problems);
+        };
+        let walker = walkdir::WalkDir::new(&start).follow_links(false).into_iter().filter_entry(|e| {
+            e.depth() == 0 || e.file_name().to_str().is_none_or(|n| !is_ignored_name(n))
+        });
+        for entry in walker {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let path = e.path().and_then(|p| self.rel_path(p)).unwrap_or_default();
+                    problems.push(Problem::error(&path, 0, 0, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            if entry.depth() == 0 {
+                continue;
+            }
+            let Some(rel_path) = self.rel_path(entry.path()) else {
+                let lossy = entry.path().strip_prefix(&self.root).unwrap_or(entry.path()).to_string_lossy().into_owned();
+                problems.push(Problem::error(&lossy, 0, 0, "file name is not valid UTF-8; rename it"));
+                continue;
+            };
+            let file_type = entry.file_type();
+            if file_type.is_dir() {
+                continue;
+            }
+            let metadata = if file_type.is_symlink() {
+                match self.symlink_target_inside(entry.path()) {
+                    Some(m) if m.is_file() => m,
+                    Some(_) => {
+                        problems.push(Problem::warning(&rel_path, 0, 0, "symlinked folders are not followed; skipped"));
+                        continue;
+                    }
+                    None => {
+                        problems.push(Problem::warning(&rel_path, 0, 0, "symlink points outside the content folder; skipped"));
+                        continue;
+                    }
+                }
+            } else {
+                match entry.metadata() {
+                    Ok(m) => m,
+                    Err(e) => {
+                        problems.push(Problem::error(&rel_path, 0, 0, format!("cannot read: {e}")));
+                        continue;
+                    }
+                }
+            };
+            let kind = classify(&rel_path);
+            if kind == FileKind::Ignored {
+                continue;
+            }
+            if kind == FileKind::Card && CardId::from_rel_path(&rel_path).is_none() {
+                problems.push(Problem::error(&rel_path, 0, 0, "path is too long or not a valid card id; rename it"));
+                continue;
+            }
+            files.push(ContentFile { rel_path, kind, stamp: stamp_of(&metadata) });
+        }
+        files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+        (files, problems)
+    }
+
+    /// The stamp of the file at `rel_path`, or `None` when it is not a
+    /// regular file inside the folder (gone, a folder, or a link outside).
+    pub fn stat(&self, rel_path: &str) -> Option<FileStamp> {
+        let path = self.resolve(rel_path)?;
+        let meta = fs::symlink_metadata(&path).ok()?;
+        let meta = if meta.file_type().is_symlink() { self.symlink_target_inside(&path)? } else { meta };
+        meta.is_file().then(|| stamp_of(&meta))
+    }
+
+    pub fn is_dir(&self, rel_path: &str) -> bool {
+        self.resolve(rel_path)
+            .and_then(|p| fs::symlink_metadata(p).ok())
+            .is_some_and(|m| m.is_dir())
+    }
+
+    /// Reads a file inside the folder; refuses paths that leave it.
+    pub fn read(&self, rel_path: &str) -> io::Result<Vec<u8>> {
+        let path = self.resolve(rel_path).ok_or_else(|| io::Error::new(io::ErrorKind::PermissionDenied, "path leaves the content folder"))?;
+        let canonical = path.canonicalize()?;
+        if !canonical.starts_with(&self.root) {
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "path leaves the content folder"));
+        }
+        fs::read(canonical)
+    }
+
+    /// Joins a relative `/`-separated path onto the root, refusing `..`,
+    /// absolute paths and prefixes, without touching the disk.
+    pub fn resolve(&self, rel_path: &str) -> Option<PathBuf> {
+        let rel = Path::new(rel_path);
+        if rel_path.contains('\\') || rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+            return None;
+        }
+        Some(self.root.join(rel))
+    }
+
+    /// The path relative to the root, `/`-separated, or `None` when it is not
+    /// under the root or not UTF-8.
+    pub fn rel_path(&self, path: &Path) -> Option<String> {
+        let rel = path.strip_prefix(&self.root).ok()?;
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        Some(parts?.join("/"))
+    }
+
+    fn symlink_target_inside(&self, path: &Path) -> Option<fs::Metadata> {
+        let target = path.canonicalize().ok()?;
+        if !target.starts_with(&self.root) {
+            return None;
+        }
+        fs::metadata(target).ok()
+    }
+}
+
+pub fn stamp_of(meta: &fs::Metadata) -> FileStamp {
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    FileStamp { size: meta.len(), mtime_ns }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_noise_is_never_content() {
+        for name in ["a/.b.md.swp", "a/b.md~", "a/#b.md#", "a/.#b.md", "a/4913", ".git/config", "a/.hidden.md", "a/b.md.tmp"] {
+            assert_eq!(classify(name), FileKind::Ignored, "{name}");
+        }
+    }
+
+    #[test]
+    fn markdown_is_a_card_index_is_a_folder_page_and_the_rest_attachments() {
+        assert_eq!(classify("a/b.md"), FileKind::Card);
+        assert_eq!(classify("a/_index.md"), FileKind::FolderPage);
+        assert_eq!(classify("a/chart.png"), FileKind::Attachment);
+    }
+
+    #[test]
+    fn walking_skips_symlinks_that_leave_the_folder() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.md"), "---\ntitle: secret\n---\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/card.md"), "x").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), dir.path().join("a/leak.md")).unwrap();
+        let content = ContentDir::open(dir.path()).unwrap();
+        let (files, problems) = content.walk("");
+        let names: Vec<_> = files.iter().map(|f| f.rel_path.as_str()).collect();
+        assert_eq!(names, ["a/card.md"]);
+        assert!(problems[0].message.contains("outside"));
+        assert!(content.read("a/leak.md").is_err());
+        assert!(content.read("../x").is_err());
+        assert!(content.resolve("/etc/passwd").is_none());
+    }
+}

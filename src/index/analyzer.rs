@@ -1,0 +1,242 @@
+//! The one analyzer for every text field, in every language. Words are cut
+//! by script (Chinese by jieba's dictionary, the rest at non-letters), then
+//! each word is indexed as all the forms a reader of our languages could
+//! type: the English and the Romanian stem of its accent-folded spelling for
+//! Latin script, the Russian stem for Cyrillic. All forms of a word share its
+//! position, so phrases still match and a card needs no language to be found.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use frostem::{Algorithm, Stemmer};
+use jieba_rs::Jieba;
+use tantivy::tokenizer::{AsciiFoldingFilter, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer};
+
+use crate::content::lang::is_han;
+
+/// The name the analyzer is registered under in the index.
+pub const NAME: &str = "quire";
+
+/// Words longer than this are not indexed (hashes, base64, URLs glued together).
+const MAX_WORD_CHARS: usize = 40;
+
+/// One word of the input with the forms it is indexed under (the first is the
+/// primary form, used for phrases and highlighting).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The word as written, lowercased and accent-folded (for prefixes).
+    pub folded: String,
+    pub forms: Vec<String>,
+    pub offset_from: usize,
+    pub offset_to: usize,
+    pub position: usize,
+    pub han: bool,
+}
+
+fn jieba() -> &'static Jieba {
+    static JIEBA: OnceLock<Jieba> = OnceLock::new();
+    JIEBA.get_or_init(Jieba::new)
+}
+
+/// Loads the Chinese dictionary now rather than on the first Chinese card
+/// or query (it takes a noticeable fraction of a second).
+pub fn warm_up() {
+    let _ = jieba().cut_for_search("知识库", true);
+}
+
+#[derive(Clone)]
+pub struct Analyzer {
+    fold: TextAnalyzer,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer { fold: TextAnalyzer::builder(RawTokenizer::default()).filter(AsciiFoldingFilter).build() }
+    }
+}
+
+impl Analyzer {
+    /// Cuts `text` into words with their indexed forms.
+    pub fn words(&mut self, text: &str) -> Vec<Word> {
+        let english = Stemmer::new(Algorithm::English);
+        let romanian = Stemmer::new(Algorithm::Romanian);
+        let russian = Stemmer::new(Algorithm::Russian);
+        let mut words = Vec::new();
+        let mut position = 0;
+        for (start, run, han) in runs(text) {
+            if han {
+                for piece in jieba().cut_for_search(run, true) {
+                    if piece.word.chars().all(is_han) {
+                        words.push(Word {
+                            folded: piece.word.to_string(),
+                            forms: vec![piece.word.to_string()],
+                            offset_from: start + piece.byte_start,
+                            offset_to: start + piece.byte_end,
+                            position,
+                            han: true,
+                        });
+                        position += 1;
+                    }
+                }
+                continue;
+            }
+            if run.chars().count() > MAX_WORD_CHARS {
+                position += 1;
+                continue;
+            }
+            let lower = run.to_lowercase();
+            let (folded, forms) = if lower.chars().any(is_cyrillic) {
+                let normal = lower.replace('ё', "е");
+                let stem = russian.stem(&normal).into_owned();
+                (normal, vec![stem])
+            } else {
+                // Romanian stems are computed on the comma-below spelling
+                // (the stemmer's own), then folded, so `întrebări` and
+                // `intrebari` meet at `intrebar`.
+                let folded = self.fold(&lower);
+                let comma = lower.replace('ş', "ș").replace('ţ', "ț");
+                let ro = self.fold(&romanian.stem(&comma)).into_owned();
+                let en = english.stem(&folded).into_owned();
+                let mut forms = vec![en];
+                if !forms.contains(&ro) {
+                    forms.push(ro);
+                }
+                (folded.into_owned(), forms)
+            };
+            words.push(Word { folded, forms, offset_from: start, offset_to: start + run.len(), position, han: false });
+            position += 1;
+        }
+        words
+    }
+
+    fn fold<'a>(&mut self, word: &'a str) -> Cow<'a, str> {
+        if word.is_ascii() {
+            return Cow::Borrowed(word);
+        }
+        let mut stream = self.fold.token_stream(word);
+        match stream.next() {
+            Some(t) => Cow::Owned(t.text.clone()),
+            None => Cow::Borrowed(word),
+        }
+    }
+}
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c as u32, 0x0400..=0x04FF | 0x0500..=0x052F)
+}
+
+/// Splits text into runs of Han characters and runs of other letters and
+/// digits, with their byte offsets; everything else separates.
+fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let (start, c) = chars.next()?;
+            let han = is_han(c);
+            if !han && !c.is_alphanumeric() {
+                continue;
+            }
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, next)) = chars.peek() {
+                let same = if han { is_han(next) } else { next.is_alphanumeric() && !is_han(next) };
+                if !same {
+                    break;
+                }
+                end = i + next.len_utf8();
+                chars.next();
+            }
+            return Some((start, &text[start..end], han));
+        }
+    })
+}
+
+impl Tokenizer for Analyzer {
+    type TokenStream<'a> = WordStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream {
+        let mut tokens = Vec::new();
+        for word in self.words(text) {
+            for form in word.forms {
+                tokens.push(Token {
+                    offset_from: word.offset_from,
+                    offset_to: word.offset_to,
+                    position: word.position,
+                    text: form,
+                    position_length: 1,
+                });
+            }
+        }
+        WordStream { tokens, next: 0 }
+    }
+}
+
+pub struct WordStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for WordStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forms(text: &str) -> Vec<Vec<String>> {
+        Analyzer::default().words(text).into_iter().map(|w| w.forms).collect()
+    }
+
+    fn same_forms(a: &str, b: &str) {
+        let (fa, fb) = (forms(a), forms(b));
+        assert!(fa[0].iter().any(|f| fb[0].contains(f)), "{a} {fa:?} and {b} {fb:?} share no form");
+    }
+
+    #[test]
+    fn english_plurals_meet_their_singular() {
+        same_forms("refunds", "refund");
+        same_forms("Escalations", "escalation");
+    }
+
+    #[test]
+    fn russian_inflections_meet() {
+        same_forms("клиентов", "клиент");
+        same_forms("ещё", "еще");
+    }
+
+    #[test]
+    fn romanian_is_found_with_or_without_diacritics() {
+        same_forms("intrebari", "întrebări");
+        same_forms("rambursare", "rambursări");
+        same_forms("fişierele", "fișierele");
+    }
+
+    #[test]
+    fn chinese_is_cut_into_dictionary_words() {
+        let words: Vec<String> = Analyzer::default().words("我们的内部知识库").into_iter().map(|w| w.folded).collect();
+        assert!(words.contains(&"知识库".to_string()), "{words:?}");
+    }
+
+    #[test]
+    fn mixed_scripts_and_offsets_are_kept() {
+        let words = Analyzer::default().words("API 接口 v2");
+        let spans: Vec<_> = words.iter().map(|w| (w.folded.as_str(), w.offset_from, w.position)).collect();
+        assert_eq!(spans, [("api", 0, 0), ("接口", 4, 1), ("v2", 11, 2)]);
+    }
+
+    #[test]
+    fn overlong_words_are_not_indexed() {
+        assert!(forms(&"x".repeat(100)).is_empty());
+    }
+}

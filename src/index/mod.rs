@@ -1,0 +1,248 @@
+//! The tantivy index: a cache of the content folder that survives restarts.
+//! `SearchIndex` is the shared read side; `IndexWriter` is the one writer,
+//! owned by the reindex loop. tantivy types do not leave `index` and `search`.
+
+pub mod analyzer;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use tantivy::collector::TopDocs;
+use tantivy::query::TermQuery;
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::content::{Card, CardId, ParsedCard};
+pub use schema::Fields;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("cannot prepare the index folder {path}")]
+    Folder { path: PathBuf, source: std::io::Error },
+    #[error("index engine error")]
+    Engine(#[from] tantivy::TantivyError),
+    #[error("stored card data is unreadable")]
+    Stored(#[from] serde_json::Error),
+    #[error("cannot read the index")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where the index lives and what opening it had to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// An existing index of this version was opened.
+    Existing,
+    /// There was none (first start, deleted, or another version): built anew.
+    Created,
+    /// It could not be opened and was rebuilt; the reason is kept for the log.
+    Rebuilt(String),
+    /// Its folder is locked by another process: this one indexes in memory.
+    InMemory(String),
+}
+
+/// The read side of the index, cheap to clone and share between threads.
+#[derive(Clone)]
+pub struct SearchIndex {
+    reader: IndexReader,
+    fields: Fields,
+}
+
+/// The one writer. Every change goes through `upsert`/`delete` and becomes
+/// visible to readers at `commit`.
+pub struct IndexWriter {
+    writer: tantivy::IndexWriter,
+    read: SearchIndex,
+}
+
+const WRITER_THREADS: usize = 2;
+const WRITER_BUDGET_BYTES: usize = 2 * 48 * 1024 * 1024;
+
+/// Opens the index under `data_dir` (`data_dir/index/v<N>`), creating or
+/// rebuilding it as needed; `None` keeps it in memory (tests, one-off runs).
+pub fn open(data_dir: Option<&Path>) -> Result<(SearchIndex, IndexWriter, Opened), IndexError> {
+    let (schema, fields) = schema::build();
+    let Some(data_dir) = data_dir else {
+        let index = Index::create_in_ram(schema);
+        return finish(index, fields, Opened::Created);
+    };
+    let root = data_dir.join("index");
+    let dir = root.join(format!("v{}", schema::VERSION));
+    remove_other_versions(&root, &dir);
+    std::fs::create_dir_all(&dir).map_err(|source| IndexError::Folder { path: dir.clone(), source })?;
+    let (index, opened) = match Index::open_in_dir(&dir) {
+        Ok(index) if index.schema() == schema => (index, Opened::Existing),
+        Ok(_) => (recreate(&dir, schema)?, Opened::Rebuilt("its schema differs from this version's".into())),
+        Err(_) if !dir.join("meta.json").exists() => (Index::create_in_dir(&dir, schema)?, Opened::Created),
+        Err(e) => (recreate(&dir, schema)?, Opened::Rebuilt(e.to_string())),
+    };
+    match finish(index, fields, opened) {
+        Ok(done) => Ok(done),
+        Err(IndexError::Engine(tantivy::TantivyError::LockFailure(e, _))) => {
+            let (schema, fields) = schema::build();
+            finish(Index::create_in_ram(schema), fields, Opened::InMemory(e.to_string()))
+        }
+        Err(e) => {
+            let (schema, fields) = schema::build();
+            let index = recreate(&dir, schema)?;
+            finish(index, fields, Opened::Rebuilt(format!("{e:#}")))
+        }
+    }
+}
+
+/// Throws the index folder away and starts an empty one: it is only a cache.
+pub fn recreate(dir: &Path, schema: tantivy::schema::Schema) -> Result<Index, IndexError> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|source| IndexError::Folder { path: dir.to_path_buf(), source })?;
+    Ok(Index::create_in_dir(dir, schema)?)
+}
+
+fn remove_other_versions(root: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for entry in entries.flatten() {
+        if entry.path() != keep {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn finish(index: Index, fields: Fields, opened: Opened) -> Result<(SearchIndex, IndexWriter, Opened), IndexError> {
+    index.tokenizers().register(analyzer::NAME, analyzer::Analyzer::default());
+    let writer = index.writer_with_num_threads(WRITER_THREADS, WRITER_BUDGET_BYTES)?;
+    // Readers reload when we say so, right after each commit: tantivy's
+    // default policy polls meta.json every 500 ms (tantivy#1824, PR #3057).
+    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let read = SearchIndex { reader, fields };
+    // Prove the stored data is readable now rather than on the first request.
+    read.stored_cards()?;
+    Ok((read.clone(), IndexWriter { writer, read }, opened))
+}
+
+/// Days since 1970 until which a card is verified: `i64::MIN` when never
+/// verified, `i64::MAX` when it never expires. Trust is computed against
+/// today at query time, so no card has to be re-indexed when a day passes.
+pub fn trust_days(card: &Card) -> i64 {
+    match card.verification.verified_until() {
+        None => i64::MIN,
+        Some(d) if d == NaiveDate::MAX => i64::MAX,
+        Some(d) => days(d),
+    }
+}
+
+pub fn days(date: NaiveDate) -> i64 {
+    date.signed_duration_since(NaiveDate::default()).num_days()
+}
+
+/// A card as stored: its metadata, markdown and plain text.
+#[derive(Clone, Debug)]
+pub struct StoredCard {
+    pub card: Card,
+    pub markdown: String,
+    pub text: String,
+}
+
+impl SearchIndex {
+    pub fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    pub fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    pub fn num_cards(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Every card's metadata, as last committed: what the catalog is rebuilt
+    /// from at start-up, without reading the content folder again.
+    pub fn stored_cards(&self) -> Result<Vec<Card>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut cards = Vec::with_capacity(searcher.num_docs() as usize);
+        for segment in searcher.segment_readers() {
+            let store = segment.get_store_reader(1)?;
+            for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
+                let doc = doc?;
+                if let Some(meta) = doc.get_first(self.fields.meta).and_then(|v| v.as_str()) {
+                    cards.push(serde_json::from_str(meta)?);
+                }
+            }
+        }
+        Ok(cards)
+    }
+
+    /// The stored card with this id, as last committed.
+    pub fn card(&self, id: &CardId) -> Result<Option<StoredCard>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(Term::from_field_text(self.fields.id, id.as_str()), IndexRecordOption::Basic);
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            Some(&(_, address)) => Ok(Some(self.stored(&searcher, address)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn stored(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<StoredCard, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        Ok(StoredCard {
+            card: serde_json::from_str(&text(self.fields.meta))?,
+            markdown: text(self.fields.markdown),
+            text: text(self.fields.body),
+        })
+    }
+}
+
+impl IndexWriter {
+    pub fn reader(&self) -> &SearchIndex {
+        &self.read
+    }
+
+    /// Replaces (or adds) the card; visible after `commit`.
+    pub fn upsert(&mut self, parsed: &ParsedCard) -> Result<(), IndexError> {
+        self.delete(&parsed.card.id);
+        let f = self.read.fields;
+        let card = &parsed.card;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.id, card.id.as_str());
+        doc.add_text(f.title, &card.title);
+        let mut lead = String::new();
+        for part in card.summary.iter().chain(card.headings.iter().map(|h| &h.text)).chain(&card.tags).chain(&card.aliases) {
+            lead.push_str(part);
+            lead.push('\n');
+        }
+        doc.add_text(f.lead, &lead);
+        doc.add_text(f.body, &parsed.text);
+        doc.add_text(f.markdown, &parsed.markdown);
+        doc.add_text(f.collection, card.collection());
+        doc.add_facet(f.facets, Facet::from_path(["collection", card.collection()]));
+        for tag in &card.tags {
+            doc.add_text(f.tag, tag);
+            doc.add_facet(f.facets, Facet::from_path(["tag", tag.as_str()]));
+        }
+        doc.add_text(f.lang, &card.lang);
+        doc.add_facet(f.facets, Facet::from_path(["lang", card.lang.as_str()]));
+        doc.add_text(f.audience, card.audience.as_deref().unwrap_or("internal"));
+        doc.add_i64(f.verified_until, trust_days(card));
+        doc.add_text(f.meta, serde_json::to_string(card)?);
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+
+    pub fn delete(&mut self, id: &CardId) {
+        self.writer.delete_term(Term::from_field_text(self.read.fields.id, id.as_str()));
+    }
+
+    pub fn delete_all(&mut self) -> Result<(), IndexError> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes every change since the last commit durable and visible to
+    /// readers before returning.
+    pub fn commit(&mut self) -> Result<(), IndexError> {
+        self.writer.commit()?;
+        self.read.reader.reload()?;
+        Ok(())
+    }
+}

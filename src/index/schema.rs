@@ -1,0 +1,61 @@
+//! The index schema: which card data is searchable, filterable and stored.
+//! Bump `VERSION` whenever the schema or the analyzer changes what is
+//! indexed: an index of another version is rebuilt from the content.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FacetOptions,
+};
+
+use super::analyzer;
+
+/// The index format; part of the index folder's name (`index/v3`).
+pub const VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    pub id: Field,
+    pub title: Field,
+    /// Summary, headings, tags and aliases: ranked between title and body.
+    pub lead: Field,
+    /// The plain text of the body: searched, and the source of snippets.
+    pub body: Field,
+    /// The markdown body, stored only (rendered at serve time).
+    pub markdown: Field,
+    pub collection: Field,
+    pub tag: Field,
+    pub lang: Field,
+    pub audience: Field,
+    /// `/collection/x`, `/tag/y`, `/lang/z`, for facet counts.
+    pub facets: Field,
+    /// Days since 1970 until which the card counts as verified (see `trust_days`).
+    pub verified_until: Field,
+    /// The whole `Card` as JSON: the catalog is reloaded from it on restart.
+    pub meta: Field,
+}
+
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |stored: bool| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(analyzer::NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored { options.set_stored() } else { options }
+    };
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        title: b.add_text_field("title", text(true)),
+        lead: b.add_text_field("lead", text(false)),
+        body: b.add_text_field("body", text(true)),
+        markdown: b.add_text_field("markdown", STORED),
+        collection: b.add_text_field("collection", STRING),
+        tag: b.add_text_field("tag", STRING),
+        lang: b.add_text_field("lang", STRING),
+        audience: b.add_text_field("audience", STRING),
+        facets: b.add_facet_field("facets", FacetOptions::default()),
+        verified_until: b.add_i64_field("verified_until", INDEXED | FAST),
+        meta: b.add_text_field("meta", STORED),
+    };
+    (b.build(), fields)
+}

@@ -1,0 +1,91 @@
+//! `Kb`: the knowledge base as the server and the command line see it: the
+//! index (read side), the catalog, the content folder, readiness and a
+//! change feed. Shared behind an `Arc`; only the reindex loop mutates it.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tokio::sync::broadcast;
+
+use crate::config::Config;
+use crate::content::{Catalog, ContentDir, Limits};
+use crate::index::{self, IndexError, Opened, SearchIndex};
+use crate::reindex::Reindexer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the content folder {path}")]
+    Content { path: std::path::PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+pub struct Kb {
+    pub config: Config,
+    pub index: SearchIndex,
+    pub content: ContentDir,
+    catalog: RwLock<Catalog>,
+    ready: AtomicBool,
+    generation: AtomicU64,
+    changes: broadcast::Sender<u64>,
+    pub opened: Opened,
+}
+
+impl Kb {
+    /// Opens the content folder and the index. The catalog is empty and the
+    /// knowledge base not ready until the returned reindexer's `start` runs.
+    pub fn open(config: Config) -> Result<(Arc<Kb>, Reindexer), OpenError> {
+        let content = ContentDir::open(&config.content_dir)
+            .map_err(|source| OpenError::Content { path: config.content_dir.clone(), source })?;
+        let (index, writer, opened) = index::open(config.data_dir.as_deref())?;
+        let limits = Limits { max_card_bytes: config.max_card_bytes };
+        let (changes, _) = broadcast::channel(64);
+        let kb = Arc::new(Kb {
+            config,
+            index,
+            content,
+            catalog: RwLock::new(Catalog::default()),
+            ready: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            changes,
+            opened,
+        });
+        let reindexer = Reindexer::new(kb.clone(), writer, limits);
+        Ok((kb, reindexer))
+    }
+
+    /// The catalog as of the last commit. Hold the guard briefly.
+    pub fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
+        // A panic while holding the lock leaves a catalog that is still
+        // whole (every update is a single insert or remove), so read on.
+        self.catalog.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn catalog_mut(&self) -> RwLockWriteGuard<'_, Catalog> {
+        self.catalog.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// Counts the batches of changes applied so far.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Called after each applied batch: wakes live-reload listeners.
+    pub(crate) fn changed(&self) {
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        let _ = self.changes.send(generation);
+    }
+
+    /// A feed of generations, one per applied batch of changes.
+    pub fn subscribe(&self) -> broadcast::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}

@@ -1,0 +1,16 @@
+//! Quire: a knowledge-base server. Markdown cards in a git folder are read
+//! (`content`), indexed (`index`), searched (`search`), kept current as files
+//! change (`watch`, `reindex`) and served as a site and a JSON API (`server`).
+
+pub mod content;
+pub mod index;
+pub mod search;
+pub mod config;
+pub mod kb;
+pub mod reindex;
+pub mod watch;
+
+pub use config::Config;
+pub use kb::Kb;
+pub mod server;
+pub mod theme;

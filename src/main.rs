@@ -1,0 +1,204 @@
+//! The `quire` command line: parses flags into a `Config` and runs one
+//! command. All the work is in the library; errors are reported here.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use quire::search::{self, SearchRequest};
+use quire::server;
+use quire::{Config, Kb};
+
+/// Quire: a knowledge base of markdown cards, searched in milliseconds.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args)]
+struct Global {
+    /// The configuration file [default: ./quire.toml when it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The folder of markdown cards [default: ./content]
+    #[arg(long, global = true, value_name = "DIR")]
+    content: Option<PathBuf>,
+    /// Where the index and other state live [default: ./.quire]
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site and the API, re-indexing as files change (the default).
+    Serve {
+        /// The address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR:PORT")]
+        bind: Option<SocketAddr>,
+        /// Do not watch the content folder for changes.
+        #[arg(long)]
+        no_watch: bool,
+    },
+    /// Build or update the index, then exit.
+    Index,
+    /// Search the cards from the terminal.
+    Search {
+        /// What to look for; no query is an error.
+        query: Vec<String>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        collection: Vec<String>,
+        #[arg(long)]
+        tag: Vec<String>,
+        #[arg(long)]
+        lang: Vec<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "quire=info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let mut config = Config::load(cli.global.config.as_deref())?;
+    if let Some(content) = cli.global.content {
+        config.content_dir = content;
+    }
+    if let Some(data) = cli.global.data {
+        config.data_dir = Some(data);
+    }
+    match cli.command.unwrap_or(Command::Serve { bind: None, no_watch: false }) {
+        Command::Serve { bind, no_watch } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            if no_watch {
+                config.watch = false;
+            }
+            serve(config)
+        }
+        Command::Index => index(config),
+        Command::Search { query, json, collection, tag, lang, limit } => {
+            let mut request = SearchRequest::new(query.join(" "));
+            request.collections = collection;
+            request.tags = tag;
+            request.langs = lang;
+            request.limit = limit;
+            search(config, request, json)
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<ExitCode> {
+    let bind = config.bind;
+    let watch = config.watch;
+    let content = config.content_dir.clone();
+    let (kb, reindexer) = Kb::open(config).context("cannot start")?;
+    log_opened(&kb);
+    std::thread::Builder::new().name("quire-reindex".into()).spawn(move || reindexer.run(watch))?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+        let local = listener.local_addr()?;
+        tracing::info!("serving {} on http://{local}", content.display());
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        };
+        server::serve(listener, server::router(kb), shutdown).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn log_opened(kb: &Kb) {
+    match &kb.opened {
+        quire::index::Opened::Rebuilt(why) => tracing::warn!("the index was rebuilt: {why}"),
+        quire::index::Opened::InMemory(why) => tracing::warn!("the index folder is in use ({why}); indexing in memory"),
+        _ => {}
+    }
+}
+
+fn index(config: Config) -> Result<ExitCode> {
+    let (kb, mut reindexer) = Kb::open(config).context("cannot open the index")?;
+    log_opened(&kb);
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} reading cards {bar:40} {pos}/{len} ({per_sec}, {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let started = std::time::Instant::now();
+    let report = reindexer.start(&|done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    })?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let catalog = kb.catalog();
+    for problem in catalog.problems() {
+        eprintln!("{problem}");
+    }
+    println!(
+        "indexed {} cards in {:.2?}: {} added, {} updated, {} removed, {} unchanged, {} failed",
+        catalog.len(),
+        started.elapsed(),
+        report.added,
+        report.updated,
+        report.removed,
+        report.unchanged,
+        report.failed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn search(config: Config, request: SearchRequest, json: bool) -> Result<ExitCode> {
+    let (kb, mut reindexer) = Kb::open(config).context("cannot open the index")?;
+    reindexer.start(&|_, _| {})?;
+    let results = search::search(&kb.index, &request)?;
+    if json {
+        let view = quire::server::views::SearchView::new(&request.q, results);
+        println!("{}", serde_json::to_string_pretty(&view)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{} results in {:.1?}", results.total, results.took);
+    for hit in &results.hits {
+        println!("\n{}  [{}] {}", hit.card.title, hit.trust.as_str(), hit.card.id);
+        let snippet = hit.snippet.replace("<mark>", "").replace("</mark>", "");
+        if !snippet.is_empty() {
+            println!("    {}", unescape(&snippet).replace('\n', " "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}

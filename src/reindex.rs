@@ -1,0 +1,399 @@
+//! The reindex loop: the only code that writes the index and the catalog.
+//! It compares files with what is indexed (by size and time, then hash),
+//! re-reads what changed, and commits each batch once, index first, then the
+//! catalog, so nothing is "indexed" before tantivy's commit returns.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use crate::content::card::{self, Limits};
+use crate::content::scan::{ContentFile, FileKind, classify};
+use crate::content::{Card, CardId, FileStamp, ParsedCard, Problem};
+use crate::index::{IndexError, IndexWriter};
+use crate::kb::Kb;
+use crate::watch::{self, Batch, WatchHandle};
+
+/// What a reconcile or a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    /// Files that could not be read as cards (their problems are recorded).
+    pub failed: usize,
+    pub commits: usize,
+}
+
+impl Report {
+    pub fn indexed(&self) -> usize {
+        self.added + self.updated
+    }
+}
+
+pub struct Reindexer {
+    kb: Arc<Kb>,
+    writer: IndexWriter,
+    limits: Limits,
+}
+
+/// A change decided on, not yet applied.
+enum Op {
+    Upsert(Box<ParsedCard>, bool),
+    Delete(CardId),
+    Failed(String, Problem),
+    Folder(String, Option<card::FolderPage>, Vec<Problem>),
+    Attachment(String, bool),
+    Problems(String, Vec<Problem>),
+}
+
+impl Reindexer {
+    pub(crate) fn new(kb: Arc<Kb>, writer: IndexWriter, limits: Limits) -> Self {
+        Reindexer { kb, writer, limits }
+    }
+
+    /// Loads the catalog from the index and brings both level with the
+    /// folder; marks the knowledge base ready. `progress(done, total)` is
+    /// called while cards are read.
+    pub fn start(&mut self, progress: &dyn Fn(usize, usize)) -> Result<Report, IndexError> {
+        let stored = match self.writer.reader().stored_cards() {
+            Ok(cards) => cards,
+            Err(e) => {
+                // The index is a cache: unreadable stored data means rebuild.
+                tracing::warn!("stored cards are unreadable ({e}); rebuilding the index");
+                self.writer.delete_all()?;
+                self.writer.commit()?;
+                Vec::new()
+            }
+        };
+        {
+            let mut catalog = self.kb.catalog_mut();
+            for card in stored {
+                catalog.upsert(card);
+            }
+        }
+        let report = self.reconcile_with(progress)?;
+        self.kb.set_ready();
+        Ok(report)
+    }
+
+    /// Compares the whole folder with the index and applies the difference.
+    pub fn reconcile(&mut self) -> Result<Report, IndexError> {
+        self.reconcile_with(&|_, _| {})
+    }
+
+    fn reconcile_with(&mut self, progress: &dyn Fn(usize, usize)) -> Result<Report, IndexError> {
+        let (files, walk_problems) = self.kb.content.walk("");
+        let mut ops = self.diff(&files, progress);
+        let on_disk: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
+        ops.extend(self.vanished("", &on_disk));
+        ops.extend(group_problems(walk_problems));
+        ops.extend(self.settled_problems(&ops, &on_disk));
+        self.commit(ops)
+    }
+
+    /// Applies a batch from the watcher: each path is a file or a folder that
+    /// may have been created, changed, removed or renamed.
+    pub fn apply(&mut self, batch: &Batch) -> Result<Report, IndexError> {
+        if batch.rescan {
+            return self.reconcile();
+        }
+        let mut ops = Vec::new();
+        let mut seen = BTreeSet::new();
+        for path in &batch.paths {
+            let Some(rel) = self.kb.content.rel_path(path) else { continue };
+            if rel.is_empty() {
+                return self.reconcile();
+            }
+            if !seen.insert(rel.clone()) {
+                continue;
+            }
+            if self.kb.content.is_dir(&rel) {
+                let (files, problems) = self.kb.content.walk(&rel);
+                ops.extend(self.diff(&files, &|_, _| {}));
+                let on_disk: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
+                ops.extend(self.vanished(&rel, &on_disk));
+                ops.extend(group_problems(problems));
+                continue;
+            }
+            match self.kb.content.stat(&rel) {
+                Some(stamp) => {
+                    let file = ContentFile { kind: classify(&rel), rel_path: rel, stamp };
+                    ops.extend(self.diff(std::slice::from_ref(&file), &|_, _| {}));
+                }
+                // Gone: the path was a file, or a folder that was removed or
+                // renamed away; forget everything at or under it.
+                None => ops.extend(self.vanished(&rel, &BTreeSet::new())),
+            }
+        }
+        self.commit(ops)
+    }
+
+    /// Runs the loop: start, then apply every batch the watcher sends.
+    /// Returns when the watcher stops.
+    pub fn run(mut self, watch_enabled: bool) {
+        let started = self.start(&|_, _| {});
+        match started {
+            Ok(report) => tracing::info!(
+                "index ready: {} cards ({} read, {} unchanged, {} removed, {} failed)",
+                self.kb.catalog().len(),
+                report.indexed(),
+                report.unchanged,
+                report.removed,
+                report.failed
+            ),
+            Err(e) => tracing::error!("indexing failed: {e:#}"),
+        }
+        for problem in self.kb.catalog().problems() {
+            tracing::warn!("{problem}");
+        }
+        self.kb.changed();
+        if !watch_enabled {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let _watch: WatchHandle = match watch::watch(self.kb.content.root(), move |batch| tx.send(batch).is_ok()) {
+            Ok(handle) => handle,
+            Err(e) => {
+                tracing::error!("{e}: {:#}; changes will not show until restart", anyhow_chain(&e));
+                return;
+            }
+        };
+        for batch in rx {
+            match self.apply(&batch) {
+                Ok(report) if report.commits > 0 => {
+                    tracing::debug!(?report, "re-indexed");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!("re-indexing failed: {e}"),
+            }
+        }
+    }
+
+    /// Decides what to do about each file: unchanged ones cost a `stat`.
+    fn diff(&self, files: &[ContentFile], progress: &dyn Fn(usize, usize)) -> Vec<Op> {
+        let mut ops = Vec::new();
+        let mut to_read: Vec<&ContentFile> = Vec::new();
+        {
+            let catalog = self.kb.catalog();
+            for file in files {
+                match file.kind {
+                    FileKind::Card => {
+                        let known = CardId::from_rel_path(&file.rel_path).and_then(|id| catalog.get(&id).cloned());
+                        match known {
+                            Some(card) if card.stamp == file.stamp && catalog.problems_of(&file.rel_path) == card.problems.as_slice() => {}
+                            _ => to_read.push(file),
+                        }
+                    }
+                    FileKind::FolderPage => to_read.push(file),
+                    FileKind::Attachment => {
+                        if !catalog.has_attachment(&file.rel_path) {
+                            ops.push(Op::Attachment(file.rel_path.clone(), true));
+                        }
+                    }
+                    FileKind::Ignored => {}
+                }
+            }
+        }
+        let total = to_read.len();
+        for (done, file) in to_read.into_iter().enumerate() {
+            if done % 64 == 0 {
+                progress(done, total);
+            }
+            ops.extend(self.read(file));
+        }
+        progress(total, total);
+        ops
+    }
+
+    fn read(&self, file: &ContentFile) -> Option<Op> {
+        let bytes = match self.kb.content.read(&file.rel_path) {
+            Ok(b) => b,
+            // Gone between the walk and the read: the next event removes it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => return Some(Op::Failed(file.rel_path.clone(), Problem::error(&file.rel_path, 0, 0, format!("cannot read: {e}")))),
+        };
+        if file.kind == FileKind::FolderPage {
+            let folder = file.rel_path.rsplit_once('/').map_or("", |(f, _)| f).to_string();
+            return Some(match card::parse_folder_page(&file.rel_path, &bytes, self.limits) {
+                Ok((page, problems)) => Op::Folder(folder, Some(page), problems),
+                Err(e) => Op::Folder(folder, None, vec![e.0]),
+            });
+        }
+        let known = CardId::from_rel_path(&file.rel_path).and_then(|id| self.kb.catalog().get(&id).cloned());
+        let hash = blake3::hash(&bytes).to_hex().to_string();
+        if let Some(card) = &known {
+            if card.hash == hash {
+                return None;
+            }
+        }
+        Some(match parse_guarded(&file.rel_path, &bytes, file.stamp, self.limits) {
+            Ok(parsed) => Op::Upsert(Box::new(parsed), known.is_none()),
+            Err(problem) => Op::Failed(file.rel_path.clone(), problem),
+        })
+    }
+
+    /// Clears the problems of files that no longer have any: every problem
+    /// is either reported again by this pass or belongs to an unchanged card.
+    fn settled_problems(&self, ops: &[Op], on_disk: &BTreeSet<&str>) -> Vec<Op> {
+        let mut current: BTreeSet<String> = BTreeSet::new();
+        for op in ops {
+            match op {
+                Op::Failed(path, _) => current.insert(path.clone()),
+                Op::Problems(path, list) if !list.is_empty() => current.insert(path.clone()),
+                Op::Folder(folder, _, list) if !list.is_empty() => current.insert(folder_page_path(folder)),
+                Op::Upsert(parsed, _) => current.insert(parsed.card.id.rel_path()),
+                _ => false,
+            };
+        }
+        let catalog = self.kb.catalog();
+        let own_problems = |path: &str| {
+            on_disk.contains(path) && CardId::from_rel_path(path).is_some_and(|id| catalog.get(&id).is_some())
+        };
+        let mut stale: Vec<String> = catalog.problems().map(|p| p.path.clone()).filter(|p| !current.contains(p) && !own_problems(p)).collect();
+        stale.dedup();
+        stale.into_iter().map(|p| Op::Problems(p, Vec::new())).collect()
+    }
+
+    /// Cards, folder pages and attachments the catalog has at or under
+    /// `prefix` that are not in `on_disk`.
+    fn vanished(&self, prefix: &str, on_disk: &BTreeSet<&str>) -> Vec<Op> {
+        let catalog = self.kb.catalog();
+        let under = |path: &str| prefix.is_empty() || path == prefix || path.starts_with(&format!("{prefix}/"));
+        let mut ops = Vec::new();
+        for card in catalog.cards() {
+            let path = card.id.rel_path();
+            if under(&path) && !on_disk.contains(path.as_str()) {
+                ops.push(Op::Delete(card.id.clone()));
+            }
+        }
+        for (folder, _) in catalog.folders() {
+            let path = folder_page_path(folder);
+            if under(&path) && !on_disk.contains(path.as_str()) {
+                ops.push(Op::Folder(folder.clone(), None, Vec::new()));
+            }
+        }
+        for path in catalog.attachments() {
+            if under(path) && !on_disk.contains(path.as_str()) {
+                ops.push(Op::Attachment(path.clone(), false));
+            }
+        }
+        for problem in catalog.problems() {
+            if under(&problem.path) && !on_disk.contains(problem.path.as_str()) {
+                ops.push(Op::Problems(problem.path.clone(), Vec::new()));
+            }
+        }
+        ops
+    }
+
+    /// Writes the index, commits once, then updates the catalog.
+    fn commit(&mut self, ops: Vec<Op>) -> Result<Report, IndexError> {
+        let mut report = Report::default();
+        let mut touched_index = false;
+        for op in &ops {
+            match op {
+                Op::Upsert(parsed, _) => {
+                    self.writer.upsert(parsed)?;
+                    touched_index = true;
+                }
+                Op::Delete(id) => {
+                    self.writer.delete(id);
+                    touched_index = true;
+                }
+                _ => {}
+            }
+        }
+        if touched_index {
+            self.writer.commit()?;
+            report.commits = 1;
+        }
+        let changed = !ops.is_empty();
+        let mut catalog = self.kb.catalog_mut();
+        let mut problems: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
+        for op in ops {
+            match op {
+                Op::Upsert(parsed, new) => {
+                    if new { report.added += 1 } else { report.updated += 1 }
+                    catalog.upsert(parsed.card);
+                }
+                Op::Delete(id) => {
+                    if catalog.remove(&id).is_some() {
+                        report.removed += 1;
+                    }
+                }
+                // The last good version, if any, stays served beside the error.
+                Op::Failed(path, problem) => {
+                    report.failed += 1;
+                    problems.entry(path).or_default().push(problem);
+                }
+                Op::Folder(folder, page, folder_problems) => {
+                    match page {
+                        Some(page) => catalog.set_folder(&folder, page),
+                        None => catalog.remove_folder(&folder),
+                    }
+                    problems.entry(folder_page_path(&folder)).or_default().extend(folder_problems);
+                }
+                Op::Attachment(path, present) => {
+                    if present { catalog.add_attachment(&path) } else { catalog.remove_attachment(&path) }
+                }
+                Op::Problems(path, list) => problems.entry(path).or_default().extend(list),
+            }
+        }
+        for (path, list) in problems {
+            catalog.set_problems(&path, list);
+        }
+        report.unchanged = catalog.len().saturating_sub(report.added + report.updated);
+        drop(catalog);
+        if changed {
+            self.kb.changed();
+        }
+        Ok(report)
+    }
+}
+
+/// Parses a card, turning a panic in the markdown parser (it has had
+/// fuzzer-found ones) into a problem for that card alone.
+fn parse_guarded(rel_path: &str, bytes: &[u8], stamp: FileStamp, limits: Limits) -> Result<ParsedCard, Problem> {
+    match catch_unwind(AssertUnwindSafe(|| card::parse(rel_path, bytes, stamp, limits))) {
+        Ok(Ok(parsed)) => Ok(parsed),
+        Ok(Err(e)) => Err(e.0),
+        Err(_) => Err(Problem::error(
+            rel_path,
+            0,
+            0,
+            "reading this card crashed the markdown parser; the last good version stays served",
+        )),
+    }
+}
+
+fn folder_page_path(folder: &str) -> String {
+    if folder.is_empty() { "_index.md".to_string() } else { format!("{folder}/_index.md") }
+}
+
+fn group_problems(problems: Vec<Problem>) -> Vec<Op> {
+    let mut by_path: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
+    for p in problems {
+        by_path.entry(p.path.clone()).or_default().push(p);
+    }
+    by_path.into_iter().map(|(path, list)| Op::Problems(path, list)).collect()
+}
+
+fn anyhow_chain(e: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(&s.to_string());
+        source = s.source();
+        if source.is_some() {
+            out.push_str(": ");
+        }
+    }
+    out
+}
+
+/// The cards of `catalog`, for tests and tools that want a snapshot.
+pub fn snapshot(kb: &Kb) -> Vec<Arc<Card>> {
+    kb.catalog().cards().cloned().collect()
+}

@@ -1,0 +1,450 @@
+//! Search: a request in, ranked hits with snippets, a total and facet counts
+//! out. Reads the index only. Title and lead outrank body; the last word
+//! matches as a prefix while typing; typos are forgiven but never outrank an
+//! exact match; filters narrow; facets count what remains.
+
+pub mod query;
+
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use tantivy::collector::{Collector, Count, FacetCollector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
+
+use crate::content::{Card, Trust};
+use crate::index::analyzer::{Analyzer, Word};
+use crate::index::{IndexError, SearchIndex, days};
+
+pub const MAX_LIMIT: usize = 100;
+pub const MAX_OFFSET: usize = 10_000;
+/// Words beyond this many are not searched (a pasted e-mail is still a query).
+pub const MAX_WORDS: usize = 32;
+const SNIPPET_CHARS: usize = 180;
+
+const TITLE_BOOST: f32 = 3.0;
+const LEAD_BOOST: f32 = 1.5;
+const BODY_BOOST: f32 = 1.0;
+/// Fuzzy and prefix matches score a constant; kept well under an exact
+/// match's BM25 so a typo never outranks the word itself.
+const FUZZY_WEIGHT: f32 = 0.2;
+const PREFIX_WEIGHT: f32 = 0.4;
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub q: String,
+    pub collections: Vec<String>,
+    pub tags: Vec<String>,
+    pub langs: Vec<String>,
+    pub trusts: Vec<Trust>,
+    pub limit: usize,
+    pub offset: usize,
+    pub snippets: bool,
+    /// Only cards with `audience: public` (for scoped tokens).
+    pub public_only: bool,
+    /// The day trust is judged against.
+    pub today: NaiveDate,
+}
+
+impl SearchRequest {
+    pub fn new(q: impl Into<String>) -> Self {
+        SearchRequest {
+            q: q.into(),
+            collections: Vec::new(),
+            tags: Vec::new(),
+            langs: Vec::new(),
+            trusts: Vec::new(),
+            limit: 10,
+            offset: 0,
+            snippets: true,
+            public_only: false,
+            today: chrono::Local::now().date_naive(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub card: Card,
+    pub trust: Trust,
+    pub score: f32,
+    /// HTML-escaped text with `<mark>` around matched words.
+    pub snippet: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Facets {
+    pub collection: BTreeMap<String, u64>,
+    pub tag: BTreeMap<String, u64>,
+    pub lang: BTreeMap<String, u64>,
+    pub trust: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+    pub facets: Facets,
+    pub took: Duration,
+    /// The query matched nothing with every word, so fewer were required.
+    pub relaxed: bool,
+}
+
+/// Runs a search. Errors only when the index itself cannot be read.
+pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResults, IndexError> {
+    let started = Instant::now();
+    let parsed = query::parse(&request.q);
+    let mut request = request.clone();
+    for (key, value) in &parsed.filters {
+        match key.as_str() {
+            "tag" => request.tags.push(value.to_lowercase()),
+            "collection" => request.collections.push(value.clone()),
+            "lang" => request.langs.push(value.to_lowercase()),
+            "trust" => request.trusts.extend(Trust::parse(value)),
+            _ => {}
+        }
+    }
+    let limit = request.limit.clamp(1, MAX_LIMIT);
+    let offset = request.offset.min(MAX_OFFSET);
+    let plan = Plan::new(index, &parsed);
+    let searcher = index.searcher();
+    let filters = filter_clauses(index, &request);
+    let today = days(request.today);
+
+    let mut relaxed = false;
+    let run = |required: Option<usize>| -> Result<_, IndexError> {
+        let query = with_filters(plan.query(required), &filters);
+        let collectors = (
+            tantivy::collector::TopDocs::with_limit(limit + offset).order_by_score(),
+            Count,
+            facet_collector(),
+            TrustCounts { today },
+        );
+        let fruit = searcher.search(&*query, &collectors)?;
+        Ok((query, fruit))
+    };
+    let (mut query, mut fruit) = run(None)?;
+    if fruit.1 == 0 && plan.content_words() > 1 {
+        (query, fruit) = run(Some(1))?;
+        relaxed = true;
+    }
+    let (top, total, facet_counts, trust_counts) = fruit;
+
+    let snippets = if request.snippets {
+        let mut generator = SnippetGenerator::create(&searcher, &*query, index.fields().body)?;
+        generator.set_max_num_chars(SNIPPET_CHARS);
+        Some(generator)
+    } else {
+        None
+    };
+    let mut hits = Vec::with_capacity(limit);
+    for &(score, address) in top.iter().skip(offset) {
+        let stored = index.stored(&searcher, address)?;
+        let snippet = match &snippets {
+            Some(generator) => {
+                let mut s = generator.snippet(&stored.text);
+                s.set_snippet_prefix_postfix("<mark>", "</mark>");
+                let html = s.to_html();
+                if html.trim().is_empty() { fallback_snippet(&stored.card) } else { html }
+            }
+            None => String::new(),
+        };
+        let trust = stored.card.verification.trust(request.today);
+        hits.push(Hit { card: stored.card, trust, score, snippet });
+    }
+    // Equal scores are ordered by id, so a page never reshuffles.
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.card.id.cmp(&b.card.id)));
+
+    Ok(SearchResults {
+        hits,
+        total,
+        facets: facets(&facet_counts, trust_counts),
+        took: started.elapsed(),
+        relaxed,
+    })
+}
+
+fn fallback_snippet(card: &Card) -> String {
+    let text = card.summary.as_deref().unwrap_or(&card.first_paragraph);
+    let cut: String = text.chars().take(SNIPPET_CHARS).collect();
+    escape_html(&cut)
+}
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The analysed query, ready to become tantivy queries.
+struct Plan {
+    fields: [(Field, f32); 3],
+    title: Field,
+    body: Field,
+    lead: Field,
+    content: Vec<(Word, bool)>,
+    stop: Vec<Word>,
+    phrases: Vec<Vec<Word>>,
+    excluded: Vec<Word>,
+}
+
+impl Plan {
+    fn new(index: &SearchIndex, parsed: &query::ParsedQuery) -> Self {
+        let f = index.fields();
+        let mut analyzer = Analyzer::default();
+        let words = analyzer.words(&parsed.text);
+        let last_position = words.last().map(|w| w.position);
+        let mut seen = HashSet::new();
+        let mut content = Vec::new();
+        let mut stop = Vec::new();
+        for word in words {
+            if !seen.insert(word.forms.clone()) {
+                continue;
+            }
+            if content.len() + stop.len() >= MAX_WORDS {
+                break;
+            }
+            let prefix = parsed.prefix_last && Some(word.position) == last_position;
+            if query::is_stop_word(&word.folded) && !prefix {
+                stop.push(word);
+            } else {
+                content.push((word, prefix));
+            }
+        }
+        let phrases = parsed.phrases.iter().map(|p| analyzer.words(p)).filter(|w| !w.is_empty()).take(8).collect();
+        let excluded = parsed.excluded.iter().flat_map(|e| analyzer.words(e)).take(MAX_WORDS).collect();
+        Plan {
+            fields: [(f.title, TITLE_BOOST), (f.lead, LEAD_BOOST), (f.body, BODY_BOOST)],
+            title: f.title,
+            body: f.body,
+            lead: f.lead,
+            content,
+            stop,
+            phrases,
+            excluded,
+        }
+    }
+
+    fn content_words(&self) -> usize {
+        self.content.len() + self.phrases.len()
+    }
+
+    /// The query; `required` overrides how many content words must match.
+    fn query(&self, required: Option<usize>) -> Box<dyn Query> {
+        let mut outer: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let words: Vec<(Occur, Box<dyn Query>)> =
+            self.content.iter().map(|(w, prefix)| (Occur::Should, self.word(w, *prefix, true))).collect();
+        if !words.is_empty() {
+            let n = words.len();
+            // Short queries need every word; longer ones (a sentence, a
+            // ticket) two in three, since people type words a card lacks.
+            let needed = required.unwrap_or(if n <= 2 { n } else { (n * 2).div_ceil(3) }).min(n);
+            outer.push((Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(words, needed))));
+        }
+        for word in &self.stop {
+            outer.push((Occur::Should, self.word(word, false, false)));
+        }
+        for phrase in &self.phrases {
+            outer.push((Occur::Must, self.phrase(phrase)));
+        }
+        if outer.iter().all(|(occur, _)| *occur != Occur::Must) && outer.is_empty() {
+            outer.push((Occur::Must, Box::new(AllQuery)));
+        } else if !outer.iter().any(|(occur, _)| *occur == Occur::Must) {
+            // Only stop words were typed: they are all there is to match.
+            outer = outer.into_iter().map(|(_, q)| (Occur::Should, q)).collect();
+        }
+        for word in &self.excluded {
+            outer.push((Occur::MustNot, self.word(word, false, false)));
+        }
+        if outer.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+            outer.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Box::new(BooleanQuery::new(outer))
+    }
+
+    /// Every form of the word in every field, plus typo and prefix matches.
+    fn word(&self, word: &Word, prefix: bool, forgiving: bool) -> Box<dyn Query> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for &(field, boost) in &self.fields {
+            for form in &word.forms {
+                let term = TermQuery::new(Term::from_field_text(field, form), IndexRecordOption::WithFreqs);
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost))));
+            }
+        }
+        let chars = word.folded.chars().count();
+        if forgiving && !word.han && chars >= 4 {
+            let distance = if chars >= 8 { 2 } else { 1 };
+            for &(field, boost) in &self.fields {
+                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, &word.forms[0]), distance, true);
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost * FUZZY_WEIGHT))));
+            }
+        }
+        if prefix && (chars >= 2 || word.han) {
+            let distance = if chars >= 5 && !word.han { 1 } else { 0 };
+            for &(field, boost) in &self.fields {
+                let start = FuzzyTermQuery::new_prefix(Term::from_field_text(field, &word.folded), distance, true);
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(start), boost * PREFIX_WEIGHT))));
+            }
+        }
+        Box::new(BooleanQuery::new(should))
+    }
+
+    /// A quoted phrase: the words in order in the title, lead or body.
+    fn phrase(&self, words: &[Word]) -> Box<dyn Query> {
+        if words.len() == 1 || words.iter().any(|w| w.han) {
+            let all = words.iter().map(|w| (Occur::Must, self.word(w, false, false))).collect();
+            return Box::new(BooleanQuery::new(all));
+        }
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, boost) in [(self.title, TITLE_BOOST), (self.lead, LEAD_BOOST), (self.body, BODY_BOOST)] {
+            let terms = words.iter().map(|w| (w.position - words[0].position, Term::from_field_text(field, &w.forms[0]))).collect();
+            let phrase = PhraseQuery::new_with_offset(terms);
+            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(phrase), boost))));
+        }
+        Box::new(BooleanQuery::new(should))
+    }
+}
+
+fn filter_clauses(index: &SearchIndex, request: &SearchRequest) -> Vec<Box<dyn Query>> {
+    let f = index.fields();
+    let mut clauses: Vec<Box<dyn Query>> = Vec::new();
+    let any_of = |field: Field, values: &[String]| -> Option<Box<dyn Query>> {
+        if values.is_empty() {
+            return None;
+        }
+        let terms: Vec<(Occur, Box<dyn Query>)> = values
+            .iter()
+            .map(|v| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic));
+                (Occur::Should, q)
+            })
+            .collect();
+        Some(Box::new(BooleanQuery::new(terms)))
+    };
+    let tags: Vec<String> = request.tags.iter().map(|t| t.to_lowercase()).collect();
+    clauses.extend(any_of(f.collection, &request.collections));
+    clauses.extend(any_of(f.tag, &tags));
+    clauses.extend(any_of(f.lang, &request.langs));
+    if request.public_only {
+        clauses.extend(any_of(f.audience, &["public".to_string()]));
+    }
+    if !request.trusts.is_empty() {
+        let today = days(request.today);
+        let field = f.verified_until;
+        let range = |lo: Bound<i64>, hi: Bound<i64>| -> (Occur, Box<dyn Query>) {
+            let term = |v| Term::from_field_i64(field, v);
+            (Occur::Should, Box::new(RangeQuery::new(lo.map(term), hi.map(term))))
+        };
+        let trusts: Vec<_> = request
+            .trusts
+            .iter()
+            .map(|t| match t {
+                Trust::Verified => range(Bound::Included(today), Bound::Unbounded),
+                Trust::Stale => range(Bound::Excluded(i64::MIN), Bound::Excluded(today)),
+                Trust::Unverified => range(Bound::Included(i64::MIN), Bound::Included(i64::MIN)),
+            })
+            .collect();
+        clauses.push(Box::new(BooleanQuery::new(trusts)));
+    }
+    clauses
+}
+
+fn with_filters(query: Box<dyn Query>, filters: &[Box<dyn Query>]) -> Box<dyn Query> {
+    if filters.is_empty() {
+        return query;
+    }
+    let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+    for filter in filters {
+        all.push((Occur::Must, Box::new(ConstScoreQuery::new(filter.box_clone(), 0.0))));
+    }
+    Box::new(BooleanQuery::new(all))
+}
+
+fn facet_collector() -> FacetCollector {
+    let mut c = FacetCollector::for_field("facets");
+    for dim in ["collection", "tag", "lang"] {
+        c.add_facet(Facet::from_path([dim]));
+    }
+    c
+}
+
+fn facets(counts: &tantivy::collector::FacetCounts, trust: [u64; 3]) -> Facets {
+    let dim = |name: &str| -> BTreeMap<String, u64> {
+        counts
+            .get(Facet::from_path([name]))
+            .filter_map(|(facet, n)| facet.to_path().last().map(|v| (v.to_string(), n)))
+            .collect()
+    };
+    Facets {
+        collection: dim("collection"),
+        tag: dim("tag"),
+        lang: dim("lang"),
+        trust: Trust::ALL.iter().zip(trust).filter(|(_, n)| *n > 0).map(|(t, n)| (t.as_str().to_string(), n)).collect(),
+    }
+}
+
+/// Counts matching cards per trust state, judged against today.
+struct TrustCounts {
+    today: i64,
+}
+
+struct TrustSegment {
+    column: Column<i64>,
+    today: i64,
+    counts: [u64; 3],
+}
+
+impl Collector for TrustCounts {
+    type Fruit = [u64; 3];
+    type Child = TrustSegment;
+
+    fn for_segment(&self, _ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<TrustSegment> {
+        Ok(TrustSegment { column: reader.fast_fields().i64("verified_until")?, today: self.today, counts: [0; 3] })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<[u64; 3]>) -> tantivy::Result<[u64; 3]> {
+        Ok(fruits.into_iter().fold([0; 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]]))
+    }
+}
+
+impl SegmentCollector for TrustSegment {
+    type Fruit = [u64; 3];
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        let until = self.column.first(doc).unwrap_or(i64::MIN);
+        let slot = if until == i64::MIN {
+            2
+        } else if until < self.today {
+            1
+        } else {
+            0
+        };
+        self.counts[slot] += 1;
+    }
+
+    fn harvest(self) -> [u64; 3] {
+        self.counts
+    }
+}

@@ -1,0 +1,63 @@
+//! Serving files from disk (attachments under `content/`, theme assets):
+//! content types from an allow-list, `nosniff`, and active formats (SVG,
+//! HTML) as downloads under a sandboxing CSP.
+
+use std::path::{Component, Path};
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// The type a file is served as, and whether it must be a download.
+fn content_type(path: &str) -> (&'static str, bool) {
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "png" => ("image/png", false),
+        "jpg" | "jpeg" => ("image/jpeg", false),
+        "gif" => ("image/gif", false),
+        "webp" => ("image/webp", false),
+        "avif" => ("image/avif", false),
+        "ico" => ("image/x-icon", false),
+        "pdf" => ("application/pdf", false),
+        "txt" => ("text/plain; charset=utf-8", false),
+        "csv" => ("text/csv; charset=utf-8", false),
+        "json" => ("application/json", false),
+        "css" => ("text/css; charset=utf-8", false),
+        "js" | "mjs" => ("text/javascript; charset=utf-8", false),
+        "woff2" => ("font/woff2", false),
+        "woff" => ("font/woff", false),
+        "svg" => ("image/svg+xml", true),
+        "html" | "htm" | "xml" => ("text/plain; charset=utf-8", true),
+        _ => ("application/octet-stream", true),
+    }
+}
+
+/// A response for a file's bytes. `trusted` files (the theme's own assets)
+/// may be served inline whatever their type.
+pub fn file_response(name: &str, bytes: Vec<u8>, trusted: bool) -> Response {
+    let (mime, download) = content_type(name);
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    if download && !trusted {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+        headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
+    }
+    response
+}
+
+/// Reads `rel` under `root`, refusing `..`, absolute paths and symlinks
+/// that lead out of `root`.
+pub fn read_under(root: &Path, rel: &str) -> Option<Vec<u8>> {
+    let rel_path = Path::new(rel);
+    if rel.is_empty() || rel.contains('\\') || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let root = root.canonicalize().ok()?;
+    let path = root.join(rel_path).canonicalize().ok()?;
+    if !path.starts_with(&root) || !path.is_file() {
+        return None;
+    }
+    std::fs::read(path).ok()
+}

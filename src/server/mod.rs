@@ -1,0 +1,51 @@
+//! The HTTP server: the JSON API (`api`) and the site (`site`) on one axum
+//! router over the shared `Kb`. Reads only: it never writes the index or
+//! the content folder.
+
+pub mod api;
+pub mod error;
+pub mod files;
+pub mod params;
+pub mod site;
+pub mod views;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::kb::Kb;
+use crate::theme::Theme;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub kb: Arc<Kb>,
+    pub theme: Arc<Theme>,
+}
+
+pub fn router(kb: Arc<Kb>) -> Router {
+    let theme = Arc::new(Theme::load(&kb.config.theme_dir()));
+    let state = AppState { kb, theme };
+    Router::new()
+        .merge(api::router())
+        .merge(site::router())
+        .fallback(site::fallback)
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes the
+/// requests in flight.
+pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    // Without TCP_NODELAY a keep-alive client waits ~40 ms on each small
+    // response (Nagle's algorithm meeting delayed ACKs).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

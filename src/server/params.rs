@@ -1,0 +1,37 @@
+//! Query-string parameters, read leniently: repeated keys are kept, unknown
+//! keys ignored, and a malformed value is a 400 with the JSON error shape,
+//! never an extractor's plain-text rejection.
+
+use super::error::ApiError;
+
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(raw: Option<&str>) -> Params {
+        Params(form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().collect())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `key`; a comma-separated value counts as several.
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    pub fn number(&self, key: &str, default: usize) -> Result<usize, ApiError> {
+        match self.get(key).map(str::trim) {
+            None | Some("") => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| ApiError::InvalidParameter(format!("`{key}` must be a whole number, got {v:?}"))),
+        }
+    }
+}

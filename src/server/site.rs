@@ -1,0 +1,153 @@
+//! The HTML site: the search page, card pages, attachments and theme assets,
+//! rendered through the theme. Errors are themed pages, not JSON.
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Serialize;
+use serde_json::json;
+
+use super::AppState;
+use super::api::search_request;
+use super::files::{file_response, read_under};
+use super::params::Params;
+use super::views::{CardView, SearchView, card_url};
+use crate::content::CardId;
+use crate::search;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/cards/{*id}", get(card))
+        .route("/files/{*path}", get(attachment))
+        .route("/static/{*path}", get(theme_asset))
+}
+
+#[derive(Serialize)]
+struct CollectionView {
+    name: String,
+    title: String,
+    description: Option<String>,
+    cards: usize,
+    url: String,
+}
+
+/// A themed page, or when the template itself fails, a plain page that names
+/// the template, line and cause (and the log says the same).
+fn page(state: &AppState, status: StatusCode, template: &str, context: serde_json::Value) -> Response {
+    match state.theme.render(template, context) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!("{e}");
+            let body = format!(
+                "<!doctype html><meta charset=utf-8><title>Template error</title><h1>Template error</h1><pre>{}</pre>",
+                search::escape_html(&e.to_string())
+            );
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response()
+        }
+    }
+}
+
+fn not_found(state: &AppState, missing: &str) -> Response {
+    page(state, StatusCode::NOT_FOUND, "404.html", json!({ "missing": missing, "query": missing.replace(['/', '-', '_'], " ") }))
+}
+
+async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let params = Params::parse(raw.as_deref());
+    let query = params.get("q").unwrap_or("").to_string();
+    let collections = collections(&state);
+    let results = if query.trim().is_empty() || !state.kb.is_ready() {
+        None
+    } else {
+        // A bad `limit` on the site is not worth an error page: use defaults.
+        let mut request = search_request(&params).unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
+        request.limit = request.limit.min(20);
+        match search::search(&state.kb.index, &request) {
+            Ok(r) => Some(SearchView::new(&query, r)),
+            Err(e) => {
+                tracing::error!("search failed: {e}");
+                None
+            }
+        }
+    };
+    page(
+        &state,
+        StatusCode::OK,
+        "search.html",
+        json!({ "query": query, "results": results, "collections": collections, "ready": state.kb.is_ready() }),
+    )
+}
+
+fn collections(state: &AppState) -> Vec<CollectionView> {
+    let catalog = state.kb.catalog();
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for card in catalog.cards() {
+        *counts.entry(card.collection().to_string()).or_default() += 1;
+    }
+    let mut out: Vec<(Option<i64>, CollectionView)> = counts
+        .into_iter()
+        .map(|(name, cards)| {
+            let folder = catalog.folder(&name);
+            let view = CollectionView {
+                title: folder.and_then(|f| f.title.clone()).unwrap_or_else(|| name.clone()),
+                description: folder.and_then(|f| f.description.clone()),
+                url: format!("/?q=collection:{name}"),
+                name,
+                cards,
+            };
+            (folder.and_then(|f| f.weight), view)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.unwrap_or(i64::MAX).cmp(&b.0.unwrap_or(i64::MAX)).then_with(|| a.1.title.cmp(&b.1.title)));
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Ok(requested) = CardId::new(id.trim_end_matches('/')) else {
+        return not_found(&state, &id);
+    };
+    let moved = {
+        let catalog = state.kb.catalog();
+        if catalog.get(&requested).is_some() { None } else { Some(catalog.moved_to(requested.as_str()).cloned()) }
+    };
+    match moved {
+        None => {}
+        Some(Some(current)) => return Redirect::permanent(&card_url(&current)).into_response(),
+        Some(None) => return not_found(&state, requested.as_str()),
+    }
+    let stored = match state.kb.index.card(&requested) {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return not_found(&state, requested.as_str()),
+        Err(e) => {
+            tracing::error!("reading card {requested}: {e}");
+            return page(&state, StatusCode::INTERNAL_SERVER_ERROR, "error.html", json!({ "message": "This card could not be read." }));
+        }
+    };
+    let today = chrono::Local::now().date_naive();
+    let view = {
+        let catalog = state.kb.catalog();
+        CardView::new(&catalog, &stored.card, stored.markdown, stored.text, today)
+    };
+    page(&state, StatusCode::OK, "card.html", json!({ "card": view }))
+}
+
+async fn attachment(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    let known = state.kb.catalog().has_attachment(&path);
+    match known.then(|| state.kb.content.read(&path).ok()).flatten() {
+        Some(bytes) => file_response(&path, bytes, false),
+        None => not_found(&state, &path),
+    }
+}
+
+async fn theme_asset(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    match read_under(&state.theme.static_dir(), &path) {
+        Some(bytes) => file_response(&path, bytes, true),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+pub async fn fallback(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
+    not_found(&state, uri.path().trim_start_matches('/'))
+}
