@@ -118,7 +118,7 @@ fn serve(config: Config) -> Result<ExitCode> {
     let content = config.content_dir.clone();
     let (kb, reindexer) = Kb::open(config).context("cannot start")?;
     log_opened(&kb);
-    std::thread::Builder::new().name("quire-reindex".into()).spawn(move || reindexer.run(watch))?;
+    let reindex = reindexer.spawn(watch)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
@@ -129,8 +129,10 @@ fn serve(config: Config) -> Result<ExitCode> {
             tracing::info!("shutting down");
         };
         server::serve(listener, server::router(kb), shutdown).await?;
-        Ok(ExitCode::SUCCESS)
-    })
+        anyhow::Ok(())
+    })?;
+    reindex.stop();
+    Ok(ExitCode::SUCCESS)
 }
 
 fn log_opened(kb: &Kb) {

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use crate::content::card::{self, Limits};
 use crate::content::scan::{ContentFile, FileKind, classify};
-use crate::content::{Card, CardId, FileStamp, ParsedCard, Problem};
+use crate::content::{CardId, FileStamp, ParsedCard, Problem};
 use crate::index::{IndexError, IndexWriter};
 use crate::kb::Kb;
 use crate::watch::{self, Batch, WatchHandle};
@@ -131,11 +131,17 @@ impl Reindexer {
         self.commit(ops)
     }
 
-    /// Runs the loop: start, then apply every batch the watcher sends.
-    /// Returns when the watcher stops.
-    pub fn run(mut self, watch_enabled: bool) {
-        let started = self.start(&|_, _| {});
-        match started {
+    /// Starts the loop on a thread of its own: `start`, then apply every
+    /// batch the watcher sends (when `watch` is on) and every command.
+    pub fn spawn(self, watch: bool) -> std::io::Result<ReindexHandle> {
+        let (tx, rx) = mpsc::channel();
+        let watch_tx = watch.then(|| tx.clone());
+        let thread = std::thread::Builder::new().name("quire-reindex".into()).spawn(move || self.run(watch_tx, rx))?;
+        Ok(ReindexHandle { tx, thread: Some(thread) })
+    }
+
+    fn run(mut self, watch_tx: Option<mpsc::Sender<Command>>, rx: mpsc::Receiver<Command>) {
+        match self.start(&|_, _| {}) {
             Ok(report) => tracing::info!(
                 "index ready: {} cards ({} read, {} unchanged, {} removed, {} failed)",
                 self.kb.catalog().len(),
@@ -144,30 +150,31 @@ impl Reindexer {
                 report.removed,
                 report.failed
             ),
-            Err(e) => tracing::error!("indexing failed: {e:#}"),
+            Err(e) => tracing::error!("indexing failed: {e}: {}", error_chain(&e)),
         }
         for problem in self.kb.catalog().problems() {
             tracing::warn!("{problem}");
         }
         self.kb.changed();
-        if !watch_enabled {
-            return;
-        }
-        let (tx, rx) = mpsc::channel();
-        let _watch: WatchHandle = match watch::watch(self.kb.content.root(), move |batch| tx.send(batch).is_ok()) {
-            Ok(handle) => handle,
-            Err(e) => {
-                tracing::error!("{e}: {:#}; changes will not show until restart", anyhow_chain(&e));
-                return;
-            }
-        };
-        for batch in rx {
-            match self.apply(&batch) {
-                Ok(report) if report.commits > 0 => {
-                    tracing::debug!(?report, "re-indexed");
+        let _watch: Option<WatchHandle> = watch_tx.and_then(|tx| {
+            match watch::watch(self.kb.content.root(), move |batch| tx.send(Command::Apply(batch)).is_ok()) {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::error!("{e}: {}; changes will show only after a restart", error_chain(&e));
+                    None
                 }
+            }
+        });
+        for command in rx {
+            let result = match command {
+                Command::Apply(batch) => self.apply(&batch),
+                Command::Reconcile => self.reconcile(),
+                Command::Stop => return,
+            };
+            match result {
+                Ok(report) if report.commits > 0 => tracing::debug!(?report, "re-indexed"),
                 Ok(_) => {}
-                Err(e) => tracing::error!("re-indexing failed: {e}"),
+                Err(e) => tracing::error!("re-indexing failed: {e}: {}", error_chain(&e)),
             }
         }
     }
@@ -380,7 +387,7 @@ fn group_problems(problems: Vec<Problem>) -> Vec<Op> {
     by_path.into_iter().map(|(path, list)| Op::Problems(path, list)).collect()
 }
 
-fn anyhow_chain(e: &dyn std::error::Error) -> String {
+fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = String::new();
     let mut source = e.source();
     while let Some(s) = source {
@@ -393,7 +400,40 @@ fn anyhow_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// The cards of `catalog`, for tests and tools that want a snapshot.
-pub fn snapshot(kb: &Kb) -> Vec<Arc<Card>> {
-    kb.catalog().cards().cloned().collect()
+/// What the reindex loop can be asked to do.
+pub enum Command {
+    Apply(Batch),
+    /// Compare the whole folder with the index (a safety net for missed events).
+    Reconcile,
+    Stop,
+}
+
+/// The running loop. Dropping it (or `stop`) ends the loop and releases the
+/// index writer, so another process or a restart can open it.
+pub struct ReindexHandle {
+    tx: mpsc::Sender<Command>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ReindexHandle {
+    pub fn send(&self, command: Command) {
+        let _ = self.tx.send(command);
+    }
+
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let _ = self.tx.send(Command::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ReindexHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
 }

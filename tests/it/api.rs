@@ -1,0 +1,120 @@
+use crate::support::{TestKb, card};
+
+fn handbook() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "playbooks/refunds/annual-plans.md",
+            "---\ntitle: Refunds on annual plans\nsummary: When and how we refund an annual plan.\ntags: [billing, refunds]\nowner: billing@example.com\nverified_by: billing@example.com\nverified_at: 2026-11-01\nverify_every: 1y\n---\nAnnual plans are refunded in full within thirty days of renewal. Escalate disputes to [[tier-2]].\n".into(),
+        ),
+        ("escalation/tier-2.md", card("Tier 2 escalation", "The tier 2 team takes billing disputes and bugs.")),
+        ("escalation/old.md", "---\ntitle: Old escalation rules\nverified_at: 2020-01-01\nverify_every: 30d\ntags: [billing]\n---\nObsolete.\n".into()),
+    ]
+}
+
+async fn start() -> TestKb {
+    let cards = handbook();
+    let refs: Vec<(&str, &str)> = cards.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    TestKb::start(&refs).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_returns_hits_with_metadata_snippets_facets_and_timing() {
+    let t = start().await;
+    let (status, body) = t.get("/api/v1/search?q=refunds").await;
+    assert_eq!(status, 200);
+    let hit = &body["hits"][0];
+    assert_eq!(hit["id"], "playbooks/refunds/annual-plans");
+    assert_eq!(hit["path"], "playbooks/refunds/annual-plans.md");
+    assert_eq!(hit["collection"], "playbooks");
+    assert_eq!(hit["trust"], "verified");
+    assert_eq!(hit["url"], "/cards/playbooks/refunds/annual-plans");
+    assert!(hit["snippet"].as_str().unwrap().contains("<mark>refunded</mark>"), "{hit}");
+    assert!(hit["score"].as_f64().unwrap() > 0.0);
+    assert_eq!(body["total"], 1);
+    assert_eq!(body["facets"]["collection"]["playbooks"], 1);
+    assert!(body["took_ms"].as_f64().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_narrow_and_facets_count_trust_states() {
+    let t = start().await;
+    let (_, body) = t.get("/api/v1/search?q=billing").await;
+    assert_eq!(body["facets"]["trust"]["stale"], 1, "{body}");
+    assert_eq!(body["facets"]["trust"]["verified"], 1, "{body}");
+    let (_, body) = t.get("/api/v1/search?q=billing&trust=stale").await;
+    assert_eq!(body["total"], 1);
+    assert_eq!(body["hits"][0]["id"], "escalation/old");
+    let (_, body) = t.get("/api/v1/search?q=billing&collection=playbooks").await;
+    assert_eq!(body["hits"][0]["id"], "playbooks/refunds/annual-plans");
+    assert_eq!(body["total"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pagination_pages_through_a_stable_order() {
+    let t = start().await;
+    let (_, all) = t.get("/api/v1/search?q=billing&limit=10").await;
+    let (_, first) = t.get("/api/v1/search?q=billing&limit=1").await;
+    let (_, second) = t.get("/api/v1/search?q=billing&limit=1&offset=1").await;
+    assert_eq!(first["hits"][0]["id"], all["hits"][0]["id"]);
+    assert_eq!(second["hits"][0]["id"], all["hits"][1]["id"]);
+    assert_eq!(second["total"], all["total"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_card_is_served_with_metadata_markdown_html_and_text() {
+    let t = start().await;
+    let (status, body) = t.get("/api/v1/cards/playbooks/refunds/annual-plans").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["title"], "Refunds on annual plans");
+    assert_eq!(body["owner"], "billing@example.com");
+    assert!(body["markdown"].as_str().unwrap().contains("[[tier-2]]"));
+    assert!(body["html"].as_str().unwrap().contains("href=\"/cards/escalation/tier-2\""), "{}", body["html"]);
+    assert!(body["text"].as_str().unwrap().contains("refunded in full"));
+    let (_, tier2) = t.get("/api/v1/cards/escalation/tier-2").await;
+    assert_eq!(tier2["backlinks"][0]["id"], "playbooks/refunds/annual-plans");
+    let (status, text) = t.get_text("/api/v1/cards/playbooks/refunds/annual-plans?format=text").await;
+    assert_eq!(status, 200);
+    assert!(text.starts_with("Annual plans are refunded"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_card_is_a_404_with_a_json_error() {
+    let t = start().await;
+    let (status, body) = t.get("/api/v1/cards/nope").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "card_not_found", "{body}");
+    assert_eq!(body["message"], "no card with id \"nope\"");
+    // The client normalises `..` away; whatever reaches the server is a JSON 404.
+    for path in ["/api/v1/cards/../etc/passwd", "/api/v1/cards/%2e%2e/x", "/api/v1/cards/a%2f..%2f..%2fx"] {
+        let (status, body) = t.get(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(body["code"].as_str().is_some_and(|c| c.ends_with("not_found")), "{path}: {body}");
+    }
+    let (status, body) = t.get("/api/v1/nothing").await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_parameter_is_a_400_with_the_same_json_shape() {
+    let t = start().await;
+    for path in ["/api/v1/search?q=x&limit=many", "/api/v1/search?q=x&trust=maybe", "/api/v1/cards/escalation/tier-2?format=pdf"] {
+        let (status, body) = t.get(path).await;
+        assert_eq!(status, 400, "{path}");
+        assert_eq!(body["code"], "invalid_parameter", "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_site_serves_a_search_page_and_card_pages() {
+    let t = start().await;
+    let (status, html) = t.get_text("/?q=refunds").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Refunds on annual plans"));
+    assert!(html.contains("<mark>"));
+    let (status, html) = t.get_text("/cards/playbooks/refunds/annual-plans").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>Refunds on annual plans</h1>"), "{html}");
+    let (status, html) = t.get_text("/cards/does/not/exist").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("does not exist"), "{html}");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real server on loopback over real files. One
+//! binary, a module per feature. See `support.rs` for the `TestKb` fixture.
+
+mod api;
+mod bad_cards;
+mod nasty_queries;
+mod restart;
+mod support;
+mod watch;

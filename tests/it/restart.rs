@@ -1,0 +1,51 @@
+use crate::support::{TestKb, card};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_with_an_unchanged_folder_reindexes_nothing() {
+    let t = TestKb::start(&[("a/one.md", &card("One", "alpaca")), ("a/two.md", &card("Two", "llama"))]).await;
+    let data = t.data.path().to_path_buf();
+    let t = t.restart().await;
+    assert_eq!(t.data.path(), data);
+    assert_eq!(t.search_ids("alpaca").await, ["a/one"]);
+    // A second open of the same folder: nothing is read again.
+    let mut t = t;
+    t.stop().await;
+    let config = quire::Config {
+        content_dir: t.content.path().to_path_buf(),
+        data_dir: Some(data.clone()),
+        ..quire::Config::default()
+    };
+    let (_kb, mut reindexer) = quire::Kb::open(config).unwrap();
+    let report = reindexer.start(&|_, _| {}).unwrap();
+    assert_eq!((report.indexed(), report.removed, report.unchanged), (0, 0, 2), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_made_while_the_server_was_down_are_picked_up_on_start() {
+    let mut t = TestKb::start(&[("a/one.md", &card("One", "alpaca")), ("a/two.md", &card("Two", "llama"))]).await;
+    t.stop().await;
+    t.write("a/one.md", &card("One", "vicuna"));
+    t.remove("a/two.md");
+    t.write("a/three.md", &card("Three", "guanaco"));
+    let t = t.restart().await;
+    assert_eq!(t.search_ids("vicuna").await, ["a/one"]);
+    assert!(t.search_ids("llama").await.is_empty());
+    assert_eq!(t.search_ids("guanaco").await, ["a/three"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_or_corrupted_index_is_rebuilt() {
+    let mut t = TestKb::start(&[("a/one.md", &card("One", "alpaca"))]).await;
+    t.stop().await;
+    std::fs::remove_dir_all(t.data.path().join("index")).unwrap();
+    let mut t = t.restart().await;
+    assert_eq!(t.search_ids("alpaca").await, ["a/one"]);
+
+    t.stop().await;
+    let dir = t.data.path().join("index/v1");
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        std::fs::write(entry.path(), b"garbage").unwrap();
+    }
+    let t = t.restart().await;
+    assert_eq!(t.search_ids("alpaca").await, ["a/one"]);
+}

@@ -1,0 +1,199 @@
+//! `TestKb`: a temporary content folder served over loopback, as a real
+//! server, with the watcher on. Tests write and remove files and poll the API
+//! with a deadline; nothing sleeps for a fixed time.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use quire::reindex::ReindexHandle;
+use quire::{Config, Kb};
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// How long a change may take to show before a test fails (the target is
+/// far below: 200 ms at p99).
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+pub struct TestKb {
+    pub content: TempDir,
+    pub data: TempDir,
+    pub kb: Arc<Kb>,
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    reindex: Option<ReindexHandle>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestKb {
+    /// A server over a content folder holding `cards` (path, text).
+    pub async fn start(cards: &[(&str, &str)]) -> TestKb {
+        let content = tempfile::tempdir().expect("temp content dir");
+        let data = tempfile::tempdir().expect("temp data dir");
+        for (path, text) in cards {
+            write_file(content.path(), path, text);
+        }
+        TestKb::serve(content, data).await
+    }
+
+    /// A server over a copy of the demo handbook in `content/`.
+    pub async fn demo() -> TestKb {
+        let content = tempfile::tempdir().expect("temp content dir");
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content"), content.path());
+        TestKb::serve(content, tempfile::tempdir().expect("temp data dir")).await
+    }
+
+    async fn serve(content: TempDir, data: TempDir) -> TestKb {
+        let config = Config {
+            content_dir: content.path().to_path_buf(),
+            data_dir: Some(data.path().to_path_buf()),
+            themes_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"),
+            ..Config::default()
+        };
+        let (kb, reindexer) = Kb::open(config).expect("open kb");
+        let reindex = reindexer.spawn(true).expect("spawn reindex loop");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = oneshot::channel();
+        let app = quire::server::router(kb.clone());
+        let server = tokio::spawn(async move {
+            let _ = quire::server::serve(listener, app, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        let t = TestKb {
+            content,
+            data,
+            kb,
+            addr,
+            client: reqwest::Client::new(),
+            reindex: Some(reindex),
+            shutdown: Some(tx),
+            server: Some(server),
+        };
+        t.eventually("the server to be ready", || async { t.get("/healthz").await.0 == 200 }).await;
+        t
+    }
+
+    /// Stops the server and the reindex loop, then starts again over the same
+    /// content and data folders.
+    pub async fn restart(mut self) -> TestKb {
+        self.stop().await;
+        let content = std::mem::replace(&mut self.content, tempfile::tempdir().expect("tmp"));
+        let data = std::mem::replace(&mut self.data, tempfile::tempdir().expect("tmp"));
+        TestKb::serve(content, data).await
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        if let Some(reindex) = self.reindex.take() {
+            tokio::task::spawn_blocking(move || reindex.stop()).await.expect("stop reindex");
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.content.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        write_file(self.content.path(), rel, text);
+    }
+
+    pub fn remove(&self, rel: &str) {
+        std::fs::remove_file(self.path(rel)).expect("remove file");
+    }
+
+    pub fn rename(&self, from: &str, to: &str) {
+        if let Some(parent) = self.path(to).parent() {
+            std::fs::create_dir_all(parent).expect("create dirs");
+        }
+        std::fs::rename(self.path(from), self.path(to)).expect("rename");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// GET, returning the status and the body as JSON (or a JSON string).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.client.get(self.url(path)).send().await.expect("request");
+        (response.status().as_u16(), response.text().await.expect("body"))
+    }
+
+    /// The ids of the hits for `q`, best first.
+    pub async fn search_ids(&self, q: &str) -> Vec<String> {
+        let (status, body) = self.get(&format!("/api/v1/search?q={}", encode(q))).await;
+        assert_eq!(status, 200, "search {q:?} answered {status}: {body}");
+        body["hits"].as_array().map(|hits| hits.iter().map(|h| h["id"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+    }
+
+    /// Polls `check` until it holds, failing the test after `DEADLINE`.
+    pub async fn eventually<F, Fut>(&self, what: &str, check: F)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let started = Instant::now();
+        while !check().await {
+            assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+impl Drop for TestKb {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+pub fn write_file(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create dirs");
+    }
+    std::fs::write(path, text).expect("write file");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read content dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            std::fs::create_dir_all(&target).expect("create dir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}
+
+/// A card with a title and a body.
+pub fn card(title: &str, body: &str) -> String {
+    format!("---\ntitle: {title}\n---\n{body}\n")
+}
