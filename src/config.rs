@@ -23,7 +23,10 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
 }
@@ -65,12 +68,18 @@ impl Config {
             None if Path::new("quire.toml").exists() => PathBuf::from("quire.toml"),
             None => return Ok(Config::default()),
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
         Config::parse(&text, path.parent().unwrap_or(Path::new("")), &path)
     }
 
     fn parse(text: &str, base: &Path, path: &Path) -> Result<Config, ConfigError> {
-        let file: File = toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let file: File = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let mut config = Config::default();
         let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
         config.content_dir = rel(file.content.unwrap_or(config.content_dir));
@@ -113,10 +122,16 @@ mod tests {
 
     #[test]
     fn paths_are_relative_to_the_file_and_typos_are_reported() {
-        let c = Config::parse("content = \"docs\"\nbind = \"0.0.0.0:9000\"", Path::new("/site"), Path::new("/site/quire.toml")).unwrap();
+        let c = Config::parse(
+            "content = \"docs\"\nbind = \"0.0.0.0:9000\"",
+            Path::new("/site"),
+            Path::new("/site/quire.toml"),
+        )
+        .unwrap();
         assert_eq!(c.content_dir, PathBuf::from("/site/docs"));
         assert_eq!(c.bind.port(), 9000);
-        let e = Config::parse("contnet = \"x\"", Path::new(""), Path::new("quire.toml")).unwrap_err();
+        let e =
+            Config::parse("contnet = \"x\"", Path::new(""), Path::new("quire.toml")).unwrap_err();
         assert!(e.to_string().contains("contnet"), "{e}");
         assert!(Config::parse("bind = \"nowhere\"", Path::new(""), Path::new("q.toml")).is_err());
     }

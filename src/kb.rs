@@ -15,7 +15,10 @@ use crate::reindex::Reindexer;
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("cannot open the content folder {path}")]
-    Content { path: std::path::PathBuf, source: std::io::Error },
+    Content {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Index(#[from] IndexError),
 }
@@ -35,10 +38,15 @@ impl Kb {
     /// Opens the content folder and the index. The catalog is empty and the
     /// knowledge base not ready until the returned reindexer's `start` runs.
     pub fn open(config: Config) -> Result<(Arc<Kb>, Reindexer), OpenError> {
-        let content = ContentDir::open(&config.content_dir)
-            .map_err(|source| OpenError::Content { path: config.content_dir.clone(), source })?;
+        let content =
+            ContentDir::open(&config.content_dir).map_err(|source| OpenError::Content {
+                path: config.content_dir.clone(),
+                source,
+            })?;
         let (index, writer, opened) = index::open(config.data_dir.as_deref())?;
-        let limits = Limits { max_card_bytes: config.max_card_bytes };
+        let limits = Limits {
+            max_card_bytes: config.max_card_bytes,
+        };
         let (changes, _) = broadcast::channel(64);
         let kb = Arc::new(Kb {
             config,

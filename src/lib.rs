@@ -2,12 +2,12 @@
 //! (`content`), indexed (`index`), searched (`search`), kept current as files
 //! change (`watch`, `reindex`) and served as a site and a JSON API (`server`).
 
+pub mod config;
 pub mod content;
 pub mod index;
-pub mod search;
-pub mod config;
 pub mod kb;
 pub mod reindex;
+pub mod search;
 pub mod watch;
 
 pub use config::Config;

@@ -69,7 +69,8 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "quire=info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "quire=info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -90,7 +91,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(data) = cli.global.data {
         config.data_dir = Some(data);
     }
-    match cli.command.unwrap_or(Command::Serve { bind: None, no_watch: false }) {
+    match cli.command.unwrap_or(Command::Serve {
+        bind: None,
+        no_watch: false,
+    }) {
         Command::Serve { bind, no_watch } => {
             if let Some(bind) = bind {
                 config.bind = bind;
@@ -101,7 +105,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             serve(config)
         }
         Command::Index => index(config),
-        Command::Search { query, json, collection, tag, lang, limit } => {
+        Command::Search {
+            query,
+            json,
+            collection,
+            tag,
+            lang,
+            limit,
+        } => {
             let mut request = SearchRequest::new(query.join(" "));
             request.collections = collection;
             request.tags = tag;
@@ -121,7 +132,9 @@ fn serve(config: Config) -> Result<ExitCode> {
     let reindex = reindexer.spawn(watch)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("cannot listen on {bind}"))?;
         let local = listener.local_addr()?;
         tracing::info!("serving {} on http://{local}", content.display());
         let shutdown = async {
@@ -138,7 +151,9 @@ fn serve(config: Config) -> Result<ExitCode> {
 fn log_opened(kb: &Kb) {
     match &kb.opened {
         quire::index::Opened::Rebuilt(why) => tracing::warn!("the index was rebuilt: {why}"),
-        quire::index::Opened::InMemory(why) => tracing::warn!("the index folder is in use ({why}); indexing in memory"),
+        quire::index::Opened::InMemory(why) => {
+            tracing::warn!("the index folder is in use ({why}); indexing in memory")
+        }
         _ => {}
     }
 }
@@ -149,8 +164,10 @@ fn index(config: Config) -> Result<ExitCode> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} reading cards {bar:40} {pos}/{len} ({per_sec}, {eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} reading cards {bar:40} {pos}/{len} ({per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
@@ -192,7 +209,12 @@ fn search(config: Config, request: SearchRequest, json: bool) -> Result<ExitCode
     }
     println!("{} results in {:.1?}", results.total, results.took);
     for hit in &results.hits {
-        println!("\n{}  [{}] {}", hit.card.title, hit.trust.as_str(), hit.card.id);
+        println!(
+            "\n{}  [{}] {}",
+            hit.card.title,
+            hit.trust.as_str(),
+            hit.card.id
+        );
         let snippet = hit.snippet.replace("<mark>", "").replace("</mark>", "");
         if !snippet.is_empty() {
             println!("    {}", unescape(&snippet).replace('\n', " "));
@@ -202,5 +224,9 @@ fn search(config: Config, request: SearchRequest, json: bool) -> Result<ExitCode
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }

@@ -103,7 +103,9 @@ impl Reindexer {
         let mut ops = Vec::new();
         let mut seen = BTreeSet::new();
         for path in &batch.paths {
-            let Some(rel) = self.kb.content.rel_path(path) else { continue };
+            let Some(rel) = self.kb.content.rel_path(path) else {
+                continue;
+            };
             if rel.is_empty() {
                 return self.reconcile();
             }
@@ -120,7 +122,11 @@ impl Reindexer {
             }
             match self.kb.content.stat(&rel) {
                 Some(stamp) => {
-                    let file = ContentFile { kind: classify(&rel), rel_path: rel, stamp };
+                    let file = ContentFile {
+                        kind: classify(&rel),
+                        rel_path: rel,
+                        stamp,
+                    };
                     ops.extend(self.diff(std::slice::from_ref(&file), &|_, _| {}));
                 }
                 // Gone: the path was a file, or a folder that was removed or
@@ -136,8 +142,13 @@ impl Reindexer {
     pub fn spawn(self, watch: bool) -> std::io::Result<ReindexHandle> {
         let (tx, rx) = mpsc::channel();
         let watch_tx = watch.then(|| tx.clone());
-        let thread = std::thread::Builder::new().name("quire-reindex".into()).spawn(move || self.run(watch_tx, rx))?;
-        Ok(ReindexHandle { tx, thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("quire-reindex".into())
+            .spawn(move || self.run(watch_tx, rx))?;
+        Ok(ReindexHandle {
+            tx,
+            thread: Some(thread),
+        })
     }
 
     fn run(mut self, watch_tx: Option<mpsc::Sender<Command>>, rx: mpsc::Receiver<Command>) {
@@ -157,10 +168,15 @@ impl Reindexer {
         }
         self.kb.changed();
         let _watch: Option<WatchHandle> = watch_tx.and_then(|tx| {
-            match watch::watch(self.kb.content.root(), move |batch| tx.send(Command::Apply(batch)).is_ok()) {
+            match watch::watch(self.kb.content.root(), move |batch| {
+                tx.send(Command::Apply(batch)).is_ok()
+            }) {
                 Ok(handle) => Some(handle),
                 Err(e) => {
-                    tracing::error!("{e}: {}; changes will show only after a restart", error_chain(&e));
+                    tracing::error!(
+                        "{e}: {}; changes will show only after a restart",
+                        error_chain(&e)
+                    );
                     None
                 }
             }
@@ -188,9 +204,13 @@ impl Reindexer {
             for file in files {
                 match file.kind {
                     FileKind::Card => {
-                        let known = CardId::from_rel_path(&file.rel_path).and_then(|id| catalog.get(&id).cloned());
+                        let known = CardId::from_rel_path(&file.rel_path)
+                            .and_then(|id| catalog.get(&id).cloned());
                         match known {
-                            Some(card) if card.stamp == file.stamp && catalog.problems_of(&file.rel_path) == card.problems.as_slice() => {}
+                            Some(card)
+                                if card.stamp == file.stamp
+                                    && catalog.problems_of(&file.rel_path)
+                                        == card.problems.as_slice() => {}
                             _ => to_read.push(file),
                         }
                     }
@@ -220,26 +240,39 @@ impl Reindexer {
             Ok(b) => b,
             // Gone between the walk and the read: the next event removes it.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => return Some(Op::Failed(file.rel_path.clone(), Problem::error(&file.rel_path, 0, 0, format!("cannot read: {e}")))),
+            Err(e) => {
+                return Some(Op::Failed(
+                    file.rel_path.clone(),
+                    Problem::error(&file.rel_path, 0, 0, format!("cannot read: {e}")),
+                ));
+            }
         };
         if file.kind == FileKind::FolderPage {
-            let folder = file.rel_path.rsplit_once('/').map_or("", |(f, _)| f).to_string();
-            return Some(match card::parse_folder_page(&file.rel_path, &bytes, self.limits) {
-                Ok((page, problems)) => Op::Folder(folder, Some(page), problems),
-                Err(e) => Op::Folder(folder, None, vec![e.0]),
-            });
+            let folder = file
+                .rel_path
+                .rsplit_once('/')
+                .map_or("", |(f, _)| f)
+                .to_string();
+            return Some(
+                match card::parse_folder_page(&file.rel_path, &bytes, self.limits) {
+                    Ok((page, problems)) => Op::Folder(folder, Some(page), problems),
+                    Err(e) => Op::Folder(folder, None, vec![e.0]),
+                },
+            );
         }
-        let known = CardId::from_rel_path(&file.rel_path).and_then(|id| self.kb.catalog().get(&id).cloned());
+        let known = CardId::from_rel_path(&file.rel_path)
+            .and_then(|id| self.kb.catalog().get(&id).cloned());
         let hash = blake3::hash(&bytes).to_hex().to_string();
-        if let Some(card) = &known {
-            if card.hash == hash {
+        if let Some(card) = &known
+            && card.hash == hash {
                 return None;
             }
-        }
-        Some(match parse_guarded(&file.rel_path, &bytes, file.stamp, self.limits) {
-            Ok(parsed) => Op::Upsert(Box::new(parsed), known.is_none()),
-            Err(problem) => Op::Failed(file.rel_path.clone(), problem),
-        })
+        Some(
+            match parse_guarded(&file.rel_path, &bytes, file.stamp, self.limits) {
+                Ok(parsed) => Op::Upsert(Box::new(parsed), known.is_none()),
+                Err(problem) => Op::Failed(file.rel_path.clone(), problem),
+            },
+        )
     }
 
     /// Clears the problems of files that no longer have any: every problem
@@ -250,25 +283,37 @@ impl Reindexer {
             match op {
                 Op::Failed(path, _) => current.insert(path.clone()),
                 Op::Problems(path, list) if !list.is_empty() => current.insert(path.clone()),
-                Op::Folder(folder, _, list) if !list.is_empty() => current.insert(folder_page_path(folder)),
+                Op::Folder(folder, _, list) if !list.is_empty() => {
+                    current.insert(folder_page_path(folder))
+                }
                 Op::Upsert(parsed, _) => current.insert(parsed.card.id.rel_path()),
                 _ => false,
             };
         }
         let catalog = self.kb.catalog();
         let own_problems = |path: &str| {
-            on_disk.contains(path) && CardId::from_rel_path(path).is_some_and(|id| catalog.get(&id).is_some())
+            on_disk.contains(path)
+                && CardId::from_rel_path(path).is_some_and(|id| catalog.get(&id).is_some())
         };
-        let mut stale: Vec<String> = catalog.problems().map(|p| p.path.clone()).filter(|p| !current.contains(p) && !own_problems(p)).collect();
+        let mut stale: Vec<String> = catalog
+            .problems()
+            .map(|p| p.path.clone())
+            .filter(|p| !current.contains(p) && !own_problems(p))
+            .collect();
         stale.dedup();
-        stale.into_iter().map(|p| Op::Problems(p, Vec::new())).collect()
+        stale
+            .into_iter()
+            .map(|p| Op::Problems(p, Vec::new()))
+            .collect()
     }
 
     /// Cards, folder pages and attachments the catalog has at or under
     /// `prefix` that are not in `on_disk`.
     fn vanished(&self, prefix: &str, on_disk: &BTreeSet<&str>) -> Vec<Op> {
         let catalog = self.kb.catalog();
-        let under = |path: &str| prefix.is_empty() || path == prefix || path.starts_with(&format!("{prefix}/"));
+        let under = |path: &str| {
+            prefix.is_empty() || path == prefix || path.starts_with(&format!("{prefix}/"))
+        };
         let mut ops = Vec::new();
         for card in catalog.cards() {
             let path = card.id.rel_path();
@@ -322,7 +367,11 @@ impl Reindexer {
         for op in ops {
             match op {
                 Op::Upsert(parsed, new) => {
-                    if new { report.added += 1 } else { report.updated += 1 }
+                    if new {
+                        report.added += 1
+                    } else {
+                        report.updated += 1
+                    }
                     catalog.upsert(parsed.card);
                 }
                 Op::Delete(id) => {
@@ -340,10 +389,17 @@ impl Reindexer {
                         Some(page) => catalog.set_folder(&folder, page),
                         None => catalog.remove_folder(&folder),
                     }
-                    problems.entry(folder_page_path(&folder)).or_default().extend(folder_problems);
+                    problems
+                        .entry(folder_page_path(&folder))
+                        .or_default()
+                        .extend(folder_problems);
                 }
                 Op::Attachment(path, present) => {
-                    if present { catalog.add_attachment(&path) } else { catalog.remove_attachment(&path) }
+                    if present {
+                        catalog.add_attachment(&path)
+                    } else {
+                        catalog.remove_attachment(&path)
+                    }
                 }
                 Op::Problems(path, list) => problems.entry(path).or_default().extend(list),
             }
@@ -362,8 +418,15 @@ impl Reindexer {
 
 /// Parses a card, turning a panic in the markdown parser (it has had
 /// fuzzer-found ones) into a problem for that card alone.
-fn parse_guarded(rel_path: &str, bytes: &[u8], stamp: FileStamp, limits: Limits) -> Result<ParsedCard, Problem> {
-    match catch_unwind(AssertUnwindSafe(|| card::parse(rel_path, bytes, stamp, limits))) {
+fn parse_guarded(
+    rel_path: &str,
+    bytes: &[u8],
+    stamp: FileStamp,
+    limits: Limits,
+) -> Result<ParsedCard, Problem> {
+    match catch_unwind(AssertUnwindSafe(|| {
+        card::parse(rel_path, bytes, stamp, limits)
+    })) {
         Ok(Ok(parsed)) => Ok(parsed),
         Ok(Err(e)) => Err(e.0),
         Err(_) => Err(Problem::error(
@@ -376,7 +439,11 @@ fn parse_guarded(rel_path: &str, bytes: &[u8], stamp: FileStamp, limits: Limits)
 }
 
 fn folder_page_path(folder: &str) -> String {
-    if folder.is_empty() { "_index.md".to_string() } else { format!("{folder}/_index.md") }
+    if folder.is_empty() {
+        "_index.md".to_string()
+    } else {
+        format!("{folder}/_index.md")
+    }
 }
 
 fn group_problems(problems: Vec<Problem>) -> Vec<Op> {
@@ -384,7 +451,10 @@ fn group_problems(problems: Vec<Problem>) -> Vec<Op> {
     for p in problems {
         by_path.entry(p.path.clone()).or_default().push(p);
     }
-    by_path.into_iter().map(|(path, list)| Op::Problems(path, list)).collect()
+    by_path
+        .into_iter()
+        .map(|(path, list)| Op::Problems(path, list))
+        .collect()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

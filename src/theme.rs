@@ -29,7 +29,10 @@ impl Theme {
         // Themes are code a team edits: bound what one page render may cost.
         env.set_fuel(Some(5_000_000));
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-        Theme { env, dir: dir.to_path_buf() }
+        Theme {
+            env,
+            dir: dir.to_path_buf(),
+        }
     }
 
     pub fn static_dir(&self) -> PathBuf {
@@ -44,9 +47,15 @@ impl Theme {
                 message.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            TemplateError { template: e.name().unwrap_or(name).to_string(), line: e.line(), message }
+            TemplateError {
+                template: e.name().unwrap_or(name).to_string(),
+                line: e.line(),
+                message,
+            }
         };
         let template = self.env.get_template(name).map_err(failed)?;
-        template.render(minijinja::value::Serde(context)).map_err(failed)
+        template
+            .render(minijinja::value::Serde(context))
+            .map_err(failed)
     }
 }

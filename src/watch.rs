@@ -45,14 +45,25 @@ pub fn classify(event: &Event) -> Change {
         EventKind::Access(_) => Change::Ignore,
         EventKind::Modify(notify::event::ModifyKind::Metadata(_)) => Change::Ignore,
         _ => {
-            let paths: Vec<PathBuf> = event.paths.iter().filter(|p| !is_noise(p)).cloned().collect();
-            if paths.is_empty() { Change::Ignore } else { Change::Paths(paths) }
+            let paths: Vec<PathBuf> = event
+                .paths
+                .iter()
+                .filter(|p| !is_noise(p))
+                .cloned()
+                .collect();
+            if paths.is_empty() {
+                Change::Ignore
+            } else {
+                Change::Paths(paths)
+            }
         }
     }
 }
 
 fn is_noise(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(is_ignored_name)
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(is_ignored_name)
 }
 
 /// A running watch; dropping it stops watching.
@@ -69,13 +80,24 @@ pub struct WatchError {
 
 /// Watches `root` recursively and calls `sink` with each batch, from a
 /// thread of its own, until the handle is dropped or `sink` returns false.
-pub fn watch(root: &Path, mut sink: impl FnMut(Batch) -> bool + Send + 'static) -> Result<WatchHandle, WatchError> {
+pub fn watch(
+    root: &Path,
+    mut sink: impl FnMut(Batch) -> bool + Send + 'static,
+) -> Result<WatchHandle, WatchError> {
     let (tx, rx) = mpsc::channel::<notify::Result<Event>>();
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
     })
-    .map_err(|source| WatchError { path: root.to_path_buf(), source })?;
-    watcher.watch(root, RecursiveMode::Recursive).map_err(|source| WatchError { path: root.to_path_buf(), source })?;
+    .map_err(|source| WatchError {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    watcher
+        .watch(root, RecursiveMode::Recursive)
+        .map_err(|source| WatchError {
+            path: root.to_path_buf(),
+            source,
+        })?;
     std::thread::Builder::new()
         .name("quire-watch".into())
         .spawn(move || {
@@ -85,7 +107,10 @@ pub fn watch(root: &Path, mut sink: impl FnMut(Batch) -> bool + Send + 'static) 
                 }
             }
         })
-        .map_err(|e| WatchError { path: root.to_path_buf(), source: notify::Error::io(e) })?;
+        .map_err(|e| WatchError {
+            path: root.to_path_buf(),
+            source: notify::Error::io(e),
+        })?;
     Ok(WatchHandle { _watcher: watcher })
 }
 
@@ -124,7 +149,9 @@ fn next_batch(rx: &mpsc::Receiver<notify::Result<Event>>) -> Option<Batch> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notify::event::{AccessKind, CreateKind, DataChange, Flag, MetadataKind, ModifyKind, RemoveKind, RenameMode};
+    use notify::event::{
+        AccessKind, CreateKind, DataChange, Flag, MetadataKind, ModifyKind, RemoveKind, RenameMode,
+    };
 
     fn event(kind: EventKind, paths: &[&str]) -> Event {
         let mut e = Event::new(kind);
@@ -138,20 +165,62 @@ mod tests {
     fn every_event_kind_is_classified() {
         let card = "/c/a/card.md";
         let table = [
-            (event(EventKind::Create(CreateKind::File), &[card]), Change::Paths(vec![card.into()])),
-            (event(EventKind::Modify(ModifyKind::Data(DataChange::Content)), &[card]), Change::Paths(vec![card.into()])),
-            (event(EventKind::Remove(RemoveKind::File), &[card]), Change::Paths(vec![card.into()])),
-            (event(EventKind::Remove(RemoveKind::Folder), &["/c/a"]), Change::Paths(vec!["/c/a".into()])),
             (
-                event(EventKind::Modify(ModifyKind::Name(RenameMode::Both)), &["/c/a/.card.md.swp", card]),
+                event(EventKind::Create(CreateKind::File), &[card]),
                 Change::Paths(vec![card.into()]),
             ),
-            (event(EventKind::Modify(ModifyKind::Name(RenameMode::From)), &["/c/a"]), Change::Paths(vec!["/c/a".into()])),
-            (event(EventKind::Access(AccessKind::Read), &[card]), Change::Ignore),
-            (event(EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)), &[card]), Change::Ignore),
-            (event(EventKind::Create(CreateKind::File), &["/c/a/4913"]), Change::Ignore),
-            (event(EventKind::Create(CreateKind::File), &["/c/a/card.md~"]), Change::Ignore),
-            (event(EventKind::Other, &[]).set_flag(Flag::Rescan), Change::Rescan),
+            (
+                event(
+                    EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+                    &[card],
+                ),
+                Change::Paths(vec![card.into()]),
+            ),
+            (
+                event(EventKind::Remove(RemoveKind::File), &[card]),
+                Change::Paths(vec![card.into()]),
+            ),
+            (
+                event(EventKind::Remove(RemoveKind::Folder), &["/c/a"]),
+                Change::Paths(vec!["/c/a".into()]),
+            ),
+            (
+                event(
+                    EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+                    &["/c/a/.card.md.swp", card],
+                ),
+                Change::Paths(vec![card.into()]),
+            ),
+            (
+                event(
+                    EventKind::Modify(ModifyKind::Name(RenameMode::From)),
+                    &["/c/a"],
+                ),
+                Change::Paths(vec!["/c/a".into()]),
+            ),
+            (
+                event(EventKind::Access(AccessKind::Read), &[card]),
+                Change::Ignore,
+            ),
+            (
+                event(
+                    EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
+                    &[card],
+                ),
+                Change::Ignore,
+            ),
+            (
+                event(EventKind::Create(CreateKind::File), &["/c/a/4913"]),
+                Change::Ignore,
+            ),
+            (
+                event(EventKind::Create(CreateKind::File), &["/c/a/card.md~"]),
+                Change::Ignore,
+            ),
+            (
+                event(EventKind::Other, &[]).set_flag(Flag::Rescan),
+                Change::Rescan,
+            ),
         ];
         for (e, want) in table {
             assert_eq!(classify(&e), want, "{e:?}");

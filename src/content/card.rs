@@ -23,7 +23,9 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_card_bytes: 2 * 1024 * 1024 }
+        Limits {
+            max_card_bytes: 2 * 1024 * 1024,
+        }
     }
 }
 
@@ -83,7 +85,11 @@ impl Card {
     /// Folders between the collection and the card (`["refunds"]`).
     pub fn sections(&self) -> Vec<&str> {
         let folder = self.id.folder();
-        folder.split('/').skip(1).filter(|s| !s.is_empty()).collect()
+        folder
+            .split('/')
+            .skip(1)
+            .filter(|s| !s.is_empty())
+            .collect()
     }
 }
 
@@ -103,18 +109,35 @@ pub struct ParsedCard {
 pub struct CardError(pub Problem);
 
 /// Reads the file at `rel_path` (relative to the content folder) as a card.
-pub fn parse(rel_path: &str, bytes: &[u8], stamp: FileStamp, limits: Limits) -> Result<ParsedCard, CardError> {
-    let id = CardId::from_rel_path(rel_path)
-        .ok_or_else(|| CardError(Problem::error(rel_path, 0, 0, "not a markdown file with a valid path")))?;
+pub fn parse(
+    rel_path: &str,
+    bytes: &[u8],
+    stamp: FileStamp,
+    limits: Limits,
+) -> Result<ParsedCard, CardError> {
+    let id = CardId::from_rel_path(rel_path).ok_or_else(|| {
+        CardError(Problem::error(
+            rel_path,
+            0,
+            0,
+            "not a markdown file with a valid path",
+        ))
+    })?;
     let text = decode(rel_path, bytes, limits)?;
-    let split = front_matter::split(text).map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
+    let split = front_matter::split(text)
+        .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
     let fields = match split.front_matter {
         Some(source) => front_matter::parse(source, split.format, split.front_matter_line)
             .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?,
         None => Fields::new(),
     };
     let outline = markdown::outline(split.body, split.body_line);
-    let mut reader = FieldReader { path: rel_path, source: split.front_matter.unwrap_or(""), first_line: split.front_matter_line, problems: Vec::new() };
+    let mut reader = FieldReader {
+        path: rel_path,
+        source: split.front_matter.unwrap_or(""),
+        first_line: split.front_matter_line,
+        problems: Vec::new(),
+    };
 
     let (title, title_source) = match reader.string(&fields, "title") {
         Some(t) => (t, TitleSource::FrontMatter),
@@ -139,18 +162,32 @@ pub fn parse(rel_path: &str, bytes: &[u8], stamp: FileStamp, limits: Limits) -> 
     };
     let (lang, lang_declared) = match reader.string(&fields, "lang") {
         Some(l) => (lang::normalize(&l), true),
-        None => (lang::detect(&format!("{title}\n{}", outline.text)).unwrap_or_else(|| "en".to_string()), false),
+        None => (
+            lang::detect(&format!("{title}\n{}", outline.text)).unwrap_or_else(|| "en".to_string()),
+            false,
+        ),
     };
     let card = Card {
         title,
         title_source,
-        summary: reader.string(&fields, "summary").or_else(|| reader.string(&fields, "description")),
-        tags: reader.list(&fields, "tags").into_iter().map(|t| t.to_lowercase()).collect(),
+        summary: reader
+            .string(&fields, "summary")
+            .or_else(|| reader.string(&fields, "description")),
+        tags: reader
+            .list(&fields, "tags")
+            .into_iter()
+            .map(|t| t.to_lowercase())
+            .collect(),
         owner: reader.string(&fields, "owner"),
         verification,
         lang,
         lang_declared,
-        aliases: reader.list(&fields, "aliases").into_iter().map(|a| normalize_alias(&a)).filter(|a| !a.is_empty()).collect(),
+        aliases: reader
+            .list(&fields, "aliases")
+            .into_iter()
+            .map(|a| normalize_alias(&a))
+            .filter(|a| !a.is_empty())
+            .collect(),
         weight: reader.integer(&fields, "weight"),
         draft: reader.boolean(&fields, "draft"),
         updated: reader.date(&fields, "updated"),
@@ -159,13 +196,20 @@ pub fn parse(rel_path: &str, bytes: &[u8], stamp: FileStamp, limits: Limits) -> 
         first_paragraph: outline.first_paragraph,
         headings: outline.headings,
         links: outline.links,
-        extra: fields.into_iter().filter(|(k, _)| !KNOWN_FIELDS.contains(&k.as_str())).collect(),
+        extra: fields
+            .into_iter()
+            .filter(|(k, _)| !KNOWN_FIELDS.contains(&k.as_str()))
+            .collect(),
         problems: reader.problems,
         hash: blake3::hash(bytes).to_hex().to_string(),
         stamp,
         id,
     };
-    Ok(ParsedCard { card, markdown: split.body.to_string(), text: outline.text })
+    Ok(ParsedCard {
+        card,
+        markdown: split.body.to_string(),
+        text: outline.text,
+    })
 }
 
 /// A folder's `_index.md`: its title, description, order and text.
@@ -177,18 +221,30 @@ pub struct FolderPage {
     pub markdown: String,
 }
 
-pub fn parse_folder_page(rel_path: &str, bytes: &[u8], limits: Limits) -> Result<(FolderPage, Vec<Problem>), CardError> {
+pub fn parse_folder_page(
+    rel_path: &str,
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<(FolderPage, Vec<Problem>), CardError> {
     let text = decode(rel_path, bytes, limits)?;
-    let split = front_matter::split(text).map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
+    let split = front_matter::split(text)
+        .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
     let fields = match split.front_matter {
         Some(source) => front_matter::parse(source, split.format, split.front_matter_line)
             .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?,
         None => Fields::new(),
     };
-    let mut reader = FieldReader { path: rel_path, source: split.front_matter.unwrap_or(""), first_line: split.front_matter_line, problems: Vec::new() };
+    let mut reader = FieldReader {
+        path: rel_path,
+        source: split.front_matter.unwrap_or(""),
+        first_line: split.front_matter_line,
+        problems: Vec::new(),
+    };
     let page = FolderPage {
         title: reader.string(&fields, "title"),
-        description: reader.string(&fields, "description").or_else(|| reader.string(&fields, "summary")),
+        description: reader
+            .string(&fields, "description")
+            .or_else(|| reader.string(&fields, "summary")),
         weight: reader.integer(&fields, "weight"),
         markdown: split.body.to_string(),
     };
@@ -196,8 +252,21 @@ pub fn parse_folder_page(rel_path: &str, bytes: &[u8], limits: Limits) -> Result
 }
 
 const KNOWN_FIELDS: &[&str] = &[
-    "title", "summary", "description", "tags", "owner", "verified_by", "verified_at", "verify_every", "lang", "aliases",
-    "weight", "draft", "updated", "audience", "reply_snippet",
+    "title",
+    "summary",
+    "description",
+    "tags",
+    "owner",
+    "verified_by",
+    "verified_at",
+    "verify_every",
+    "lang",
+    "aliases",
+    "weight",
+    "draft",
+    "updated",
+    "audience",
+    "reply_snippet",
 ];
 
 fn decode<'a>(rel_path: &str, bytes: &'a [u8], limits: Limits) -> Result<&'a str, CardError> {
@@ -244,13 +313,18 @@ impl FieldReader<'_> {
     fn line_of(&self, key: &str) -> usize {
         self.source
             .lines()
-            .position(|l| l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':') || rest.trim_start().starts_with('=')))
+            .position(|l| {
+                l.strip_prefix(key).is_some_and(|rest| {
+                    rest.trim_start().starts_with(':') || rest.trim_start().starts_with('=')
+                })
+            })
             .map_or(self.first_line, |i| self.first_line + i)
     }
 
     fn bad(&mut self, key: &str, message: String) {
         let line = self.line_of(key);
-        self.problems.push(Problem::error(self.path, line, 1, message));
+        self.problems
+            .push(Problem::error(self.path, line, 1, message));
     }
 
     fn string(&mut self, fields: &Fields, key: &str) -> Option<String> {
@@ -271,7 +345,11 @@ impl FieldReader<'_> {
         match fields.get(key) {
             None | Some(Value::Null) => Vec::new(),
             // `tags: a, b` is a common slip for `tags: [a, b]`; read it as meant.
-            Some(Value::String(s)) => s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
             Some(Value::Array(items)) => {
                 let mut out = Vec::new();
                 for item in items {
@@ -284,7 +362,10 @@ impl FieldReader<'_> {
                 out
             }
             Some(_) => {
-                self.bad(key, format!("`{key}` must be a list, such as `{key}: [a, b]`"));
+                self.bad(
+                    key,
+                    format!("`{key}` must be a list, such as `{key}: [a, b]`"),
+                );
                 Vec::new()
             }
         }
@@ -296,7 +377,12 @@ impl FieldReader<'_> {
         match day.parse::<NaiveDate>() {
             Ok(d) => Some(d),
             Err(_) => {
-                self.bad(key, format!("`{key}: {raw}` is not a date; write it as YYYY-MM-DD, such as 2026-10-01"));
+                self.bad(
+                    key,
+                    format!(
+                        "`{key}: {raw}` is not a date; write it as YYYY-MM-DD, such as 2026-10-01"
+                    ),
+                );
                 None
             }
         }
@@ -345,7 +431,12 @@ mod tests {
     use crate::content::problem::Severity;
 
     fn read(path: &str, text: &str) -> Result<ParsedCard, CardError> {
-        parse(path, text.as_bytes(), FileStamp::default(), Limits::default())
+        parse(
+            path,
+            text.as_bytes(),
+            FileStamp::default(),
+            Limits::default(),
+        )
     }
 
     #[test]
@@ -370,15 +461,26 @@ mod tests {
     #[test]
     fn a_card_without_title_takes_its_first_heading_then_its_file_name() {
         let c = read("a/b.md", "# Hello there\ntext").unwrap().card;
-        assert_eq!((c.title.as_str(), c.title_source), ("Hello there", TitleSource::Heading));
+        assert_eq!(
+            (c.title.as_str(), c.title_source),
+            ("Hello there", TitleSource::Heading)
+        );
         assert_eq!(c.problems[0].severity, Severity::Warning);
         let c = read("a/file-name.md", "just text").unwrap().card;
-        assert_eq!((c.title.as_str(), c.title_source), ("file-name", TitleSource::FileName));
+        assert_eq!(
+            (c.title.as_str(), c.title_source),
+            ("file-name", TitleSource::FileName)
+        );
     }
 
     #[test]
     fn broken_yaml_is_an_error_with_file_line_and_column() {
-        let e = read("x/broken.md", "---\ntitle: ok\nsummary: [unclosed\n---\nbody").unwrap_err().0;
+        let e = read(
+            "x/broken.md",
+            "---\ntitle: ok\nsummary: [unclosed\n---\nbody",
+        )
+        .unwrap_err()
+        .0;
         assert_eq!(e.path, "x/broken.md");
         assert!(e.line >= 3, "{e}");
         assert!(e.to_string().starts_with("x/broken.md:"), "{e}");
@@ -386,7 +488,12 @@ mod tests {
 
     #[test]
     fn bad_field_values_are_problems_at_their_line_not_rejections() {
-        let c = read("a/b.md", "---\ntitle: T\nverified_at: yesterday\nverify_every: 3 fortnights\n---\n").unwrap().card;
+        let c = read(
+            "a/b.md",
+            "---\ntitle: T\nverified_at: yesterday\nverify_every: 3 fortnights\n---\n",
+        )
+        .unwrap()
+        .card;
         let lines: Vec<_> = c.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [3, 4]);
         assert!(c.problems[0].message.contains("YYYY-MM-DD"));
@@ -394,9 +501,23 @@ mod tests {
 
     #[test]
     fn files_that_are_not_utf8_or_too_large_are_refused() {
-        let e = parse("a/b.md", b"---\ntitle: \xff\n", FileStamp::default(), Limits::default()).unwrap_err().0;
+        let e = parse(
+            "a/b.md",
+            b"---\ntitle: \xff\n",
+            FileStamp::default(),
+            Limits::default(),
+        )
+        .unwrap_err()
+        .0;
         assert_eq!((e.line, e.column), (2, 8));
-        let e = parse("a/b.md", &[b'a'; 100], FileStamp::default(), Limits { max_card_bytes: 10 }).unwrap_err().0;
+        let e = parse(
+            "a/b.md",
+            &[b'a'; 100],
+            FileStamp::default(),
+            Limits { max_card_bytes: 10 },
+        )
+        .unwrap_err()
+        .0;
         assert!(e.message.contains("limit"));
     }
 

@@ -26,7 +26,12 @@ impl CardId {
 
     pub fn new(id: impl Into<String>) -> Result<Self, InvalidCardId> {
         let id = id.into();
-        let fail = |reason| Err(InvalidCardId { id: id.clone(), reason });
+        let fail = |reason| {
+            Err(InvalidCardId {
+                id: id.clone(),
+                reason,
+            })
+        };
         if id.is_empty() {
             return fail("it is empty");
         }
@@ -117,7 +122,16 @@ mod tests {
 
     #[test]
     fn ids_that_could_leave_the_content_folder_are_refused() {
-        for bad in ["", "../etc/passwd", "a/../b", "/abs", "a//b", "a\\b", "a/./b", "a\0b"] {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "a/../b",
+            "/abs",
+            "a//b",
+            "a\\b",
+            "a/./b",
+            "a\0b",
+        ] {
             assert!(CardId::new(bad).is_err(), "{bad:?} was accepted");
         }
     }

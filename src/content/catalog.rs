@@ -147,7 +147,10 @@ impl Catalog {
 
     pub fn add_attachment(&mut self, rel_path: &str) {
         if self.attachments.insert(rel_path.to_string()) {
-            self.attachments_by_name.entry(key(file_name(rel_path))).or_default().insert(rel_path.to_string());
+            self.attachments_by_name
+                .entry(key(file_name(rel_path)))
+                .or_default()
+                .insert(rel_path.to_string());
         }
     }
 
@@ -177,7 +180,9 @@ impl Catalog {
     pub fn resolve(&self, from: &CardId, link: &Link) -> Resolved {
         match link.kind {
             LinkKind::Wiki => self.resolve_wiki(from, &link.target),
-            LinkKind::Embed => self.resolve_attachment(from, &link.target, true).unwrap_or_else(|| self.resolve_wiki(from, &link.target)),
+            LinkKind::Embed => self
+                .resolve_attachment(from, &link.target, true)
+                .unwrap_or_else(|| self.resolve_wiki(from, &link.target)),
             LinkKind::Markdown | LinkKind::Image => self.resolve_path(from, &link.target),
         }
     }
@@ -186,14 +191,24 @@ impl Catalog {
     fn resolve_wiki(&self, from: &CardId, target: &str) -> Resolved {
         let target = target.trim().trim_start_matches('/');
         let target = target.strip_suffix(".md").unwrap_or(target);
-        let exact = CardId::new(target).ok().filter(|id| self.cards.contains_key(id));
-        let relative = || join(from.folder(), target).and_then(|p| CardId::new(p).ok()).filter(|id| self.cards.contains_key(id));
+        let exact = CardId::new(target)
+            .ok()
+            .filter(|id| self.cards.contains_key(id));
+        let relative = || {
+            join(from.folder(), target)
+                .and_then(|p| CardId::new(p).ok())
+                .filter(|id| self.cards.contains_key(id))
+        };
         if let Some(id) = exact.or_else(relative) {
             return Resolved::Card(id);
         }
         let name = key(target);
         let stem = key(file_name(target));
-        let candidates = [self.by_alias.get(&name), self.by_stem.get(&stem), self.by_title.get(&name)];
+        let candidates = [
+            self.by_alias.get(&name),
+            self.by_stem.get(&stem),
+            self.by_title.get(&name),
+        ];
         for ids in candidates.into_iter().flatten() {
             if let Some(best) = nearest(from, ids.iter()) {
                 return Resolved::Card(best.clone());
@@ -227,7 +242,10 @@ impl Catalog {
         if self.attachments.contains(&path) {
             return Resolved::Attachment(path);
         }
-        match CardId::new(path.trim_end_matches('/')).ok().filter(|id| self.cards.contains_key(id)) {
+        match CardId::new(path.trim_end_matches('/'))
+            .ok()
+            .filter(|id| self.cards.contains_key(id))
+        {
             Some(id) => Resolved::Card(id),
             None => Resolved::Broken,
         }
@@ -263,7 +281,12 @@ impl Catalog {
         sources
             .into_iter()
             .filter_map(|s| self.cards.get(s))
-            .filter(|source| source.links.iter().any(|l| self.resolve(&source.id, l) == Resolved::Card(id.clone())))
+            .filter(|source| {
+                source
+                    .links
+                    .iter()
+                    .any(|l| self.resolve(&source.id, l) == Resolved::Card(id.clone()))
+            })
             .cloned()
             .collect()
     }
@@ -279,7 +302,13 @@ fn link_key(target: &str) -> String {
 /// Among cards of the same name, the one nearest the linking card: in the
 /// same folder, else the shortest id, else the first by id (Obsidian's rule).
 fn nearest<'a>(from: &CardId, ids: impl Iterator<Item = &'a CardId>) -> Option<&'a CardId> {
-    ids.min_by_key(|id| (id.folder() != from.folder(), id.as_str().len(), id.as_str().to_string()))
+    ids.min_by_key(|id| {
+        (
+            id.folder() != from.folder(),
+            id.as_str().len(),
+            id.as_str().to_string(),
+        )
+    })
 }
 
 /// `folder` joined with a relative `target`, `.` and `..` applied; `None`
@@ -312,18 +341,39 @@ mod tests {
     use crate::content::card::{FileStamp, Limits, parse};
 
     fn card(path: &str, text: &str) -> Card {
-        parse(path, text.as_bytes(), FileStamp::default(), Limits::default()).unwrap().card
+        parse(
+            path,
+            text.as_bytes(),
+            FileStamp::default(),
+            Limits::default(),
+        )
+        .unwrap()
+        .card
     }
 
     fn link(kind: LinkKind, target: &str) -> Link {
-        Link { kind, target: target.into(), fragment: None, line: 1 }
+        Link {
+            kind,
+            target: target.into(),
+            fragment: None,
+            line: 1,
+        }
     }
 
     fn catalog() -> Catalog {
         let mut c = Catalog::default();
-        c.upsert(card("playbooks/refunds/annual-plans.md", "---\ntitle: Refunds on annual plans\naliases: [playbooks/refund-annual]\n---\nx"));
-        c.upsert(card("escalation/tiers/tier-2.md", "---\ntitle: Tier 2\n---\nSee [[annual-plans]] and [[Refunds on annual plans]]."));
-        c.upsert(card("onboarding/annual-plans.md", "---\ntitle: Other annual plans\n---\n[r](../playbooks/refunds/annual-plans.md)"));
+        c.upsert(card(
+            "playbooks/refunds/annual-plans.md",
+            "---\ntitle: Refunds on annual plans\naliases: [playbooks/refund-annual]\n---\nx",
+        ));
+        c.upsert(card(
+            "escalation/tiers/tier-2.md",
+            "---\ntitle: Tier 2\n---\nSee [[annual-plans]] and [[Refunds on annual plans]].",
+        ));
+        c.upsert(card(
+            "onboarding/annual-plans.md",
+            "---\ntitle: Other annual plans\n---\n[r](../playbooks/refunds/annual-plans.md)",
+        ));
         c.add_attachment("product/plans/chart.png");
         c
     }
@@ -333,17 +383,32 @@ mod tests {
         let c = catalog();
         let from = CardId::new("escalation/tiers/tier-2").unwrap();
         let want = Resolved::Card(CardId::new("playbooks/refunds/annual-plans").unwrap());
-        for target in ["playbooks/refunds/annual-plans", "Refunds on annual plans", "playbooks/refund-annual", "refunds on ANNUAL plans"] {
-            assert_eq!(c.resolve(&from, &link(LinkKind::Wiki, target)), want, "{target}");
+        for target in [
+            "playbooks/refunds/annual-plans",
+            "Refunds on annual plans",
+            "playbooks/refund-annual",
+            "refunds on ANNUAL plans",
+        ] {
+            assert_eq!(
+                c.resolve(&from, &link(LinkKind::Wiki, target)),
+                want,
+                "{target}"
+            );
         }
-        assert_eq!(c.resolve(&from, &link(LinkKind::Wiki, "nothing-here")), Resolved::Broken);
+        assert_eq!(
+            c.resolve(&from, &link(LinkKind::Wiki, "nothing-here")),
+            Resolved::Broken
+        );
     }
 
     #[test]
     fn a_file_name_shared_by_two_cards_resolves_to_the_nearest() {
         let c = catalog();
         let from = CardId::new("onboarding/first-week").unwrap();
-        assert_eq!(c.resolve(&from, &link(LinkKind::Wiki, "annual-plans")), Resolved::Card(CardId::new("onboarding/annual-plans").unwrap()));
+        assert_eq!(
+            c.resolve(&from, &link(LinkKind::Wiki, "annual-plans")),
+            Resolved::Card(CardId::new("onboarding/annual-plans").unwrap())
+        );
     }
 
     #[test]
@@ -351,17 +416,30 @@ mod tests {
         let c = catalog();
         let from = CardId::new("onboarding/annual-plans").unwrap();
         assert_eq!(
-            c.resolve(&from, &link(LinkKind::Markdown, "../playbooks/refunds/annual-plans.md")),
+            c.resolve(
+                &from,
+                &link(LinkKind::Markdown, "../playbooks/refunds/annual-plans.md")
+            ),
             Resolved::Card(CardId::new("playbooks/refunds/annual-plans").unwrap())
         );
-        assert_eq!(c.resolve(&from, &link(LinkKind::Embed, "chart.png")), Resolved::Attachment("product/plans/chart.png".into()));
-        assert_eq!(c.resolve(&from, &link(LinkKind::Markdown, "../../../etc/passwd")), Resolved::Broken);
+        assert_eq!(
+            c.resolve(&from, &link(LinkKind::Embed, "chart.png")),
+            Resolved::Attachment("product/plans/chart.png".into())
+        );
+        assert_eq!(
+            c.resolve(&from, &link(LinkKind::Markdown, "../../../etc/passwd")),
+            Resolved::Broken
+        );
     }
 
     #[test]
     fn backlinks_are_the_cards_whose_links_resolve_here() {
         let c = catalog();
-        let back: Vec<_> = c.backlinks(&CardId::new("playbooks/refunds/annual-plans").unwrap()).iter().map(|c| c.id.to_string()).collect();
+        let back: Vec<_> = c
+            .backlinks(&CardId::new("playbooks/refunds/annual-plans").unwrap())
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect();
         assert_eq!(back, ["escalation/tiers/tier-2", "onboarding/annual-plans"]);
     }
 
@@ -370,7 +448,10 @@ mod tests {
         let mut c = catalog();
         c.remove(&CardId::new("playbooks/refunds/annual-plans").unwrap());
         let from = CardId::new("escalation/tiers/tier-2").unwrap();
-        assert_eq!(c.resolve(&from, &link(LinkKind::Wiki, "Refunds on annual plans")), Resolved::Broken);
+        assert_eq!(
+            c.resolve(&from, &link(LinkKind::Wiki, "Refunds on annual plans")),
+            Resolved::Broken
+        );
         assert!(c.moved_to("playbooks/refund-annual").is_none());
     }
 }

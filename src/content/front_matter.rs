@@ -61,8 +61,7 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
     };
     let after_open = text.find('\n').map_or(text.len(), |i| i + 1);
     let mut offset = after_open;
-    let mut line = 2;
-    for raw in text[after_open..].split_inclusive('\n') {
+    for (line, raw) in (2..).zip(text[after_open..].split_inclusive('\n')) {
         let trimmed = raw.trim_end();
         if trimmed == fence || (format == Format::Yaml && trimmed == "...") {
             return Ok(Split {
@@ -74,7 +73,6 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
             });
         }
         offset += raw.len();
-        line += 1;
     }
     Err(FrontMatterError {
         line: 1,
@@ -123,10 +121,17 @@ pub fn parse(source: &str, format: Format, first_line: usize) -> Result<Fields, 
 
 fn parse_yaml(source: &str, first_line: usize) -> Result<Value, FrontMatterError> {
     let value: serde_yaml::Value = serde_yaml::from_str(source).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map_or((first_line, 1), |l| (first_line + l.line().saturating_sub(1), l.column()));
-        FrontMatterError { line, column, message: format!("invalid YAML front matter: {}", strip_location(&e.to_string())) }
+        let (line, column) = e.location().map_or((first_line, 1), |l| {
+            (first_line + l.line().saturating_sub(1), l.column())
+        });
+        FrontMatterError {
+            line,
+            column,
+            message: format!(
+                "invalid YAML front matter: {}",
+                strip_location(&e.to_string())
+            ),
+        }
     })?;
     Ok(yaml_to_json(value))
 }
@@ -139,7 +144,11 @@ fn parse_toml(source: &str, first_line: usize) -> Result<Value, FrontMatterError
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             (first_line + line, column)
         });
-        FrontMatterError { line, column, message: format!("invalid TOML front matter: {}", e.message()) }
+        FrontMatterError {
+            line,
+            column,
+            message: format!("invalid TOML front matter: {}", e.message()),
+        }
     })
 }
 
@@ -163,7 +172,9 @@ fn yaml_to_json(value: serde_yaml::Value) -> Value {
             } else if let Some(u) = n.as_u64() {
                 Value::from(u)
             } else {
-                n.as_f64().and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number)
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(Value::Null, Value::Number)
             }
         }
         Y::String(s) => Value::String(s),
@@ -251,7 +262,11 @@ mod tests {
     fn an_alias_bomb_is_refused_not_expanded() {
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
-            let prev = if i == 1 { "a".to_string() } else { format!("a{}", i - 1) };
+            let prev = if i == 1 {
+                "a".to_string()
+            } else {
+                format!("a{}", i - 1)
+            };
             bomb.push_str(&format!("a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         assert!(parse(&bomb, Format::Yaml, 2).is_err());

@@ -25,7 +25,12 @@ pub fn detect(text: &str) -> Option<String> {
 
 /// Normalises a declared language (`EN`, `en-US`, `ro_RO`) to its primary tag.
 pub fn normalize(declared: &str) -> String {
-    let primary = declared.trim().split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let primary = declared
+        .trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match primary.as_str() {
         "eng" => "en".into(),
         "rus" => "ru".into(),
@@ -57,10 +62,19 @@ mod tests {
 
     #[test]
     fn the_four_languages_of_the_team_are_told_apart() {
-        assert_eq!(detect("Refunds on annual plans are granted within thirty days of renewal.").as_deref(), Some("en"));
-        assert_eq!(detect("Клиент может запросить возврат средств в течение тридцати дней.").as_deref(), Some("ru"));
+        assert_eq!(
+            detect("Refunds on annual plans are granted within thirty days of renewal.").as_deref(),
+            Some("en")
+        );
+        assert_eq!(
+            detect("Клиент может запросить возврат средств в течение тридцати дней.").as_deref(),
+            Some("ru")
+        );
         assert_eq!(detect("Clientul poate cere rambursarea banilor în termen de treizeci de zile de la reînnoire.").as_deref(), Some("ro"));
-        assert_eq!(detect("客户可以在续订后三十天内申请退款。").as_deref(), Some("zh"));
+        assert_eq!(
+            detect("客户可以在续订后三十天内申请退款。").as_deref(),
+            Some("zh")
+        );
     }
 
     #[test]

@@ -90,7 +90,11 @@ pub fn outline(body: &str, first_line: usize) -> Outline {
         let line = first_line + lines.line_of(range.start);
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
-                heading = Some((level_number(level), String::new(), id.map(|i| i.to_string())));
+                heading = Some((
+                    level_number(level),
+                    String::new(),
+                    id.map(|i| i.to_string()),
+                ));
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((level, text, id)) = heading.take() {
@@ -99,7 +103,11 @@ pub fn outline(body: &str, first_line: usize) -> Outline {
                         out.first_h1 = Some(text.clone());
                     }
                     let anchor = anchors.next(id.as_deref().unwrap_or(&text));
-                    out.headings.push(Heading { level, text, anchor });
+                    out.headings.push(Heading {
+                        level,
+                        text,
+                        anchor,
+                    });
                 }
                 out.text.push('\n');
             }
@@ -112,28 +120,39 @@ pub fn outline(body: &str, first_line: usize) -> Outline {
                 }
                 out.text.push('\n');
             }
-            Event::Start(Tag::Link { link_type, dest_url, .. }) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            }) => {
                 if let Some(link) = internal_link(link_type, &dest_url, false, line) {
                     out.links.push(link);
                 }
             }
-            Event::Start(Tag::Image { link_type, dest_url, .. }) => {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                ..
+            }) => {
                 if let Some(link) = internal_link(link_type, &dest_url, true, line) {
                     out.links.push(link);
                 }
                 image = Some((line, String::new()));
             }
             Event::End(TagEnd::Image) => {
-                if let Some((line, alt)) = image.take() {
-                    if alt.trim().is_empty() {
+                if let Some((line, alt)) = image.take()
+                    && alt.trim().is_empty() {
                         out.images_without_alt.push(line);
                     }
-                }
             }
             Event::Text(t) | Event::Code(t) => {
-                for sink in [heading.as_mut().map(|h| &mut h.1), paragraph.as_mut(), image.as_mut().map(|i| &mut i.1)]
-                    .into_iter()
-                    .flatten()
+                for sink in [
+                    heading.as_mut().map(|h| &mut h.1),
+                    paragraph.as_mut(),
+                    image.as_mut().map(|i| &mut i.1),
+                ]
+                .into_iter()
+                .flatten()
                 {
                     sink.push_str(&t);
                 }
@@ -145,7 +164,9 @@ pub fn outline(body: &str, first_line: usize) -> Outline {
                 }
                 out.text.push('\n');
             }
-            Event::End(TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock | TagEnd::BlockQuote(_)) => {
+            Event::End(
+                TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock | TagEnd::BlockQuote(_),
+            ) => {
                 out.text.push('\n');
             }
             _ => {}
@@ -167,45 +188,76 @@ pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
     let mut broken_open = false;
     for event in Parser::new_ext(body, options()) {
         match event {
-            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
                 heading = Some((events.len(), String::new(), id.is_some()));
-                events.push(Event::Start(Tag::Heading { level, id, classes, attrs }));
+                events.push(Event::Start(Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                }));
             }
             Event::End(TagEnd::Heading(level)) => {
-                if let Some((start, text, explicit)) = heading.take() {
-                    if let Event::Start(Tag::Heading { id, .. }) = &mut events[start] {
-                        let anchor = anchors.next(if explicit { id.as_deref().unwrap_or("") } else { text.trim() });
+                if let Some((start, text, explicit)) = heading.take()
+                    && let Event::Start(Tag::Heading { id, .. }) = &mut events[start] {
+                        let anchor = anchors.next(if explicit {
+                            id.as_deref().unwrap_or("")
+                        } else {
+                            text.trim()
+                        });
                         *id = Some(CowStr::from(anchor));
                     }
-                }
                 events.push(Event::End(TagEnd::Heading(level)));
             }
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
-                match internal_link(link_type, &dest_url, false, 0) {
-                    None if is_safe_external(&dest_url) || dest_url.starts_with('#') => {
-                        events.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
-                    }
-                    None => {
-                        broken_open = true;
-                        events.push(Event::InlineHtml(CowStr::from(broken_span_open("this link is not allowed"))));
-                    }
-                    Some(link) => match resolve(&link) {
-                        Target::Url { href, title: card_title } => {
-                            if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
-                                replace_text = Some(card_title.unwrap_or_else(|| link.target.clone()));
-                            }
-                            events.push(Event::Start(Tag::Link { link_type, dest_url: CowStr::from(href), title, id }));
-                        }
-                        Target::Broken => {
-                            broken_open = true;
-                            events.push(Event::InlineHtml(CowStr::from(broken_span_open(&format!(
-                                "no card or file named \u{201c}{}\u{201d}",
-                                link.target
-                            )))));
-                        }
-                    },
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => match internal_link(link_type, &dest_url, false, 0) {
+                None if is_safe_external(&dest_url) || dest_url.starts_with('#') => {
+                    events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
                 }
-            }
+                None => {
+                    broken_open = true;
+                    events.push(Event::InlineHtml(CowStr::from(broken_span_open(
+                        "this link is not allowed",
+                    ))));
+                }
+                Some(link) => match resolve(&link) {
+                    Target::Url {
+                        href,
+                        title: card_title,
+                    } => {
+                        if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
+                            replace_text = Some(card_title.unwrap_or_else(|| link.target.clone()));
+                        }
+                        events.push(Event::Start(Tag::Link {
+                            link_type,
+                            dest_url: CowStr::from(href),
+                            title,
+                            id,
+                        }));
+                    }
+                    Target::Broken => {
+                        broken_open = true;
+                        events.push(Event::InlineHtml(CowStr::from(broken_span_open(&format!(
+                            "no card or file named \u{201c}{}\u{201d}",
+                            link.target
+                        )))));
+                    }
+                },
+            },
             Event::End(TagEnd::Link) => {
                 if let Some(text) = replace_text.take() {
                     events.push(Event::Text(CowStr::from(text)));
@@ -216,7 +268,12 @@ pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
                     events.push(Event::End(TagEnd::Link));
                 }
             }
-            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let link = internal_link(link_type, &dest_url, true, 0);
                 let href = match &link {
                     None if is_safe_external(&dest_url) => Some(dest_url.to_string()),
@@ -227,7 +284,12 @@ pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
                     },
                 };
                 match href {
-                    Some(href) => events.push(Event::Start(Tag::Image { link_type, dest_url: CowStr::from(href), title, id })),
+                    Some(href) => events.push(Event::Start(Tag::Image {
+                        link_type,
+                        dest_url: CowStr::from(href),
+                        title,
+                        id,
+                    })),
                     None => {
                         broken_open = true;
                         let name = link.map_or_else(|| dest_url.to_string(), |l| l.target);
@@ -273,11 +335,17 @@ pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
 }
 
 fn broken_span_open(why: &str) -> String {
-    format!("<span class=\"broken-link\" title=\"{}\">", escape_attr(why))
+    format!(
+        "<span class=\"broken-link\" title=\"{}\">",
+        escape_attr(why)
+    )
 }
 
 fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The HTML allow-list: no scripts, event handlers, iframes, SVG or MathML;
@@ -320,14 +388,20 @@ pub fn sanitize(html: &str) -> String {
 /// and anything with a scheme.
 fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> Option<Link> {
     let wiki = matches!(link_type, LinkType::WikiLink { .. });
-    if !wiki && (dest.is_empty() || dest.starts_with('#') || has_scheme(dest) || dest.starts_with("//")) {
+    if !wiki
+        && (dest.is_empty() || dest.starts_with('#') || has_scheme(dest) || dest.starts_with("//"))
+    {
         return None;
     }
     let (target, fragment) = match dest.split_once('#') {
         Some((t, f)) => (t, Some(f.to_string())),
         None => (dest, None),
     };
-    let target = if wiki { target.trim().to_string() } else { percent_decode(target) };
+    let target = if wiki {
+        target.trim().to_string()
+    } else {
+        percent_decode(target)
+    };
     if target.is_empty() {
         return None;
     }
@@ -337,7 +411,12 @@ fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> O
         (false, false) => LinkKind::Markdown,
         (false, true) => LinkKind::Image,
     };
-    Some(Link { kind, target, fragment, line })
+    Some(Link {
+        kind,
+        target,
+        fragment,
+        line,
+    })
 }
 
 fn has_scheme(dest: &str) -> bool {
@@ -345,7 +424,9 @@ fn has_scheme(dest: &str) -> bool {
         Some((scheme, _)) => {
             !scheme.is_empty()
                 && !scheme.contains('/')
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
         }
         None => false,
     }
@@ -353,7 +434,9 @@ fn has_scheme(dest: &str) -> bool {
 
 fn is_safe_external(dest: &str) -> bool {
     let lower = dest.trim_start().to_ascii_lowercase();
-    ["http://", "https://", "mailto:"].iter().any(|p| lower.starts_with(p))
+    ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -361,13 +444,12 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+        if bytes[i] == b'%' && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
                 out.push(h * 16 + l);
                 i += 3;
                 continue;
             }
-        }
         out.push(bytes[i]);
         i += 1;
     }
@@ -399,9 +481,17 @@ struct Anchors {
 impl Anchors {
     fn next(&mut self, text: &str) -> String {
         let base = slug(text);
-        let base = if base.is_empty() { "section".to_string() } else { base };
+        let base = if base.is_empty() {
+            "section".to_string()
+        } else {
+            base
+        };
         let n = self.seen.entry(base.clone()).or_insert(0);
-        let anchor = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
+        let anchor = if *n == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
         *n += 1;
         anchor
     }
@@ -451,7 +541,9 @@ impl LineIndex {
     }
 
     fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset).saturating_sub(1)
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
     }
 }
 
@@ -463,7 +555,10 @@ mod tests {
         if link.target.contains("missing") {
             Target::Broken
         } else {
-            Target::Url { href: format!("/cards/{}", link.target), title: Some(format!("Title of {}", link.target)) }
+            Target::Url {
+                href: format!("/cards/{}", link.target),
+                title: Some(format!("Title of {}", link.target)),
+            }
         }
     }
 
@@ -474,7 +569,11 @@ mod tests {
         assert_eq!(o.first_h1.as_deref(), Some("Refunds"));
         assert_eq!(o.headings[1].anchor, "when-to-escalate");
         assert_eq!(o.first_paragraph, "Intro with the tier 2 team.");
-        let kinds: Vec<_> = o.links.iter().map(|l| (l.kind, l.target.as_str(), l.line)).collect();
+        let kinds: Vec<_> = o
+            .links
+            .iter()
+            .map(|l| (l.kind, l.target.as_str(), l.line))
+            .collect();
         assert_eq!(
             kinds,
             vec![
@@ -492,7 +591,10 @@ mod tests {
     #[test]
     fn wiki_links_render_with_the_card_title_and_broken_ones_visibly() {
         let html = render("[[ok]] and [[ok|label]] and [[missing]]", &resolve_all);
-        assert!(html.contains("href=\"/cards/ok\"") && html.contains(">Title of ok</a>"), "{html}");
+        assert!(
+            html.contains("href=\"/cards/ok\"") && html.contains(">Title of ok</a>"),
+            "{html}"
+        );
         assert!(html.contains(">label</a>"), "{html}");
         assert!(html.contains("<span class=\"broken-link\""), "{html}");
         assert!(!html.contains("href=\"/cards/missing\""), "{html}");
@@ -518,7 +620,10 @@ mod tests {
 
     #[test]
     fn task_lists_tables_and_footnotes_render() {
-        let html = render("- [x] done\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote[^1].\n\n[^1]: Foot.\n\n~~old~~", &resolve_all);
+        let html = render(
+            "- [x] done\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote[^1].\n\n[^1]: Foot.\n\n~~old~~",
+            &resolve_all,
+        );
         for want in ["type=\"checkbox\"", "<table>", "footnote", "<del>old</del>"] {
             assert!(html.contains(want), "{want} missing: {html}");
         }

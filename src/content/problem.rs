@@ -25,11 +25,23 @@ pub struct Problem {
 
 impl Problem {
     pub fn error(path: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
-        Problem { path: path.to_string(), line, column, severity: Severity::Error, message: message.into() }
+        Problem {
+            path: path.to_string(),
+            line,
+            column,
+            severity: Severity::Error,
+            message: message.into(),
+        }
     }
 
     pub fn warning(path: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
-        Problem { path: path.to_string(), line, column, severity: Severity::Warning, message: message.into() }
+        Problem {
+            path: path.to_string(),
+            line,
+            column,
+            severity: Severity::Warning,
+            message: message.into(),
+        }
     }
 }
 
@@ -40,6 +52,13 @@ impl fmt::Display for Problem {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}:{}: {severity}: {}", self.path, self.line.max(1), self.column.max(1), self.message)
+        write!(
+            f,
+            "{}:{}:{}: {severity}: {}",
+            self.path,
+            self.line.max(1),
+            self.column.max(1),
+            self.message
+        )
     }
 }

@@ -45,7 +45,9 @@ pub fn is_ignored_name(name: &str) -> bool {
         || name.ends_with('~')
         || (name.starts_with('#') && name.ends_with('#'))
         || name == "4913"
-        || [".swp", ".swo", ".swx", ".tmp", ".crswap", ".bak"].iter().any(|ext| name.ends_with(ext))
+        || [".swp", ".swo", ".swx", ".tmp", ".crswap", ".bak"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +69,10 @@ impl ContentDir {
     pub fn open(root: &Path) -> io::Result<Self> {
         let root = root.canonicalize()?;
         if !root.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::NotADirectory, format!("{} is not a folder", root.display())));
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a folder", root.display()),
+            ));
         }
         Ok(ContentDir { root })
     }
@@ -84,9 +89,12 @@ impl ContentDir {
         let Some(start) = self.resolve(rel_dir) else {
             return (files, problems);
         };
-        let walker = walkdir::WalkDir::new(&start).follow_links(false).into_iter().filter_entry(|e| {
-            e.depth() == 0 || e.file_name().to_str().is_none_or(|n| !is_ignored_name(n))
-        });
+        let walker = walkdir::WalkDir::new(&start)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0 || e.file_name().to_str().is_none_or(|n| !is_ignored_name(n))
+            });
         for entry in walker {
             let entry = match entry {
                 Ok(e) => e,
@@ -100,8 +108,18 @@ impl ContentDir {
                 continue;
             }
             let Some(rel_path) = self.rel_path(entry.path()) else {
-                let lossy = entry.path().strip_prefix(&self.root).unwrap_or(entry.path()).to_string_lossy().into_owned();
-                problems.push(Problem::error(&lossy, 0, 0, "file name is not valid UTF-8; rename it"));
+                let lossy = entry
+                    .path()
+                    .strip_prefix(&self.root)
+                    .unwrap_or(entry.path())
+                    .to_string_lossy()
+                    .into_owned();
+                problems.push(Problem::error(
+                    &lossy,
+                    0,
+                    0,
+                    "file name is not valid UTF-8; rename it",
+                ));
                 continue;
             };
             let file_type = entry.file_type();
@@ -112,11 +130,21 @@ impl ContentDir {
                 match self.symlink_target_inside(entry.path()) {
                     Some(m) if m.is_file() => m,
                     Some(_) => {
-                        problems.push(Problem::warning(&rel_path, 0, 0, "symlinked folders are not followed; skipped"));
+                        problems.push(Problem::warning(
+                            &rel_path,
+                            0,
+                            0,
+                            "symlinked folders are not followed; skipped",
+                        ));
                         continue;
                     }
                     None => {
-                        problems.push(Problem::warning(&rel_path, 0, 0, "symlink points outside the content folder; skipped"));
+                        problems.push(Problem::warning(
+                            &rel_path,
+                            0,
+                            0,
+                            "symlink points outside the content folder; skipped",
+                        ));
                         continue;
                     }
                 }
@@ -134,10 +162,19 @@ impl ContentDir {
                 continue;
             }
             if kind == FileKind::Card && CardId::from_rel_path(&rel_path).is_none() {
-                problems.push(Problem::error(&rel_path, 0, 0, "path is too long or not a valid card id; rename it"));
+                problems.push(Problem::error(
+                    &rel_path,
+                    0,
+                    0,
+                    "path is too long or not a valid card id; rename it",
+                ));
                 continue;
             }
-            files.push(ContentFile { rel_path, kind, stamp: stamp_of(&metadata) });
+            files.push(ContentFile {
+                rel_path,
+                kind,
+                stamp: stamp_of(&metadata),
+            });
         }
         files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
         (files, problems)
@@ -148,7 +185,11 @@ impl ContentDir {
     pub fn stat(&self, rel_path: &str) -> Option<FileStamp> {
         let path = self.resolve(rel_path)?;
         let meta = fs::symlink_metadata(&path).ok()?;
-        let meta = if meta.file_type().is_symlink() { self.symlink_target_inside(&path)? } else { meta };
+        let meta = if meta.file_type().is_symlink() {
+            self.symlink_target_inside(&path)?
+        } else {
+            meta
+        };
         meta.is_file().then(|| stamp_of(&meta))
     }
 
@@ -160,10 +201,18 @@ impl ContentDir {
 
     /// Reads a file inside the folder; refuses paths that leave it.
     pub fn read(&self, rel_path: &str) -> io::Result<Vec<u8>> {
-        let path = self.resolve(rel_path).ok_or_else(|| io::Error::new(io::ErrorKind::PermissionDenied, "path leaves the content folder"))?;
+        let path = self.resolve(rel_path).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "path leaves the content folder",
+            )
+        })?;
         let canonical = path.canonicalize()?;
         if !canonical.starts_with(&self.root) {
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "path leaves the content folder"));
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "path leaves the content folder",
+            ));
         }
         fs::read(canonical)
     }
@@ -172,7 +221,11 @@ impl ContentDir {
     /// absolute paths and prefixes, without touching the disk.
     pub fn resolve(&self, rel_path: &str) -> Option<PathBuf> {
         let rel = Path::new(rel_path);
-        if rel_path.contains('\\') || rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        if rel_path.contains('\\')
+            || rel
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
             return None;
         }
         Some(self.root.join(rel))
@@ -201,7 +254,10 @@ pub fn stamp_of(meta: &fs::Metadata) -> FileStamp {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i128);
-    FileStamp { size: meta.len(), mtime_ns }
+    FileStamp {
+        size: meta.len(),
+        mtime_ns,
+    }
 }
 
 #[cfg(test)]
@@ -210,7 +266,16 @@ mod tests {
 
     #[test]
     fn editor_noise_is_never_content() {
-        for name in ["a/.b.md.swp", "a/b.md~", "a/#b.md#", "a/.#b.md", "a/4913", ".git/config", "a/.hidden.md", "a/b.md.tmp"] {
+        for name in [
+            "a/.b.md.swp",
+            "a/b.md~",
+            "a/#b.md#",
+            "a/.#b.md",
+            "a/4913",
+            ".git/config",
+            "a/.hidden.md",
+            "a/b.md.tmp",
+        ] {
             assert_eq!(classify(name), FileKind::Ignored, "{name}");
         }
     }
@@ -225,11 +290,19 @@ mod tests {
     #[test]
     fn walking_skips_symlinks_that_leave_the_folder() {
         let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join("secret.md"), "---\ntitle: secret\n---\n").unwrap();
+        std::fs::write(
+            outside.path().join("secret.md"),
+            "---\ntitle: secret\n---\n",
+        )
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("a")).unwrap();
         std::fs::write(dir.path().join("a/card.md"), "x").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret.md"), dir.path().join("a/leak.md")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.md"),
+            dir.path().join("a/leak.md"),
+        )
+        .unwrap();
         let content = ContentDir::open(dir.path()).unwrap();
         let (files, problems) = content.walk("");
         let names: Vec<_> = files.iter().map(|f| f.rel_path.as_str()).collect();

@@ -15,14 +15,18 @@ pub enum Period {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a period: write a number and a unit, d (days), w (weeks), m (months) or y (years), such as `90d` or `6m`")]
+#[error(
+    "`{input}` is not a period: write a number and a unit, d (days), w (weeks), m (months) or y (years), such as `90d` or `6m`"
+)]
 pub struct InvalidPeriod {
     pub input: String,
 }
 
 impl Period {
     pub fn parse(input: &str) -> Result<Self, InvalidPeriod> {
-        let fail = || InvalidPeriod { input: input.to_string() };
+        let fail = || InvalidPeriod {
+            input: input.to_string(),
+        };
         let s = input.trim().to_ascii_lowercase();
         let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(fail)?;
         let (number, unit) = s.split_at(split);
@@ -45,7 +49,9 @@ impl Period {
             Period::Days(n) => date.checked_add_days(Days::new(n.into())),
             Period::Weeks(n) => date.checked_add_days(Days::new(u64::from(n) * 7)),
             Period::Months(n) => date.checked_add_months(Months::new(n)),
-            Period::Years(n) => n.checked_mul(12).and_then(|m| date.checked_add_months(Months::new(m))),
+            Period::Years(n) => n
+                .checked_mul(12)
+                .and_then(|m| date.checked_add_months(Months::new(m))),
         };
         later.unwrap_or(NaiveDate::MAX)
     }
@@ -97,7 +103,9 @@ impl Trust {
     }
 
     pub fn parse(s: &str) -> Option<Trust> {
-        Trust::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+        Trust::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -140,8 +148,14 @@ mod tests {
 
     #[test]
     fn never_verified_is_unverified_and_no_period_never_expires() {
-        assert_eq!(Verification::default().trust(date("2026-01-01")), Trust::Unverified);
-        let forever = Verification { verified_at: Some(date("2020-01-01")), ..Default::default() };
+        assert_eq!(
+            Verification::default().trust(date("2026-01-01")),
+            Trust::Unverified
+        );
+        let forever = Verification {
+            verified_at: Some(date("2020-01-01")),
+            ..Default::default()
+        };
         assert_eq!(forever.trust(date("2099-01-01")), Trust::Verified);
     }
 }

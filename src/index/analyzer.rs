@@ -10,7 +10,9 @@ use std::sync::OnceLock;
 
 use frostem::{Algorithm, Stemmer};
 use jieba_rs::Jieba;
-use tantivy::tokenizer::{AsciiFoldingFilter, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
 
 use crate::content::lang::is_han;
 
@@ -51,7 +53,11 @@ pub struct Analyzer {
 
 impl Default for Analyzer {
     fn default() -> Self {
-        Analyzer { fold: TextAnalyzer::builder(RawTokenizer::default()).filter(AsciiFoldingFilter).build() }
+        Analyzer {
+            fold: TextAnalyzer::builder(RawTokenizer::default())
+                .filter(AsciiFoldingFilter)
+                .build(),
+        }
     }
 }
 
@@ -103,7 +109,14 @@ impl Analyzer {
                 }
                 (folded.into_owned(), forms)
             };
-            words.push(Word { folded, forms, offset_from: start, offset_to: start + run.len(), position, han: false });
+            words.push(Word {
+                folded,
+                forms,
+                offset_from: start,
+                offset_to: start + run.len(),
+                position,
+                han: false,
+            });
             position += 1;
         }
         words
@@ -122,7 +135,7 @@ impl Analyzer {
 }
 
 fn is_cyrillic(c: char) -> bool {
-    matches!(c as u32, 0x0400..=0x04FF | 0x0500..=0x052F)
+    matches!(c as u32, 0x0400..=0x052F)
 }
 
 /// Splits text into runs of Han characters and runs of other letters and
@@ -138,7 +151,11 @@ fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
             }
             let mut end = start + c.len_utf8();
             while let Some(&(i, next)) = chars.peek() {
-                let same = if han { is_han(next) } else { next.is_alphanumeric() && !is_han(next) };
+                let same = if han {
+                    is_han(next)
+                } else {
+                    next.is_alphanumeric() && !is_han(next)
+                };
                 if !same {
                     break;
                 }
@@ -195,12 +212,19 @@ mod tests {
     use super::*;
 
     fn forms(text: &str) -> Vec<Vec<String>> {
-        Analyzer::default().words(text).into_iter().map(|w| w.forms).collect()
+        Analyzer::default()
+            .words(text)
+            .into_iter()
+            .map(|w| w.forms)
+            .collect()
     }
 
     fn same_forms(a: &str, b: &str) {
         let (fa, fb) = (forms(a), forms(b));
-        assert!(fa[0].iter().any(|f| fb[0].contains(f)), "{a} {fa:?} and {b} {fb:?} share no form");
+        assert!(
+            fa[0].iter().any(|f| fb[0].contains(f)),
+            "{a} {fa:?} and {b} {fb:?} share no form"
+        );
     }
 
     #[test]
@@ -224,14 +248,21 @@ mod tests {
 
     #[test]
     fn chinese_is_cut_into_dictionary_words() {
-        let words: Vec<String> = Analyzer::default().words("我们的内部知识库").into_iter().map(|w| w.folded).collect();
+        let words: Vec<String> = Analyzer::default()
+            .words("我们的内部知识库")
+            .into_iter()
+            .map(|w| w.folded)
+            .collect();
         assert!(words.contains(&"知识库".to_string()), "{words:?}");
     }
 
     #[test]
     fn mixed_scripts_and_offsets_are_kept() {
         let words = Analyzer::default().words("API 接口 v2");
-        let spans: Vec<_> = words.iter().map(|w| (w.folded.as_str(), w.offset_from, w.position)).collect();
+        let spans: Vec<_> = words
+            .iter()
+            .map(|w| (w.folded.as_str(), w.offset_from, w.position))
+            .collect();
         assert_eq!(spans, [("api", 0, 0), ("接口", 4, 1), ("v2", 11, 2)]);
     }
 

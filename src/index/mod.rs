@@ -19,7 +19,10 @@ pub use schema::Fields;
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error("cannot prepare the index folder {path}")]
-    Folder { path: PathBuf, source: std::io::Error },
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("index engine error")]
     Engine(#[from] tantivy::TantivyError),
     #[error("stored card data is unreadable")]
@@ -69,18 +72,30 @@ pub fn open(data_dir: Option<&Path>) -> Result<(SearchIndex, IndexWriter, Opened
     let root = data_dir.join("index");
     let dir = root.join(format!("v{}", schema::VERSION));
     remove_other_versions(&root, &dir);
-    std::fs::create_dir_all(&dir).map_err(|source| IndexError::Folder { path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| IndexError::Folder {
+        path: dir.clone(),
+        source,
+    })?;
     let (index, opened) = match Index::open_in_dir(&dir) {
         Ok(index) if index.schema() == schema => (index, Opened::Existing),
-        Ok(_) => (recreate(&dir, schema)?, Opened::Rebuilt("its schema differs from this version's".into())),
-        Err(_) if !dir.join("meta.json").exists() => (Index::create_in_dir(&dir, schema)?, Opened::Created),
+        Ok(_) => (
+            recreate(&dir, schema)?,
+            Opened::Rebuilt("its schema differs from this version's".into()),
+        ),
+        Err(_) if !dir.join("meta.json").exists() => {
+            (Index::create_in_dir(&dir, schema)?, Opened::Created)
+        }
         Err(e) => (recreate(&dir, schema)?, Opened::Rebuilt(e.to_string())),
     };
     match finish(index, fields, opened) {
         Ok(done) => Ok(done),
         Err(IndexError::Engine(tantivy::TantivyError::LockFailure(e, _))) => {
             let (schema, fields) = schema::build();
-            finish(Index::create_in_ram(schema), fields, Opened::InMemory(e.to_string()))
+            finish(
+                Index::create_in_ram(schema),
+                fields,
+                Opened::InMemory(e.to_string()),
+            )
         }
         Err(e) => {
             let (schema, fields) = schema::build();
@@ -93,12 +108,17 @@ pub fn open(data_dir: Option<&Path>) -> Result<(SearchIndex, IndexWriter, Opened
 /// Throws the index folder away and starts an empty one: it is only a cache.
 pub fn recreate(dir: &Path, schema: tantivy::schema::Schema) -> Result<Index, IndexError> {
     let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|source| IndexError::Folder { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| IndexError::Folder {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     Ok(Index::create_in_dir(dir, schema)?)
 }
 
 fn remove_other_versions(root: &Path, keep: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
     for entry in entries.flatten() {
         if entry.path() != keep {
             let _ = std::fs::remove_dir_all(entry.path());
@@ -106,12 +126,21 @@ fn remove_other_versions(root: &Path, keep: &Path) {
     }
 }
 
-fn finish(index: Index, fields: Fields, opened: Opened) -> Result<(SearchIndex, IndexWriter, Opened), IndexError> {
-    index.tokenizers().register(analyzer::NAME, analyzer::Analyzer::default());
+fn finish(
+    index: Index,
+    fields: Fields,
+    opened: Opened,
+) -> Result<(SearchIndex, IndexWriter, Opened), IndexError> {
+    index
+        .tokenizers()
+        .register(analyzer::NAME, analyzer::Analyzer::default());
     let writer = index.writer_with_num_threads(WRITER_THREADS, WRITER_BUDGET_BYTES)?;
     // Readers reload when we say so, right after each commit: tantivy's
     // default policy polls meta.json every 500 ms (tantivy#1824, PR #3057).
-    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
     let read = SearchIndex { reader, fields };
     // Prove the stored data is readable now rather than on the first request.
     read.stored_cards()?;
@@ -174,7 +203,10 @@ impl SearchIndex {
     /// The stored card with this id, as last committed.
     pub fn card(&self, id: &CardId) -> Result<Option<StoredCard>, IndexError> {
         let searcher = self.reader.searcher();
-        let query = TermQuery::new(Term::from_field_text(self.fields.id, id.as_str()), IndexRecordOption::Basic);
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.id, id.as_str()),
+            IndexRecordOption::Basic,
+        );
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
             Some(&(_, address)) => Ok(Some(self.stored(&searcher, address)?)),
@@ -182,9 +214,18 @@ impl SearchIndex {
         }
     }
 
-    pub fn stored(&self, searcher: &tantivy::Searcher, address: DocAddress) -> Result<StoredCard, IndexError> {
+    pub fn stored(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+    ) -> Result<StoredCard, IndexError> {
         let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
         Ok(StoredCard {
             card: serde_json::from_str(&text(self.fields.meta))?,
             markdown: text(self.fields.markdown),
@@ -207,7 +248,13 @@ impl IndexWriter {
         doc.add_text(f.id, card.id.as_str());
         doc.add_text(f.title, &card.title);
         let mut lead = String::new();
-        for part in card.summary.iter().chain(card.headings.iter().map(|h| &h.text)).chain(&card.tags).chain(&card.aliases) {
+        for part in card
+            .summary
+            .iter()
+            .chain(card.headings.iter().map(|h| &h.text))
+            .chain(&card.tags)
+            .chain(&card.aliases)
+        {
             lead.push_str(part);
             lead.push('\n');
         }
@@ -215,7 +262,10 @@ impl IndexWriter {
         doc.add_text(f.body, &parsed.text);
         doc.add_text(f.markdown, &parsed.markdown);
         doc.add_text(f.collection, card.collection());
-        doc.add_facet(f.facets, Facet::from_path(["collection", card.collection()]));
+        doc.add_facet(
+            f.facets,
+            Facet::from_path(["collection", card.collection()]),
+        );
         for tag in &card.tags {
             doc.add_text(f.tag, tag);
             doc.add_facet(f.facets, Facet::from_path(["tag", tag.as_str()]));
@@ -230,7 +280,8 @@ impl IndexWriter {
     }
 
     pub fn delete(&mut self, id: &CardId) {
-        self.writer.delete_term(Term::from_field_text(self.read.fields.id, id.as_str()));
+        self.writer
+            .delete_term(Term::from_field_text(self.read.fields.id, id.as_str()));
     }
 
     pub fn delete_all(&mut self) -> Result<(), IndexError> {

@@ -14,8 +14,8 @@ use serde::Serialize;
 use tantivy::collector::{Collector, Count, FacetCollector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
@@ -154,15 +154,28 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
                 let mut s = generator.snippet(&stored.text);
                 s.set_snippet_prefix_postfix("<mark>", "</mark>");
                 let html = s.to_html();
-                if html.trim().is_empty() { fallback_snippet(&stored.card) } else { html }
+                if html.trim().is_empty() {
+                    fallback_snippet(&stored.card)
+                } else {
+                    html
+                }
             }
             None => String::new(),
         };
         let trust = stored.card.verification.trust(request.today);
-        hits.push(Hit { card: stored.card, trust, score, snippet });
+        hits.push(Hit {
+            card: stored.card,
+            trust,
+            score,
+            snippet,
+        });
     }
     // Equal scores are ordered by id, so a page never reshuffles.
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.card.id.cmp(&b.card.id)));
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.card.id.cmp(&b.card.id))
+    });
 
     Ok(SearchResults {
         hits,
@@ -229,10 +242,25 @@ impl Plan {
                 content.push((word, prefix));
             }
         }
-        let phrases = parsed.phrases.iter().map(|p| analyzer.words(p)).filter(|w| !w.is_empty()).take(8).collect();
-        let excluded = parsed.excluded.iter().flat_map(|e| analyzer.words(e)).take(MAX_WORDS).collect();
+        let phrases = parsed
+            .phrases
+            .iter()
+            .map(|p| analyzer.words(p))
+            .filter(|w| !w.is_empty())
+            .take(8)
+            .collect();
+        let excluded = parsed
+            .excluded
+            .iter()
+            .flat_map(|e| analyzer.words(e))
+            .take(MAX_WORDS)
+            .collect();
         Plan {
-            fields: [(f.title, TITLE_BOOST), (f.lead, LEAD_BOOST), (f.body, BODY_BOOST)],
+            fields: [
+                (f.title, TITLE_BOOST),
+                (f.lead, LEAD_BOOST),
+                (f.body, BODY_BOOST),
+            ],
             title: f.title,
             body: f.body,
             lead: f.lead,
@@ -250,14 +278,22 @@ impl Plan {
     /// The query; `required` overrides how many content words must match.
     fn query(&self, required: Option<usize>) -> Box<dyn Query> {
         let mut outer: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let words: Vec<(Occur, Box<dyn Query>)> =
-            self.content.iter().map(|(w, prefix)| (Occur::Should, self.word(w, *prefix, true))).collect();
+        let words: Vec<(Occur, Box<dyn Query>)> = self
+            .content
+            .iter()
+            .map(|(w, prefix)| (Occur::Should, self.word(w, *prefix, true)))
+            .collect();
         if !words.is_empty() {
             let n = words.len();
             // Short queries need every word; longer ones (a sentence, a
             // ticket) two in three, since people type words a card lacks.
-            let needed = required.unwrap_or(if n <= 2 { n } else { (n * 2).div_ceil(3) }).min(n);
-            outer.push((Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(words, needed))));
+            let needed = required
+                .unwrap_or(if n <= 2 { n } else { (n * 2).div_ceil(3) })
+                .min(n);
+            outer.push((
+                Occur::Must,
+                Box::new(BooleanQuery::with_minimum_required_clauses(words, needed)),
+            ));
         }
         for word in &self.stop {
             outer.push((Occur::Should, self.word(word, false, false)));
@@ -285,23 +321,43 @@ impl Plan {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for &(field, boost) in &self.fields {
             for form in &word.forms {
-                let term = TermQuery::new(Term::from_field_text(field, form), IndexRecordOption::WithFreqs);
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost))));
+                let term = TermQuery::new(
+                    Term::from_field_text(field, form),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(term), boost)),
+                ));
             }
         }
         let chars = word.folded.chars().count();
         if forgiving && !word.han && chars >= 4 {
             let distance = if chars >= 8 { 2 } else { 1 };
             for &(field, boost) in &self.fields {
-                let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, &word.forms[0]), distance, true);
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), boost * FUZZY_WEIGHT))));
+                let fuzzy = FuzzyTermQuery::new(
+                    Term::from_field_text(field, &word.forms[0]),
+                    distance,
+                    true,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(fuzzy), boost * FUZZY_WEIGHT)),
+                ));
             }
         }
         if prefix && (chars >= 2 || word.han) {
             let distance = if chars >= 5 && !word.han { 1 } else { 0 };
             for &(field, boost) in &self.fields {
-                let start = FuzzyTermQuery::new_prefix(Term::from_field_text(field, &word.folded), distance, true);
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(start), boost * PREFIX_WEIGHT))));
+                let start = FuzzyTermQuery::new_prefix(
+                    Term::from_field_text(field, &word.folded),
+                    distance,
+                    true,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(start), boost * PREFIX_WEIGHT)),
+                ));
             }
         }
         Box::new(BooleanQuery::new(should))
@@ -310,14 +366,32 @@ impl Plan {
     /// A quoted phrase: the words in order in the title, lead or body.
     fn phrase(&self, words: &[Word]) -> Box<dyn Query> {
         if words.len() == 1 || words.iter().any(|w| w.han) {
-            let all = words.iter().map(|w| (Occur::Must, self.word(w, false, false))).collect();
+            let all = words
+                .iter()
+                .map(|w| (Occur::Must, self.word(w, false, false)))
+                .collect();
             return Box::new(BooleanQuery::new(all));
         }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, boost) in [(self.title, TITLE_BOOST), (self.lead, LEAD_BOOST), (self.body, BODY_BOOST)] {
-            let terms = words.iter().map(|w| (w.position - words[0].position, Term::from_field_text(field, &w.forms[0]))).collect();
+        for (field, boost) in [
+            (self.title, TITLE_BOOST),
+            (self.lead, LEAD_BOOST),
+            (self.body, BODY_BOOST),
+        ] {
+            let terms = words
+                .iter()
+                .map(|w| {
+                    (
+                        w.position - words[0].position,
+                        Term::from_field_text(field, &w.forms[0]),
+                    )
+                })
+                .collect();
             let phrase = PhraseQuery::new_with_offset(terms);
-            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(phrase), boost))));
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(phrase), boost)),
+            ));
         }
         Box::new(BooleanQuery::new(should))
     }
@@ -333,7 +407,10 @@ fn filter_clauses(index: &SearchIndex, request: &SearchRequest) -> Vec<Box<dyn Q
         let terms: Vec<(Occur, Box<dyn Query>)> = values
             .iter()
             .map(|v| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic));
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, v),
+                    IndexRecordOption::Basic,
+                ));
                 (Occur::Should, q)
             })
             .collect();
@@ -351,7 +428,10 @@ fn filter_clauses(index: &SearchIndex, request: &SearchRequest) -> Vec<Box<dyn Q
         let field = f.verified_until;
         let range = |lo: Bound<i64>, hi: Bound<i64>| -> (Occur, Box<dyn Query>) {
             let term = |v| Term::from_field_i64(field, v);
-            (Occur::Should, Box::new(RangeQuery::new(lo.map(term), hi.map(term))))
+            (
+                Occur::Should,
+                Box::new(RangeQuery::new(lo.map(term), hi.map(term))),
+            )
         };
         let trusts: Vec<_> = request
             .trusts
@@ -373,7 +453,10 @@ fn with_filters(query: Box<dyn Query>, filters: &[Box<dyn Query>]) -> Box<dyn Qu
     }
     let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
     for filter in filters {
-        all.push((Occur::Must, Box::new(ConstScoreQuery::new(filter.box_clone(), 0.0))));
+        all.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(filter.box_clone(), 0.0)),
+        ));
     }
     Box::new(BooleanQuery::new(all))
 }
@@ -397,7 +480,12 @@ fn facets(counts: &tantivy::collector::FacetCounts, trust: [u64; 3]) -> Facets {
         collection: dim("collection"),
         tag: dim("tag"),
         lang: dim("lang"),
-        trust: Trust::ALL.iter().zip(trust).filter(|(_, n)| *n > 0).map(|(t, n)| (t.as_str().to_string(), n)).collect(),
+        trust: Trust::ALL
+            .iter()
+            .zip(trust)
+            .filter(|(_, n)| *n > 0)
+            .map(|(t, n)| (t.as_str().to_string(), n))
+            .collect(),
     }
 }
 
@@ -416,8 +504,16 @@ impl Collector for TrustCounts {
     type Fruit = [u64; 3];
     type Child = TrustSegment;
 
-    fn for_segment(&self, _ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<TrustSegment> {
-        Ok(TrustSegment { column: reader.fast_fields().i64("verified_until")?, today: self.today, counts: [0; 3] })
+    fn for_segment(
+        &self,
+        _ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<TrustSegment> {
+        Ok(TrustSegment {
+            column: reader.fast_fields().i64("verified_until")?,
+            today: self.today,
+            counts: [0; 3],
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -425,7 +521,9 @@ impl Collector for TrustCounts {
     }
 
     fn merge_fruits(&self, fruits: Vec<[u64; 3]>) -> tantivy::Result<[u64; 3]> {
-        Ok(fruits.into_iter().fold([0; 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]]))
+        Ok(fruits
+            .into_iter()
+            .fold([0; 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]]))
     }
 }
 

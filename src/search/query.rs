@@ -46,12 +46,12 @@ pub fn parse(input: &str) -> ParsedQuery {
             }
             continue;
         }
-        if let Some((key, value)) = chunk.split_once(':') {
-            if FILTER_KEYS.contains(&key.to_ascii_lowercase().as_str()) && !value.is_empty() {
-                out.filters.push((key.to_ascii_lowercase(), value.to_string()));
+        if let Some((key, value)) = chunk.split_once(':')
+            && FILTER_KEYS.contains(&key.to_ascii_lowercase().as_str()) && !value.is_empty() {
+                out.filters
+                    .push((key.to_ascii_lowercase(), value.to_string()));
                 continue;
             }
-        }
         let word = chunk.trim_start_matches('+');
         if !out.text.is_empty() {
             out.text.push(' ');
@@ -86,8 +86,14 @@ fn chunks(input: &str) -> Vec<(&str, bool)> {
             }
             continue;
         }
-        let end = rest.find(|c: char| c.is_whitespace() || c == '"').unwrap_or(rest.len());
-        let end = if end == 0 { rest.chars().next().map_or(1, char::len_utf8) } else { end };
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '"')
+            .unwrap_or(rest.len());
+        let end = if end == 0 {
+            rest.chars().next().map_or(1, char::len_utf8)
+        } else {
+            end
+        };
         out.push((&rest[..end], false));
         rest = &rest[end..];
     }
@@ -98,16 +104,15 @@ fn chunks(input: &str) -> Vec<(&str, bool)> {
 pub fn is_stop_word(folded: &str) -> bool {
     const STOP: &[&str] = &[
         // English
-        "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "be", "how", "do", "does",
-        "i", "we", "you", "my", "our", "your", "what", "when", "where", "why", "can", "with", "it", "at", "by", "from",
-        "this", "that", "as", "if", "not", "no", "about", "me", "us",
-        // Russian
-        "и", "в", "во", "на", "не", "что", "как", "с", "со", "по", "для", "это", "я", "мы", "к", "о", "об", "у", "из",
-        "за", "ли", "а", "но", "же", "то", "от", "до",
+        "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "be",
+        "how", "do", "does", "i", "we", "you", "my", "our", "your", "what", "when", "where", "why",
+        "can", "with", "it", "at", "by", "from", "this", "that", "as", "if", "not", "no", "about",
+        "me", "us", // Russian
+        "и", "в", "во", "на", "не", "что", "как", "с", "со", "по", "для", "это", "я", "мы", "к",
+        "о", "об", "у", "из", "за", "ли", "а", "но", "же", "то", "от", "до",
         // Romanian (folded)
-        "si", "in", "la", "de", "cu", "pe", "un", "o", "al", "ale", "ce", "cum", "sa", "se", "nu", "din", "pentru",
-        "care", "este", "sunt",
-        // Chinese
+        "si", "in", "la", "de", "cu", "pe", "un", "o", "al", "ale", "ce", "cum", "sa", "se", "nu",
+        "din", "pentru", "care", "este", "sunt", // Chinese
         "的", "了", "是", "在", "我", "我们", "怎么", "如何", "吗", "和", "有",
     ];
     STOP.contains(&folded)
@@ -131,13 +136,31 @@ mod tests {
         assert_eq!(q.phrases, ["annual plan"]);
         assert_eq!(q.text, "refund");
         assert_eq!(q.excluded, ["monthly"]);
-        assert_eq!(q.filters, [("tag".into(), "billing".into()), ("trust".into(), "stale".into())]);
+        assert_eq!(
+            q.filters,
+            [
+                ("tag".into(), "billing".into()),
+                ("trust".into(), "stale".into())
+            ]
+        );
         assert!(!q.prefix_last);
     }
 
     #[test]
     fn nasty_input_is_read_without_error() {
-        for nasty in ["\"", "\"\"\"", "AND OR", "title:", "-", "- *", "a:(^", "((((", "*", "\u{0}", "\"unclosed phrase"] {
+        for nasty in [
+            "\"",
+            "\"\"\"",
+            "AND OR",
+            "title:",
+            "-",
+            "- *",
+            "a:(^",
+            "((((",
+            "*",
+            "\u{0}",
+            "\"unclosed phrase",
+        ] {
             let _ = parse(nasty);
         }
         assert_eq!(parse("\"unclosed phrase").phrases, ["unclosed phrase"]);

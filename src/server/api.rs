@@ -43,7 +43,9 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     request.langs = params.all("lang");
     for t in params.all("trust") {
         let trust = Trust::parse(&t).ok_or_else(|| {
-            ApiError::InvalidParameter(format!("`trust` must be verified, stale or unverified, got {t:?}"))
+            ApiError::InvalidParameter(format!(
+                "`trust` must be verified, stale or unverified, got {t:?}"
+            ))
         })?;
         request.trusts.push(trust);
     }
@@ -52,7 +54,10 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     Ok(request)
 }
 
-async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<SearchView>, ApiError> {
+async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SearchView>, ApiError> {
     if !state.kb.is_ready() {
         return Err(ApiError::NotReady);
     }
@@ -62,16 +67,29 @@ async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
     Ok(Json(SearchView::new(&request.q, results)))
 }
 
-async fn card(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+async fn card(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let params = Params::parse(raw.as_deref());
     let missing = || ApiError::CardNotFound(id.clone());
     let requested = CardId::new(id.trim_end_matches('/')).map_err(|_| missing())?;
     let current = {
         let catalog = state.kb.catalog();
-        if catalog.get(&requested).is_some() { Some(requested) } else { catalog.moved_to(requested.as_str()).cloned() }
+        if catalog.get(&requested).is_some() {
+            Some(requested)
+        } else {
+            catalog.moved_to(requested.as_str()).cloned()
+        }
     };
     let id = current.ok_or_else(missing)?;
-    let stored = state.kb.index.card(&id).map_err(ApiError::internal)?.ok_or_else(missing)?;
+    let stored = state
+        .kb
+        .index
+        .card(&id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(missing)?;
     let today = chrono::Local::now().date_naive();
     let view = {
         let catalog = state.kb.catalog();
@@ -80,11 +98,25 @@ async fn card(State(state): State<AppState>, Path(id): Path<String>, RawQuery(ra
     let format = params.get("format").unwrap_or("json");
     Ok(match format {
         "json" => Json(view).into_response(),
-        "text" => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], view.text).into_response(),
-        "markdown" => ([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], view.markdown).into_response(),
-        "html" => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], view.html).into_response(),
+        "text" => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            view.text,
+        )
+            .into_response(),
+        "markdown" => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            view.markdown,
+        )
+            .into_response(),
+        "html" => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            view.html,
+        )
+            .into_response(),
         other => {
-            return Err(ApiError::InvalidParameter(format!("`format` must be json, text, markdown or html, got {other:?}")));
+            return Err(ApiError::InvalidParameter(format!(
+                "`format` must be json, text, markdown or html, got {other:?}"
+            )));
         }
     })
 }

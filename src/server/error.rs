@@ -60,9 +60,18 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status(), Json(Body { code: self.code(), message: self.message() })).into_response();
+        let mut response = (
+            self.status(),
+            Json(Body {
+                code: self.code(),
+                message: self.message(),
+            }),
+        )
+            .into_response();
         if self == ApiError::NotReady {
-            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
         }
         response
     }

@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Response};
 
 /// The type a file is served as, and whether it must be a download.
 fn content_type(path: &str) -> (&'static str, bool) {
-    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "png" => ("image/png", false),
         "jpg" | "jpeg" => ("image/jpeg", false),
@@ -38,11 +41,23 @@ pub fn file_response(name: &str, bytes: Vec<u8>, trusted: bool) -> Response {
     let mut response = (StatusCode::OK, bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     if download && !trusted {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
-        headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox; default-src 'none'"),
+        );
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
     }
     response
 }
@@ -51,7 +66,12 @@ pub fn file_response(name: &str, bytes: Vec<u8>, trusted: bool) -> Response {
 /// that lead out of `root`.
 pub fn read_under(root: &Path, rel: &str) -> Option<Vec<u8>> {
     let rel_path = Path::new(rel);
-    if rel.is_empty() || rel.contains('\\') || rel_path.components().any(|c| !matches!(c, Component::Normal(_))) {
+    if rel.is_empty()
+        || rel.contains('\\')
+        || rel_path
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let root = root.canonicalize().ok()?;

@@ -41,11 +41,17 @@ pub fn router(kb: Arc<Kb>) -> Router {
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the
 /// requests in flight.
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     // Without TCP_NODELAY a keep-alive client waits ~40 ms on each small
     // response (Nagle's algorithm meeting delayed ACKs).
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

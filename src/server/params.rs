@@ -8,11 +8,18 @@ pub struct Params(Vec<(String, String)>);
 
 impl Params {
     pub fn parse(raw: Option<&str>) -> Params {
-        Params(form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().collect())
+        Params(
+            form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of `key`; a comma-separated value counts as several.
@@ -29,9 +36,9 @@ impl Params {
     pub fn number(&self, key: &str, default: usize) -> Result<usize, ApiError> {
         match self.get(key).map(str::trim) {
             None | Some("") => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| ApiError::InvalidParameter(format!("`{key}` must be a whole number, got {v:?}"))),
+            Some(v) => v.parse().map_err(|_| {
+                ApiError::InvalidParameter(format!("`{key}` must be a whole number, got {v:?}"))
+            }),
         }
     }
 }

@@ -36,7 +36,12 @@ struct CollectionView {
 
 /// A themed page, or when the template itself fails, a plain page that names
 /// the template, line and cause (and the log says the same).
-fn page(state: &AppState, status: StatusCode, template: &str, context: serde_json::Value) -> Response {
+fn page(
+    state: &AppState,
+    status: StatusCode,
+    template: &str,
+    context: serde_json::Value,
+) -> Response {
     match state.theme.render(template, context) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -51,7 +56,12 @@ fn page(state: &AppState, status: StatusCode, template: &str, context: serde_jso
 }
 
 fn not_found(state: &AppState, missing: &str) -> Response {
-    page(state, StatusCode::NOT_FOUND, "404.html", json!({ "missing": missing, "query": missing.replace(['/', '-', '_'], " ") }))
+    page(
+        state,
+        StatusCode::NOT_FOUND,
+        "404.html",
+        json!({ "missing": missing, "query": missing.replace(['/', '-', '_'], " ") }),
+    )
 }
 
 async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
@@ -62,7 +72,8 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
         None
     } else {
         // A bad `limit` on the site is not worth an error page: use defaults.
-        let mut request = search_request(&params).unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
+        let mut request =
+            search_request(&params).unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
         request.limit = request.limit.min(20);
         match search::search(&state.kb.index, &request) {
             Ok(r) => Some(SearchView::new(&query, r)),
@@ -91,7 +102,9 @@ fn collections(state: &AppState) -> Vec<CollectionView> {
         .map(|(name, cards)| {
             let folder = catalog.folder(&name);
             let view = CollectionView {
-                title: folder.and_then(|f| f.title.clone()).unwrap_or_else(|| name.clone()),
+                title: folder
+                    .and_then(|f| f.title.clone())
+                    .unwrap_or_else(|| name.clone()),
                 description: folder.and_then(|f| f.description.clone()),
                 url: format!("/?q=collection:{name}"),
                 name,
@@ -100,7 +113,11 @@ fn collections(state: &AppState) -> Vec<CollectionView> {
             (folder.and_then(|f| f.weight), view)
         })
         .collect();
-    out.sort_by(|a, b| a.0.unwrap_or(i64::MAX).cmp(&b.0.unwrap_or(i64::MAX)).then_with(|| a.1.title.cmp(&b.1.title)));
+    out.sort_by(|a, b| {
+        a.0.unwrap_or(i64::MAX)
+            .cmp(&b.0.unwrap_or(i64::MAX))
+            .then_with(|| a.1.title.cmp(&b.1.title))
+    });
     out.into_iter().map(|(_, v)| v).collect()
 }
 
@@ -110,7 +127,11 @@ async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Response
     };
     let moved = {
         let catalog = state.kb.catalog();
-        if catalog.get(&requested).is_some() { None } else { Some(catalog.moved_to(requested.as_str()).cloned()) }
+        if catalog.get(&requested).is_some() {
+            None
+        } else {
+            Some(catalog.moved_to(requested.as_str()).cloned())
+        }
     };
     match moved {
         None => {}
@@ -122,7 +143,12 @@ async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Response
         Ok(None) => return not_found(&state, requested.as_str()),
         Err(e) => {
             tracing::error!("reading card {requested}: {e}");
-            return page(&state, StatusCode::INTERNAL_SERVER_ERROR, "error.html", json!({ "message": "This card could not be read." }));
+            return page(
+                &state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.html",
+                json!({ "message": "This card could not be read." }),
+            );
         }
     };
     let today = chrono::Local::now().date_naive();

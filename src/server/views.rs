@@ -151,7 +151,11 @@ pub struct CardRef {
 
 impl CardRef {
     pub fn of(card: &Card) -> Self {
-        CardRef { id: card.id.to_string(), title: card.title.clone(), url: card_url(&card.id) }
+        CardRef {
+            id: card.id.to_string(),
+            title: card.title.clone(),
+            url: card_url(&card.id),
+        }
     }
 }
 
@@ -160,16 +164,32 @@ pub fn render_html(catalog: &Catalog, id: &CardId, markdown_text: &str) -> Strin
     markdown::render(markdown_text, &|link| match catalog.resolve(id, link) {
         Resolved::Card(target) => {
             let title = catalog.get(&target).map(|c| c.title.clone());
-            let fragment = link.fragment.as_deref().map(|f| format!("#{}", markdown::slug(f))).unwrap_or_default();
-            Target::Url { href: format!("{}{fragment}", card_url(&target)), title }
+            let fragment = link
+                .fragment
+                .as_deref()
+                .map(|f| format!("#{}", markdown::slug(f)))
+                .unwrap_or_default();
+            Target::Url {
+                href: format!("{}{fragment}", card_url(&target)),
+                title,
+            }
         }
-        Resolved::Attachment(path) => Target::Url { href: file_url(&path), title: None },
+        Resolved::Attachment(path) => Target::Url {
+            href: file_url(&path),
+            title: None,
+        },
         Resolved::Broken => Target::Broken,
     })
 }
 
 impl CardView {
-    pub fn new(catalog: &Catalog, card: &Card, markdown_text: String, text: String, today: chrono::NaiveDate) -> Self {
+    pub fn new(
+        catalog: &Catalog,
+        card: &Card,
+        markdown_text: String,
+        text: String,
+        today: chrono::NaiveDate,
+    ) -> Self {
         let links = card
             .links
             .iter()
@@ -199,7 +219,10 @@ impl CardView {
             owner: card.owner.clone(),
             verified_by: v.verified_by.clone(),
             verified_at: v.verified_at.map(|d| d.to_string()),
-            verified_until: v.verified_until().filter(|d| *d != chrono::NaiveDate::MAX).map(|d| d.to_string()),
+            verified_until: v
+                .verified_until()
+                .filter(|d| *d != chrono::NaiveDate::MAX)
+                .map(|d| d.to_string()),
             updated: updated(card),
             aliases: card.aliases.clone(),
             weight: card.weight,
@@ -209,11 +232,19 @@ impl CardView {
             extra: card.extra.clone(),
             headings: card.headings.clone(),
             links,
-            backlinks: catalog.backlinks(&card.id).iter().map(|c| CardRef::of(c)).collect(),
+            backlinks: catalog
+                .backlinks(&card.id)
+                .iter()
+                .map(|c| CardRef::of(c))
+                .collect(),
             html: render_html(catalog, &card.id, &markdown_text),
             markdown: markdown_text,
             text,
-            problems: catalog.problems_of(&card.id.rel_path()).iter().map(|p| p.to_string()).collect(),
+            problems: catalog
+                .problems_of(&card.id.rel_path())
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
         }
     }
 }
@@ -221,5 +252,8 @@ impl CardView {
 /// The text an agent pastes into a reply: `reply_snippet`, else the summary,
 /// else the first paragraph.
 pub fn reply_text(card: &Card) -> String {
-    card.reply_snippet.clone().or_else(|| card.summary.clone()).unwrap_or_else(|| card.first_paragraph.clone())
+    card.reply_snippet
+        .clone()
+        .or_else(|| card.summary.clone())
+        .unwrap_or_else(|| card.first_paragraph.clone())
 }

@@ -28,7 +28,13 @@ async fn search_returns_hits_with_metadata_snippets_facets_and_timing() {
     assert_eq!(hit["collection"], "playbooks");
     assert_eq!(hit["trust"], "verified");
     assert_eq!(hit["url"], "/cards/playbooks/refunds/annual-plans");
-    assert!(hit["snippet"].as_str().unwrap().contains("<mark>refunded</mark>"), "{hit}");
+    assert!(
+        hit["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>refunded</mark>"),
+        "{hit}"
+    );
     assert!(hit["score"].as_f64().unwrap() > 0.0);
     assert_eq!(body["total"], 1);
     assert_eq!(body["facets"]["collection"]["playbooks"], 1);
@@ -68,11 +74,23 @@ async fn a_card_is_served_with_metadata_markdown_html_and_text() {
     assert_eq!(body["title"], "Refunds on annual plans");
     assert_eq!(body["owner"], "billing@example.com");
     assert!(body["markdown"].as_str().unwrap().contains("[[tier-2]]"));
-    assert!(body["html"].as_str().unwrap().contains("href=\"/cards/escalation/tier-2\""), "{}", body["html"]);
+    assert!(
+        body["html"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"/cards/escalation/tier-2\""),
+        "{}",
+        body["html"]
+    );
     assert!(body["text"].as_str().unwrap().contains("refunded in full"));
     let (_, tier2) = t.get("/api/v1/cards/escalation/tier-2").await;
-    assert_eq!(tier2["backlinks"][0]["id"], "playbooks/refunds/annual-plans");
-    let (status, text) = t.get_text("/api/v1/cards/playbooks/refunds/annual-plans?format=text").await;
+    assert_eq!(
+        tier2["backlinks"][0]["id"],
+        "playbooks/refunds/annual-plans"
+    );
+    let (status, text) = t
+        .get_text("/api/v1/cards/playbooks/refunds/annual-plans?format=text")
+        .await;
     assert_eq!(status, 200);
     assert!(text.starts_with("Annual plans are refunded"), "{text}");
 }
@@ -85,10 +103,19 @@ async fn a_missing_card_is_a_404_with_a_json_error() {
     assert_eq!(body["code"], "card_not_found", "{body}");
     assert_eq!(body["message"], "no card with id \"nope\"");
     // The client normalises `..` away; whatever reaches the server is a JSON 404.
-    for path in ["/api/v1/cards/../etc/passwd", "/api/v1/cards/%2e%2e/x", "/api/v1/cards/a%2f..%2f..%2fx"] {
+    for path in [
+        "/api/v1/cards/../etc/passwd",
+        "/api/v1/cards/%2e%2e/x",
+        "/api/v1/cards/a%2f..%2f..%2fx",
+    ] {
         let (status, body) = t.get(path).await;
         assert_eq!(status, 404, "{path}");
-        assert!(body["code"].as_str().is_some_and(|c| c.ends_with("not_found")), "{path}: {body}");
+        assert!(
+            body["code"]
+                .as_str()
+                .is_some_and(|c| c.ends_with("not_found")),
+            "{path}: {body}"
+        );
     }
     let (status, body) = t.get("/api/v1/nothing").await;
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
@@ -97,7 +124,11 @@ async fn a_missing_card_is_a_404_with_a_json_error() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_parameter_is_a_400_with_the_same_json_shape() {
     let t = start().await;
-    for path in ["/api/v1/search?q=x&limit=many", "/api/v1/search?q=x&trust=maybe", "/api/v1/cards/escalation/tier-2?format=pdf"] {
+    for path in [
+        "/api/v1/search?q=x&limit=many",
+        "/api/v1/search?q=x&trust=maybe",
+        "/api/v1/cards/escalation/tier-2?format=pdf",
+    ] {
         let (status, body) = t.get(path).await;
         assert_eq!(status, 400, "{path}");
         assert_eq!(body["code"], "invalid_parameter", "{path}");

@@ -4,7 +4,10 @@ use crate::support::{TestKb, card};
 async fn a_broken_card_is_skipped_and_reported_with_file_and_line_while_others_are_served() {
     let t = TestKb::start(&[
         ("a/good.md", &card("Good card", "Refund rules.")),
-        ("a/broken.md", "---\ntitle: Broken\ntags: [a, b\nowner: x\n---\nRefund body\n"),
+        (
+            "a/broken.md",
+            "---\ntitle: Broken\ntags: [a, b\nowner: x\n---\nRefund body\n",
+        ),
         ("a/binary.md", "---\ntitle: \u{0}\n---\n"),
     ])
     .await;
@@ -16,11 +19,17 @@ async fn a_broken_card_is_skipped_and_reported_with_file_and_line_while_others_a
     assert_eq!(t.search_ids("refund").await, ["a/good"]);
     let catalog = t.kb.catalog();
     let problems: Vec<String> = catalog.problems().map(|p| p.to_string()).collect();
-    let broken = problems.iter().find(|p| p.starts_with("a/broken.md:")).expect("broken.md reported");
+    let broken = problems
+        .iter()
+        .find(|p| p.starts_with("a/broken.md:"))
+        .expect("broken.md reported");
     let line: usize = broken.split(':').nth(1).unwrap().parse().unwrap();
     assert!((3..=5).contains(&line), "{broken}");
     assert!(broken.contains("invalid YAML"), "{broken}");
-    let latin1 = problems.iter().find(|p| p.starts_with("a/latin1.md:2:")).expect("latin1 reported at line 2");
+    let latin1 = problems
+        .iter()
+        .find(|p| p.starts_with("a/latin1.md:2:"))
+        .expect("latin1 reported at line 2");
     assert!(latin1.contains("UTF-8"), "{latin1}");
 }
 
@@ -29,7 +38,10 @@ async fn fixing_a_broken_card_serves_it_and_clears_the_error() {
     let t = TestKb::start(&[("a/broken.md", "---\ntitle: [oops\n---\nunicorn\n")]).await;
     assert!(t.search_ids("unicorn").await.is_empty());
     t.write("a/broken.md", &card("Fixed", "unicorn"));
-    t.eventually("the fixed card to be searchable", || async { t.search_ids("unicorn").await == ["a/broken"] }).await;
+    t.eventually("the fixed card to be searchable", || async {
+        t.search_ids("unicorn").await == ["a/broken"]
+    })
+    .await;
     assert_eq!(t.kb.catalog().problems().count(), 0);
 }
 
@@ -38,8 +50,16 @@ async fn an_oversized_card_is_skipped_with_a_clear_error() {
     let big = card("Big", &"word ".repeat(500_000));
     let t = TestKb::start(&[("a/big.md", &big), ("a/small.md", &card("Small", "word"))]).await;
     assert_eq!(t.search_ids("word").await, ["a/small"]);
-    let problem = t.kb.catalog().problems().next().map(|p| p.to_string()).unwrap();
-    assert!(problem.starts_with("a/big.md") && problem.contains("limit"), "{problem}");
+    let problem =
+        t.kb.catalog()
+            .problems()
+            .next()
+            .map(|p| p.to_string())
+            .unwrap();
+    assert!(
+        problem.starts_with("a/big.md") && problem.contains("limit"),
+        "{problem}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

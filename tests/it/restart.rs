@@ -2,7 +2,11 @@ use crate::support::{TestKb, card};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_with_an_unchanged_folder_reindexes_nothing() {
-    let t = TestKb::start(&[("a/one.md", &card("One", "alpaca")), ("a/two.md", &card("Two", "llama"))]).await;
+    let t = TestKb::start(&[
+        ("a/one.md", &card("One", "alpaca")),
+        ("a/two.md", &card("Two", "llama")),
+    ])
+    .await;
     let data = t.data.path().to_path_buf();
     let t = t.restart().await;
     assert_eq!(t.data.path(), data);
@@ -17,12 +21,20 @@ async fn a_restart_with_an_unchanged_folder_reindexes_nothing() {
     };
     let (_kb, mut reindexer) = quire::Kb::open(config).unwrap();
     let report = reindexer.start(&|_, _| {}).unwrap();
-    assert_eq!((report.indexed(), report.removed, report.unchanged), (0, 0, 2), "{report:?}");
+    assert_eq!(
+        (report.indexed(), report.removed, report.unchanged),
+        (0, 0, 2),
+        "{report:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn changes_made_while_the_server_was_down_are_picked_up_on_start() {
-    let mut t = TestKb::start(&[("a/one.md", &card("One", "alpaca")), ("a/two.md", &card("Two", "llama"))]).await;
+    let mut t = TestKb::start(&[
+        ("a/one.md", &card("One", "alpaca")),
+        ("a/two.md", &card("Two", "llama")),
+    ])
+    .await;
     t.stop().await;
     t.write("a/one.md", &card("One", "vicuna"));
     t.remove("a/two.md");

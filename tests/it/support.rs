@@ -43,7 +43,10 @@ impl TestKb {
     /// A server over a copy of the demo handbook in `content/`.
     pub async fn demo() -> TestKb {
         let content = tempfile::tempdir().expect("temp content dir");
-        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content"), content.path());
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+            content.path(),
+        );
         TestKb::serve(content, tempfile::tempdir().expect("temp data dir")).await
     }
 
@@ -56,7 +59,9 @@ impl TestKb {
         };
         let (kb, reindexer) = Kb::open(config).expect("open kb");
         let reindex = reindexer.spawn(true).expect("spawn reindex loop");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel();
         let app = quire::server::router(kb.clone());
@@ -76,7 +81,10 @@ impl TestKb {
             shutdown: Some(tx),
             server: Some(server),
         };
-        t.eventually("the server to be ready", || async { t.get("/healthz").await.0 == 200 }).await;
+        t.eventually("the server to be ready", || async {
+            t.get("/healthz").await.0 == 200
+        })
+        .await;
         t
     }
 
@@ -97,7 +105,9 @@ impl TestKb {
             let _ = server.await;
         }
         if let Some(reindex) = self.reindex.take() {
-            tokio::task::spawn_blocking(move || reindex.stop()).await.expect("stop reindex");
+            tokio::task::spawn_blocking(move || reindex.stop())
+                .await
+                .expect("stop reindex");
         }
     }
 
@@ -126,7 +136,12 @@ impl TestKb {
 
     /// GET, returning the status and the body as JSON (or a JSON string).
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).send().await.expect("request");
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
@@ -134,15 +149,30 @@ impl TestKb {
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let response = self.client.get(self.url(path)).send().await.expect("request");
-        (response.status().as_u16(), response.text().await.expect("body"))
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        (
+            response.status().as_u16(),
+            response.text().await.expect("body"),
+        )
     }
 
     /// The ids of the hits for `q`, best first.
     pub async fn search_ids(&self, q: &str) -> Vec<String> {
         let (status, body) = self.get(&format!("/api/v1/search?q={}", encode(q))).await;
         assert_eq!(status, 200, "search {q:?} answered {status}: {body}");
-        body["hits"].as_array().map(|hits| hits.iter().map(|h| h["id"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+        body["hits"]
+            .as_array()
+            .map(|hits| {
+                hits.iter()
+                    .map(|h| h["id"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Polls `check` until it holds, failing the test after `DEADLINE`.
@@ -169,7 +199,13 @@ impl Drop for TestKb {
 
 pub fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 

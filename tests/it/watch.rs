@@ -5,7 +5,10 @@ async fn a_card_created_edited_renamed_and_deleted_on_disk_follows_in_search() {
     let t = TestKb::start(&[("a/other.md", &card("Other", "nothing to see"))]).await;
 
     t.write("a/new.md", &card("Brand new", "platypus"));
-    t.eventually("the new card to appear", || async { t.search_ids("platypus").await == ["a/new"] }).await;
+    t.eventually("the new card to appear", || async {
+        t.search_ids("platypus").await == ["a/new"]
+    })
+    .await;
 
     t.write("a/new.md", &card("Brand new", "echidna"));
     t.eventually("the edit to show", || async {
@@ -14,10 +17,16 @@ async fn a_card_created_edited_renamed_and_deleted_on_disk_follows_in_search() {
     .await;
 
     t.rename("a/new.md", "b/moved.md");
-    t.eventually("the card to move", || async { t.search_ids("echidna").await == ["b/moved"] }).await;
+    t.eventually("the card to move", || async {
+        t.search_ids("echidna").await == ["b/moved"]
+    })
+    .await;
 
     t.remove("b/moved.md");
-    t.eventually("the card to disappear", || async { t.search_ids("echidna").await.is_empty() }).await;
+    t.eventually("the card to disappear", || async {
+        t.search_ids("echidna").await.is_empty()
+    })
+    .await;
     let (status, _) = t.get("/api/v1/cards/b/moved").await;
     assert_eq!(status, 404);
 }
@@ -31,7 +40,10 @@ async fn an_editors_atomic_save_never_loses_the_card() {
     t.rename("a/card.md", "a/card.md~");
     t.rename("a/.card.md.swp", "a/card.md");
     t.remove("a/card.md~");
-    t.eventually("the saved text to show", || async { t.search_ids("quokka").await == ["a/card"] }).await;
+    t.eventually("the saved text to show", || async {
+        t.search_ids("quokka").await == ["a/card"]
+    })
+    .await;
     assert!(t.search_ids("wombat").await.is_empty());
 }
 
@@ -56,7 +68,10 @@ async fn a_burst_of_hundreds_of_files_is_indexed_in_few_commits() {
     let t = TestKb::start(&[("a/seed.md", &card("Seed", "seed"))]).await;
     let before = t.kb.generation();
     for i in 0..300 {
-        t.write(&format!("burst/card-{i}.md"), &card(&format!("Burst {i}"), "narwhal"));
+        t.write(
+            &format!("burst/card-{i}.md"),
+            &card(&format!("Burst {i}"), "narwhal"),
+        );
     }
     t.eventually("all 300 cards to be searchable", || async {
         let (_, body) = t.get("/api/v1/search?q=narwhal&limit=1").await;
