@@ -225,56 +225,98 @@ impl Reindexer {
             }
         }
         let total = to_read.len();
-        for (done, file) in to_read.into_iter().enumerate() {
-            if done % 64 == 0 {
-                progress(done, total);
-            }
-            ops.extend(self.read(file));
+        progress(0, total);
+        // Parsing (markdown, language detection, hashing) is the cost of a
+        // cold start: spread it over the cores; order does not matter.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        if total < 64 || threads == 1 {
+            ops.extend(
+                to_read
+                    .iter()
+                    .filter_map(|file| read_file(&self.kb, self.limits, file)),
+            );
+        } else {
+            let done = std::sync::atomic::AtomicUsize::new(0);
+            let chunk = total.div_ceil(threads);
+            let (kb, limits, done) = (&self.kb, self.limits, &done);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = to_read
+                    .chunks(chunk)
+                    .map(|files| {
+                        scope.spawn(move || {
+                            let mut out = Vec::with_capacity(files.len());
+                            for file in files {
+                                out.extend(read_file(kb, limits, file));
+                                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                            out
+                        })
+                    })
+                    .collect();
+                for worker in workers {
+                    while !worker.is_finished() {
+                        progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
+                        std::thread::park_timeout(std::time::Duration::from_millis(50));
+                    }
+                    match worker.join() {
+                        Ok(out) => ops.extend(out),
+                        Err(_) => tracing::error!(
+                            "a card reader thread panicked; some cards were not read"
+                        ),
+                    }
+                }
+            });
         }
         progress(total, total);
         ops
     }
+}
 
-    fn read(&self, file: &ContentFile) -> Option<Op> {
-        let bytes = match self.kb.content.read(&file.rel_path) {
-            Ok(b) => b,
-            // Gone between the walk and the read: the next event removes it.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => {
-                return Some(Op::Failed(
-                    file.rel_path.clone(),
-                    Problem::error(&file.rel_path, 0, 0, format!("cannot read: {e}")),
-                ));
-            }
-        };
-        if file.kind == FileKind::FolderPage {
-            let folder = file
-                .rel_path
-                .rsplit_once('/')
-                .map_or("", |(f, _)| f)
-                .to_string();
-            return Some(
-                match card::parse_folder_page(&file.rel_path, &bytes, self.limits) {
-                    Ok((page, problems)) => Op::Folder(folder, Some(page), problems),
-                    Err(e) => Op::Folder(folder, None, vec![e.0]),
-                },
-            );
+/// Reads one file into the change it calls for, or `None` when it is
+/// unchanged (same hash) or already gone.
+fn read_file(kb: &Kb, limits: Limits, file: &ContentFile) -> Option<Op> {
+    let bytes = match kb.content.read(&file.rel_path) {
+        Ok(b) => b,
+        // Gone between the walk and the read: the next event removes it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            return Some(Op::Failed(
+                file.rel_path.clone(),
+                Problem::error(&file.rel_path, 0, 0, format!("cannot read: {e}")),
+            ));
         }
-        let known = CardId::from_rel_path(&file.rel_path)
-            .and_then(|id| self.kb.catalog().get(&id).cloned());
-        let hash = blake3::hash(&bytes).to_hex().to_string();
-        if let Some(card) = &known
-            && card.hash == hash {
-                return None;
-            }
-        Some(
-            match parse_guarded(&file.rel_path, &bytes, file.stamp, self.limits) {
-                Ok(parsed) => Op::Upsert(Box::new(parsed), known.is_none()),
-                Err(problem) => Op::Failed(file.rel_path.clone(), problem),
+    };
+    if file.kind == FileKind::FolderPage {
+        let folder = file
+            .rel_path
+            .rsplit_once('/')
+            .map_or("", |(f, _)| f)
+            .to_string();
+        return Some(
+            match card::parse_folder_page(&file.rel_path, &bytes, limits) {
+                Ok((page, problems)) => Op::Folder(folder, Some(page), problems),
+                Err(e) => Op::Folder(folder, None, vec![e.0]),
             },
-        )
+        );
     }
+    let known = CardId::from_rel_path(&file.rel_path).and_then(|id| kb.catalog().get(&id).cloned());
+    let hash = blake3::hash(&bytes).to_hex().to_string();
+    if let Some(card) = &known
+        && card.hash == hash
+    {
+        return None;
+    }
+    Some(
+        match parse_guarded(&file.rel_path, &bytes, file.stamp, limits) {
+            Ok(parsed) => Op::Upsert(Box::new(parsed), known.is_none()),
+            Err(problem) => Op::Failed(file.rel_path.clone(), problem),
+        },
+    )
+}
 
+impl Reindexer {
     /// Clears the problems of files that no longer have any: every problem
     /// is either reported again by this pass or belongs to an unchanged card.
     fn settled_problems(&self, ops: &[Op], on_disk: &BTreeSet<&str>) -> Vec<Op> {

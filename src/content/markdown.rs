@@ -141,9 +141,10 @@ pub fn outline(body: &str, first_line: usize) -> Outline {
             }
             Event::End(TagEnd::Image) => {
                 if let Some((line, alt)) = image.take()
-                    && alt.trim().is_empty() {
-                        out.images_without_alt.push(line);
-                    }
+                    && alt.trim().is_empty()
+                {
+                    out.images_without_alt.push(line);
+                }
             }
             Event::Text(t) | Event::Code(t) => {
                 for sink in [
@@ -204,14 +205,15 @@ pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
             }
             Event::End(TagEnd::Heading(level)) => {
                 if let Some((start, text, explicit)) = heading.take()
-                    && let Event::Start(Tag::Heading { id, .. }) = &mut events[start] {
-                        let anchor = anchors.next(if explicit {
-                            id.as_deref().unwrap_or("")
-                        } else {
-                            text.trim()
-                        });
-                        *id = Some(CowStr::from(anchor));
-                    }
+                    && let Event::Start(Tag::Heading { id, .. }) = &mut events[start]
+                {
+                    let anchor = anchors.next(if explicit {
+                        id.as_deref().unwrap_or("")
+                    } else {
+                        text.trim()
+                    });
+                    *id = Some(CowStr::from(anchor));
+                }
                 events.push(Event::End(TagEnd::Heading(level)));
             }
             Event::Start(Tag::Link {
@@ -444,12 +446,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
         out.push(bytes[i]);
         i += 1;
     }

@@ -47,11 +47,13 @@ pub fn parse(input: &str) -> ParsedQuery {
             continue;
         }
         if let Some((key, value)) = chunk.split_once(':')
-            && FILTER_KEYS.contains(&key.to_ascii_lowercase().as_str()) && !value.is_empty() {
-                out.filters
-                    .push((key.to_ascii_lowercase(), value.to_string()));
-                continue;
-            }
+            && FILTER_KEYS.contains(&key.to_ascii_lowercase().as_str())
+            && !value.is_empty()
+        {
+            out.filters
+                .push((key.to_ascii_lowercase(), value.to_string()));
+            continue;
+        }
         let word = chunk.trim_start_matches('+');
         if !out.text.is_empty() {
             out.text.push(' ');
