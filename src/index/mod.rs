@@ -183,6 +183,11 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// Segments in the last commit (too many slow every query down).
+    pub fn num_segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
     /// Every card's metadata, as last committed: what the catalog is rebuilt
     /// from at start-up, without reading the content folder again.
     pub fn stored_cards(&self) -> Result<Vec<Card>, IndexError> {

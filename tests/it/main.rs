@@ -3,6 +3,7 @@
 
 mod api;
 mod bad_cards;
+mod demo;
 mod nasty_queries;
 mod restart;
 mod support;

@@ -1,0 +1,541 @@
+//! `quire-bench`: generates a corpus and measures Quire on it. Every figure
+//! is printed as `name: value unit`; `--json FILE` writes them too.
+//!
+//!     cargo run --release --bin quire-bench -- --cards 10000
+//!
+//! Steps: cold index build and restart (in a child process, for honest peak
+//! memory), in-process query latency over a fixed mix, HTTP on loopback
+//! with 1 and 32 keep-alive clients, edit-to-searchable through the real
+//! watcher (alone and during a burst of 1,000 changed files), memory.
+
+mod corpus;
+mod http;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use quire::search::{SearchRequest, search};
+use quire::{Config, Kb};
+
+use corpus::{Lang, Rng};
+
+#[derive(Parser)]
+struct Args {
+    /// How many cards to generate.
+    #[arg(long, default_value_t = 10_000)]
+    cards: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Where the corpus and index go [default: target/bench/<cards>]
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Also write the figures as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Fewer iterations: a smoke run that only proves the harness works.
+    #[arg(long)]
+    quick: bool,
+    /// Internal: build or reopen the index in this process and report.
+    #[arg(long, hide = true)]
+    child_build: bool,
+}
+
+struct Figures(Vec<(String, f64, String)>);
+
+impl Figures {
+    fn add(&mut self, name: &str, value: f64, unit: &str) {
+        println!("{name}: {} {unit}", round(value));
+        self.0.push((name.to_string(), value, unit.to_string()));
+    }
+
+    fn latencies(&mut self, name: &str, samples: &mut [Duration]) {
+        samples.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        self.add(&format!("{name}_p50"), ms(percentile(samples, 50.0)), "ms");
+        self.add(&format!("{name}_p99"), ms(percentile(samples, 99.0)), "ms");
+        self.add(
+            &format!("{name}_max"),
+            ms(*samples.last().unwrap_or(&Duration::ZERO)),
+            "ms",
+        );
+    }
+}
+
+fn round(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Kilobytes from a `/proc/self/status` line such as `VmHWM`.
+fn proc_status_kb(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0.0)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("target/bench/{}", args.cards)));
+    let content = dir.join("content");
+    let data = dir.join("data");
+    if args.child_build {
+        return child_build(&content, &data);
+    }
+    let mut figures = Figures(Vec::new());
+    let corpus = prepare_corpus(&content, args.cards, args.seed)?;
+    figures.add("corpus_cards", corpus.ids.len() as f64, "cards");
+    figures.add("corpus_bytes", corpus.bytes as f64, "bytes");
+    figures.add(
+        "corpus_median_card_bytes",
+        median_card_bytes(&content, &corpus),
+        "bytes",
+    );
+
+    // Cold build and restart, each in a child process.
+    let _ = std::fs::remove_dir_all(&data);
+    let cold = run_child(&dir)?;
+    figures.add("cold_build_wall", cold["ready_ms"], "ms");
+    figures.add(
+        "cold_build_rate",
+        corpus.ids.len() as f64 / (cold["ready_ms"] / 1000.0),
+        "cards/s",
+    );
+    figures.add("cold_build_peak_rss", cold["peak_rss_kb"] / 1024.0, "MiB");
+    let warm = run_child(&dir)?;
+    figures.add("restart_ready", warm["ready_ms"], "ms");
+    figures.add("restart_peak_rss", warm["peak_rss_kb"] / 1024.0, "MiB");
+
+    let config = Config {
+        content_dir: content.clone(),
+        data_dir: Some(data.clone()),
+        ..Config::default()
+    };
+    let (kb, reindexer) = Kb::open(config)?;
+    let reindex = reindexer.spawn(true)?;
+    let started = Instant::now();
+    while !kb.is_ready() {
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("the index did not become ready");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mix = query_mix(&corpus, args.seed);
+    in_process_queries(&kb, &mix, if args.quick { 3 } else { 60 }, &mut figures)?;
+    figures.add(
+        "segments_at_rest",
+        kb.index.num_segments() as f64,
+        "segments",
+    );
+
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let app = quire::server::router(kb.clone());
+        tokio::spawn(async move {
+            let _ = quire::server::serve(listener, app, std::future::pending()).await;
+        });
+        figures.add(
+            "rss_serving_at_rest",
+            proc_status_kb("VmRSS:") / 1024.0,
+            "MiB",
+        );
+        http_load(addr, &mix, &args, &mut figures).await?;
+        figures.add(
+            "rss_serving_after_load",
+            proc_status_kb("VmRSS:") / 1024.0,
+            "MiB",
+        );
+        edit_to_searchable(addr, &content, &corpus, &kb, &args, &mut figures).await?;
+        anyhow::Ok(())
+    })?;
+    figures.add(
+        "segments_after_edits",
+        kb.index.num_segments() as f64,
+        "segments",
+    );
+    reindex.stop();
+
+    if let Some(path) = &args.json {
+        let map: BTreeMap<&str, serde_json::Value> = figures
+            .0
+            .iter()
+            .map(|(n, v, u)| (n.as_str(), serde_json::json!({ "value": v, "unit": u })))
+            .collect();
+        std::fs::write(path, serde_json::to_string_pretty(&map)?)?;
+    }
+    Ok(())
+}
+
+fn prepare_corpus(content: &Path, cards: usize, seed: u64) -> Result<corpus::Corpus> {
+    // Always anew: the edit measurements change cards in place.
+    let _ = std::fs::remove_dir_all(content);
+    std::fs::create_dir_all(content)?;
+    let started = Instant::now();
+    let corpus = corpus::generate(content, cards, seed)?;
+    eprintln!("generated {cards} cards in {:.1?}", started.elapsed());
+    Ok(corpus)
+}
+
+fn median_card_bytes(content: &Path, corpus: &corpus::Corpus) -> f64 {
+    let mut sizes: Vec<u64> = corpus
+        .ids
+        .iter()
+        .step_by((corpus.ids.len() / 2000).max(1))
+        .filter_map(|id| {
+            std::fs::metadata(content.join(format!("{id}.md")))
+                .ok()
+                .map(|m| m.len())
+        })
+        .collect();
+    sizes.sort();
+    sizes.get(sizes.len() / 2).copied().unwrap_or(0) as f64
+}
+
+/// In a child process: open the index, bring it up to date, report.
+fn child_build(content: &Path, data: &Path) -> Result<()> {
+    let started = Instant::now();
+    let config = Config {
+        content_dir: content.to_path_buf(),
+        data_dir: Some(data.to_path_buf()),
+        ..Config::default()
+    };
+    let (kb, mut reindexer) = Kb::open(config)?;
+    let report = reindexer.start(&|_, _| {})?;
+    let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "{}",
+        serde_json::json!({
+            "ready_ms": ready_ms,
+            "peak_rss_kb": proc_status_kb("VmHWM:"),
+            "indexed": report.indexed(),
+            "cards": kb.catalog().len(),
+        })
+    );
+    Ok(())
+}
+
+fn run_child(dir: &Path) -> Result<BTreeMap<String, f64>> {
+    let exe = std::env::current_exe()?;
+    let output = Command::new(exe)
+        .arg("--child-build")
+        .arg("--dir")
+        .arg(dir)
+        .output()?;
+    if !output.status.success() {
+        bail!(
+            "child build failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().context("child printed nothing")?;
+    let value: BTreeMap<String, f64> = serde_json::from_str(line)?;
+    Ok(value)
+}
+
+/// The fixed mix of queries, built from words the corpus really contains.
+struct Query {
+    class: &'static str,
+    q: String,
+    tag: Option<String>,
+}
+
+fn query_mix(corpus: &corpus::Corpus, seed: u64) -> Vec<Query> {
+    let mut rng = Rng::new(seed ^ 0xBEEF);
+    let mut mix = Vec::new();
+    let content_word = |rng: &mut Rng, lang: Lang| loop {
+        let w = rng.zipf(lang.words());
+        if w.chars().count() >= 5 || lang == Lang::Zh {
+            return w.to_string();
+        }
+    };
+    for round in 0..10 {
+        let lang = [Lang::En, Lang::Ru, Lang::Ro, Lang::Zh][round % 4];
+        let a = content_word(&mut rng, lang);
+        let b = content_word(&mut rng, lang);
+        mix.push(Query {
+            class: "one_word",
+            q: a.clone(),
+            tag: None,
+        });
+        mix.push(Query {
+            class: "two_words",
+            q: format!("{a} {b}"),
+            tag: None,
+        });
+        mix.push(Query {
+            class: "phrase",
+            q: format!("\"{a} {b}\""),
+            tag: None,
+        });
+        let cut: String = b
+            .chars()
+            .take(b.chars().count().div_ceil(2).max(2))
+            .collect();
+        mix.push(Query {
+            class: "prefix",
+            q: format!("{a} {cut}"),
+            tag: None,
+        });
+        if lang != Lang::Zh {
+            let mut chars: Vec<char> = a.chars().collect();
+            let i = chars.len() / 2;
+            chars.swap(i - 1, i);
+            mix.push(Query {
+                class: "misspelt",
+                q: chars.into_iter().collect(),
+                tag: None,
+            });
+        }
+        mix.push(Query {
+            class: "filtered",
+            q: a,
+            tag: Some("billing".into()),
+        });
+    }
+    for round in 0..4 {
+        let lang = [Lang::En, Lang::Ru, Lang::Ro, Lang::Zh][round];
+        let mut ticket = String::from("Hello,\n\n");
+        while ticket.len() < 5 * 1024 {
+            ticket.push_str(&corpus::sentence(&mut rng, lang, 14));
+            ticket.push(' ');
+        }
+        ticket.push_str("\n\nThanks,\nA customer\n> On Monday you wrote: ...");
+        mix.push(Query {
+            class: "ticket_5kb",
+            q: ticket,
+            tag: None,
+        });
+    }
+    let _ = corpus.ids.len();
+    mix
+}
+
+fn request_for(query: &Query) -> SearchRequest {
+    let mut request = SearchRequest::new(query.q.clone());
+    request.tags = query.tag.iter().cloned().collect();
+    request
+}
+
+fn in_process_queries(
+    kb: &Arc<Kb>,
+    mix: &[Query],
+    rounds: usize,
+    figures: &mut Figures,
+) -> Result<()> {
+    for query in mix {
+        search(&kb.index, &request_for(query))?;
+    }
+    let mut by_class: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    let mut all = Vec::new();
+    for _ in 0..rounds {
+        for query in mix {
+            let started = Instant::now();
+            let results = search(&kb.index, &request_for(query))?;
+            let took = started.elapsed();
+            std::hint::black_box(results);
+            by_class.entry(query.class).or_default().push(took);
+            if query.class != "ticket_5kb" {
+                all.push(took);
+            }
+        }
+    }
+    figures.latencies("search_in_process", &mut all);
+    for (class, samples) in &mut by_class {
+        figures.latencies(&format!("search_in_process_{class}"), samples);
+    }
+    Ok(())
+}
+
+async fn http_load(
+    addr: std::net::SocketAddr,
+    mix: &[Query],
+    args: &Args,
+    figures: &mut Figures,
+) -> Result<()> {
+    let paths: Arc<Vec<String>> = Arc::new(
+        mix.iter()
+            .filter(|q| q.class != "ticket_5kb")
+            .map(|q| {
+                let tag = q
+                    .tag
+                    .as_ref()
+                    .map(|t| format!("&tag={t}"))
+                    .unwrap_or_default();
+                format!("/api/v1/search?q={}{tag}", http::encode(&q.q))
+            })
+            .collect(),
+    );
+    // One keep-alive client, one request at a time.
+    let mut client = http::Client::connect(addr).await?;
+    let requests = if args.quick { 50 } else { 2000 };
+    let mut samples = Vec::with_capacity(requests);
+    for i in 0..requests {
+        let started = Instant::now();
+        let (status, _) = client.get(&paths[i % paths.len()]).await?;
+        samples.push(started.elapsed());
+        if status != 200 {
+            bail!("search answered {status}");
+        }
+    }
+    figures.latencies("http_1_client", &mut samples);
+
+    // 32 clients, as fast as they can, for a fixed time.
+    let duration = if args.quick {
+        Duration::from_millis(500)
+    } else {
+        Duration::from_secs(10)
+    };
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..32 {
+        let paths = paths.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut client = http::Client::connect(addr).await?;
+            let mut samples = Vec::new();
+            let mut i = c * 7;
+            while started.elapsed() < duration {
+                let t = Instant::now();
+                let (status, _) = client.get(&paths[i % paths.len()]).await?;
+                samples.push(t.elapsed());
+                if status != 200 {
+                    anyhow::bail!("search answered {status}");
+                }
+                i += 1;
+            }
+            anyhow::Ok(samples)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    figures.add(
+        "http_32_clients_rate",
+        all.len() as f64 / elapsed,
+        "requests/s",
+    );
+    figures.latencies("http_32_clients", &mut all);
+    Ok(())
+}
+
+async fn edit_to_searchable(
+    addr: std::net::SocketAddr,
+    content: &Path,
+    corpus: &corpus::Corpus,
+    kb: &Arc<Kb>,
+    args: &Args,
+    figures: &mut Figures,
+) -> Result<()> {
+    let edits = if args.quick { 5 } else { 60 };
+    let mut client = http::Client::connect(addr).await?;
+    let mut rng = Rng::new(args.seed ^ 0xED17);
+    let mut samples = Vec::new();
+    for n in 0..edits {
+        samples.push(
+            edit_once(
+                &mut client,
+                content,
+                corpus,
+                &mut rng,
+                &unique_token(&mut Rng::new(n as u64 + 1), n),
+            )
+            .await?,
+        );
+    }
+    figures.latencies("edit_to_searchable", &mut samples);
+
+    // The same while another thread rewrites 1,000 other cards.
+    let burst_ids: Vec<String> = (0..1000.min(corpus.ids.len()))
+        .map(|i| corpus.ids[(i * 7919) % corpus.ids.len()].clone())
+        .collect();
+    let burst_root = content.to_path_buf();
+    let burst = std::thread::spawn(move || {
+        for (i, id) in burst_ids.iter().enumerate() {
+            let path = burst_root.join(format!("{id}.md"));
+            if let Ok(mut text) = std::fs::read_to_string(&path) {
+                text.push_str(&format!("\nburst line {i}\n"));
+                let _ = std::fs::write(&path, text);
+            }
+        }
+    });
+    let mut during = Vec::new();
+    for n in 0..(edits / 2).max(3) {
+        during.push(
+            edit_once(
+                &mut client,
+                content,
+                corpus,
+                &mut rng,
+                &unique_token(&mut Rng::new(n as u64 + 5000), n + 1000),
+            )
+            .await?,
+        );
+    }
+    let _ = burst.join();
+    figures.latencies("edit_to_searchable_during_burst", &mut during);
+    let _ = kb;
+    Ok(())
+}
+
+/// A word no card contains and no other token is within two edits or a
+/// prefix of: random letters.
+fn unique_token(rng: &mut Rng, n: usize) -> String {
+    let letters: String = (0..12).map(|_| (b'a' + rng.below(26) as u8) as char).collect();
+    format!("{letters}{n}")
+}
+
+async fn edit_once(
+    client: &mut http::Client,
+    content: &Path,
+    corpus: &corpus::Corpus,
+    rng: &mut Rng,
+    token: &str,
+) -> Result<Duration> {
+    let id = &corpus.ids[rng.below(corpus.ids.len())];
+    let path = content.join(format!("{id}.md"));
+    let mut text = std::fs::read_to_string(&path)?;
+    text.push_str(&format!("\n{token}\n"));
+    let started = Instant::now();
+    std::fs::write(&path, text)?;
+    let query = format!("/api/v1/search?q={token}&limit=1");
+    loop {
+        let (_, body) = client.get(&query).await?;
+        let total = serde_json::from_slice::<serde_json::Value>(&body)?["total"].as_u64().unwrap_or(0);
+        if total > 0 {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("edit of {id} not searchable after 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
