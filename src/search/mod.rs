@@ -140,9 +140,7 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
     let (top, total, facet_counts, trust_counts) = fruit;
 
     let snippets = if request.snippets {
-        let mut generator = SnippetGenerator::create(&searcher, &*query, index.fields().body)?;
-        generator.set_max_num_chars(SNIPPET_CHARS);
-        Some(generator)
+        Some(snippet_generator(&searcher, &*query, index.fields().body)?)
     } else {
         None
     };
@@ -186,6 +184,39 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
     })
 }
 
+/// tantivy's snippet generator, with an analyzer that only looks at words
+/// that can match the query's terms (see `Analyzer::only_like`).
+fn snippet_generator(
+    searcher: &tantivy::Searcher,
+    query: &dyn Query,
+    field: Field,
+) -> Result<SnippetGenerator, IndexError> {
+    let mut terms = BTreeMap::new();
+    let mut all = Vec::new();
+    query.query_terms(&mut |term, _| {
+        if term.field() == field {
+            all.push(term.clone());
+        }
+    });
+    for term in all {
+        let Some(text) = term.value().as_str().map(str::to_string) else {
+            continue;
+        };
+        let doc_freq = searcher.doc_freq(&term)?;
+        if doc_freq > 0 {
+            terms.insert(text, 1.0 / (1.0 + doc_freq as f32));
+        }
+    }
+    let analyzer = Analyzer::only_like(terms.keys().cloned());
+    let tokenizer = tantivy::tokenizer::TextAnalyzer::from(analyzer);
+    Ok(SnippetGenerator::new(
+        terms,
+        tokenizer,
+        field,
+        SNIPPET_CHARS,
+    ))
+}
+
 fn fallback_snippet(card: &Card) -> String {
     let text = card.summary.as_deref().unwrap_or(&card.first_paragraph);
     let cut: String = text.chars().take(SNIPPET_CHARS).collect();
@@ -217,7 +248,13 @@ struct Plan {
     stop: Vec<Word>,
     phrases: Vec<Vec<Word>>,
     excluded: Vec<Word>,
+    /// Typo tolerance, for queries a person types (not pasted texts, whose
+    /// many words make fuzzy matching slow and add nothing).
+    forgiving: bool,
 }
+
+/// Past this many words a query is a pasted text: no typo tolerance.
+const MAX_FORGIVING_WORDS: usize = 8;
 
 impl Plan {
     fn new(index: &SearchIndex, parsed: &query::ParsedQuery) -> Self {
@@ -255,7 +292,9 @@ impl Plan {
             .flat_map(|e| analyzer.words(e))
             .take(MAX_WORDS)
             .collect();
+        let forgiving = content.len() <= MAX_FORGIVING_WORDS;
         Plan {
+            forgiving,
             fields: [
                 (f.title, TITLE_BOOST),
                 (f.lead, LEAD_BOOST),
@@ -332,7 +371,7 @@ impl Plan {
             }
         }
         let chars = word.folded.chars().count();
-        if forgiving && !word.han && chars >= 4 {
+        if forgiving && self.forgiving && !word.han && chars >= 4 {
             let distance = if chars >= 8 { 2 } else { 1 };
             for &(field, boost) in &self.fields {
                 let fuzzy = FuzzyTermQuery::new(

@@ -509,7 +509,9 @@ async fn edit_to_searchable(
 /// A word no card contains and no other token is within two edits or a
 /// prefix of: random letters.
 fn unique_token(rng: &mut Rng, n: usize) -> String {
-    let letters: String = (0..12).map(|_| (b'a' + rng.below(26) as u8) as char).collect();
+    let letters: String = (0..12)
+        .map(|_| (b'a' + rng.below(26) as u8) as char)
+        .collect();
     format!("{letters}{n}")
 }
 
@@ -529,7 +531,9 @@ async fn edit_once(
     let query = format!("/api/v1/search?q={token}&limit=1");
     loop {
         let (_, body) = client.get(&query).await?;
-        let total = serde_json::from_slice::<serde_json::Value>(&body)?["total"].as_u64().unwrap_or(0);
+        let total = serde_json::from_slice::<serde_json::Value>(&body)?["total"]
+            .as_u64()
+            .unwrap_or(0);
         if total > 0 {
             return Ok(started.elapsed());
         }
