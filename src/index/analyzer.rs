@@ -83,6 +83,15 @@ impl Analyzer {
         }
     }
 
+    /// The cheap check before any lowercasing: the run's first two
+    /// characters, lowercased and folded.
+    fn wanted_start(&mut self, run: &str) -> bool {
+        let start: String = run.chars().take(2).flat_map(char::to_lowercase).collect();
+        let start = start.replace('ё', "е");
+        let key = self.fold(&start).into_owned();
+        self.wanted(&key)
+    }
+
     fn wanted(&self, folded: &str) -> bool {
         self.only
             .as_ref()
@@ -120,6 +129,10 @@ impl Analyzer {
                 continue;
             }
             if run.chars().count() > MAX_WORD_CHARS {
+                position += 1;
+                continue;
+            }
+            if self.only.is_some() && !self.wanted_start(run) {
                 position += 1;
                 continue;
             }
@@ -175,6 +188,18 @@ impl Analyzer {
     }
 }
 
+/// `char::is_alphanumeric` with fast paths for the scripts we see most
+/// (its table lookup for non-ASCII was a tenth of a search's time).
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else if is_cyrillic(c) {
+        !matches!(c as u32, 0x0482..=0x0489)
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
 fn is_cyrillic(c: char) -> bool {
     matches!(c as u32, 0x0400..=0x052F)
 }
@@ -187,7 +212,7 @@ fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
         loop {
             let (start, c) = chars.next()?;
             let han = is_han(c);
-            if !han && !c.is_alphanumeric() {
+            if !han && !is_word_char(c) {
                 continue;
             }
             let mut end = start + c.len_utf8();
@@ -195,7 +220,7 @@ fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
                 let same = if han {
                     is_han(next)
                 } else {
-                    next.is_alphanumeric() && !is_han(next)
+                    !is_han(next) && is_word_char(next)
                 };
                 if !same {
                     break;

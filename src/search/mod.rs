@@ -30,6 +30,10 @@ pub const MAX_OFFSET: usize = 10_000;
 /// Words beyond this many are not searched (a pasted e-mail is still a query).
 pub const MAX_WORDS: usize = 32;
 const SNIPPET_CHARS: usize = 180;
+/// Snippets are looked for in the first this-many bytes of a body: the
+/// best fragment is nearly always early, and a 2 MB card must not cost
+/// every search that finds it.
+const SNIPPET_SCAN_BYTES: usize = 16 * 1024;
 
 const TITLE_BOOST: f32 = 3.0;
 const LEAD_BOOST: f32 = 1.5;
@@ -149,7 +153,7 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
         let stored = index.stored(&searcher, address)?;
         let snippet = match &snippets {
             Some(generator) => {
-                let mut s = generator.snippet(&stored.text);
+                let mut s = generator.snippet(head(&stored.text, SNIPPET_SCAN_BYTES));
                 s.set_snippet_prefix_postfix("<mark>", "</mark>");
                 let html = s.to_html();
                 if html.trim().is_empty() {
@@ -215,6 +219,17 @@ fn snippet_generator(
         field,
         SNIPPET_CHARS,
     ))
+}
+
+fn head(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn fallback_snippet(card: &Card) -> String {
@@ -372,13 +387,13 @@ impl Plan {
         }
         let chars = word.folded.chars().count();
         if forgiving && self.forgiving && !word.han && chars >= 4 {
+            // Two edits only in titles and leads: on bodies, a distance-2
+            // automaton walks much of the term dictionary for little gain.
             let distance = if chars >= 8 { 2 } else { 1 };
             for &(field, boost) in &self.fields {
-                let fuzzy = FuzzyTermQuery::new(
-                    Term::from_field_text(field, &word.forms[0]),
-                    distance,
-                    true,
-                );
+                let d = if field == self.body { 1 } else { distance };
+                let fuzzy =
+                    FuzzyTermQuery::new(Term::from_field_text(field, &word.forms[0]), d, true);
                 should.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(fuzzy), boost * FUZZY_WEIGHT)),
@@ -386,13 +401,12 @@ impl Plan {
             }
         }
         if prefix && (chars >= 2 || word.han) {
+            // Typo-tolerant completion in titles and leads; exact on bodies.
             let distance = if chars >= 5 && !word.han { 1 } else { 0 };
             for &(field, boost) in &self.fields {
-                let start = FuzzyTermQuery::new_prefix(
-                    Term::from_field_text(field, &word.folded),
-                    distance,
-                    true,
-                );
+                let d = if field == self.body { 0 } else { distance };
+                let start =
+                    FuzzyTermQuery::new_prefix(Term::from_field_text(field, &word.folded), d, true);
                 should.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(start), boost * PREFIX_WEIGHT)),

@@ -40,6 +40,10 @@ struct Args {
     /// Fewer iterations: a smoke run that only proves the harness works.
     #[arg(long)]
     quick: bool,
+    /// Only loop the in-process query mix for this many seconds (for a
+    /// profiler), reusing the corpus and index in --dir.
+    #[arg(long, value_name = "SECONDS")]
+    profile_search: Option<u64>,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -106,6 +110,9 @@ fn main() -> Result<()> {
     let data = dir.join("data");
     if args.child_build {
         return child_build(&content, &data);
+    }
+    if let Some(seconds) = args.profile_search {
+        return profile_search(&content, &data, args.cards, args.seed, seconds);
     }
     let mut figures = Figures(Vec::new());
     let corpus = prepare_corpus(&content, args.cards, args.seed)?;
@@ -336,6 +343,41 @@ fn query_mix(corpus: &corpus::Corpus, seed: u64) -> Vec<Query> {
     }
     let _ = corpus.ids.len();
     mix
+}
+
+fn profile_search(
+    content: &Path,
+    data: &Path,
+    cards: usize,
+    seed: u64,
+    seconds: u64,
+) -> Result<()> {
+    let config = Config {
+        content_dir: content.to_path_buf(),
+        data_dir: Some(data.to_path_buf()),
+        ..Config::default()
+    };
+    let (kb, mut reindexer) = Kb::open(config)?;
+    reindexer.start(&|_, _| {})?;
+    let corpus = corpus::Corpus {
+        ids: (0..cards).map(|i| corpus::id_of(i, cards)).collect(),
+        langs: (0..cards).map(corpus::lang_of).collect(),
+        bytes: 0,
+    };
+    let mix = query_mix(&corpus, seed);
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        for query in mix.iter().filter(|q| q.class != "ticket_5kb") {
+            std::hint::black_box(search(&kb.index, &request_for(query))?);
+            n += 1;
+        }
+    }
+    println!(
+        "{n} searches, {:.3} ms each",
+        started.elapsed().as_secs_f64() * 1000.0 / n as f64
+    );
+    Ok(())
 }
 
 fn request_for(query: &Query) -> SearchRequest {
