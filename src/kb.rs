@@ -43,7 +43,8 @@ impl Kb {
                 path: config.content_dir.clone(),
                 source,
             })?;
-        crate::index::analyzer::warm_up();
+        // Load the Chinese dictionary while the index opens and the folder is walked.
+        std::thread::spawn(crate::index::analyzer::warm_up);
         let (index, writer, opened) = index::open(config.data_dir.as_deref())?;
         let limits = Limits {
             max_card_bytes: config.max_card_bytes,

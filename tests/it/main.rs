@@ -6,5 +6,6 @@ mod bad_cards;
 mod demo;
 mod nasty_queries;
 mod restart;
+mod search;
 mod support;
 mod watch;
