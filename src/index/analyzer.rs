@@ -6,7 +6,6 @@
 //! position, so phrases still match and a card needs no language to be found.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use frostem::{Algorithm, Stemmer};
@@ -54,7 +53,7 @@ pub struct Analyzer {
     /// characters) are analysed; the rest are skipped. Highlighting needs
     /// only the words that can match, and stemming every word of ten
     /// stored bodies was most of a search's time.
-    only: Option<Arc<HashSet<String>>>,
+    only: Option<Arc<Vec<(char, char)>>>,
 }
 
 impl Default for Analyzer {
@@ -68,34 +67,55 @@ impl Default for Analyzer {
     }
 }
 
-/// The key `Analyzer::only` filters on: a word's first two characters.
-pub fn start_key(word: &str) -> String {
-    word.chars().take(2).collect()
+/// The first two characters of a word, lowercased and folded (`\0` when
+/// the word has one): what `Analyzer::only` compares.
+fn start_of(word: &str) -> (char, char) {
+    let mut chars = word
+        .chars()
+        .map(|c| fold_char(c.to_lowercase().next().unwrap_or(c)));
+    (chars.next().unwrap_or('\0'), chars.next().unwrap_or('\0'))
+}
+
+/// Folds the accented letters of our languages to their base letter, one
+/// character at a time, without allocating (for the highlighting filter).
+fn fold_char(c: char) -> char {
+    match c {
+        'à'..='å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'č' => 'c',
+        'è'..='ë' | 'ē' | 'ė' | 'ę' | 'ě' => 'e',
+        'ì'..='ï' | 'ī' | 'į' | 'ı' => 'i',
+        'ñ' | 'ń' | 'ň' => 'n',
+        'ò'..='ö' | 'ø' | 'ō' | 'ő' => 'o',
+        'ù'..='ü' | 'ū' | 'ů' | 'ű' | 'ų' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ś' | 'š' | 'ş' | 'ș' => 's',
+        'ţ' | 'ț' | 'ť' => 't',
+        'ź' | 'ż' | 'ž' => 'z',
+        'ğ' => 'g',
+        'ł' => 'l',
+        'ё' => 'е',
+        c => c,
+    }
 }
 
 impl Analyzer {
     /// An analyzer that skips words not starting like one of `terms`.
     pub fn only_like(terms: impl IntoIterator<Item = String>) -> Self {
-        let starts = terms.into_iter().map(|t| start_key(&t)).collect();
+        let mut starts: Vec<(char, char)> = terms.into_iter().map(|t| start_of(&t)).collect();
+        starts.sort();
+        starts.dedup();
         Analyzer {
             only: Some(Arc::new(starts)),
             ..Analyzer::default()
         }
     }
 
-    /// The cheap check before any lowercasing: the run's first two
-    /// characters, lowercased and folded.
-    fn wanted_start(&mut self, run: &str) -> bool {
-        let start: String = run.chars().take(2).flat_map(char::to_lowercase).collect();
-        let start = start.replace('ё', "е");
-        let key = self.fold(&start).into_owned();
-        self.wanted(&key)
-    }
-
-    fn wanted(&self, folded: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|only| only.contains(&start_key(folded)))
+    /// Whether a run of letters may be one of the wanted words, from its
+    /// first two letters alone.
+    fn wanted(&self, run: &str) -> bool {
+        let Some(only) = &self.only else { return true };
+        let (a, b) = start_of(run);
+        only.iter().any(|&(x, y)| x == a && (y == '\0' || y == b))
     }
 
     /// Cuts `text` into words with their indexed forms.
@@ -108,7 +128,10 @@ impl Analyzer {
         for (start, run, han) in runs(text) {
             if han {
                 if let Some(only) = &self.only {
-                    if !run.chars().any(|c| only.iter().any(|k| k.starts_with(c))) {
+                    if !run
+                        .chars()
+                        .any(|c| only.iter().any(|&(first, _)| first == c))
+                    {
                         position += 1;
                         continue;
                     }
@@ -132,17 +155,13 @@ impl Analyzer {
                 position += 1;
                 continue;
             }
-            if self.only.is_some() && !self.wanted_start(run) {
+            if !self.wanted(run) {
                 position += 1;
                 continue;
             }
             let lower = run.to_lowercase();
             let (folded, forms) = if lower.chars().any(is_cyrillic) {
                 let normal = lower.replace('ё', "е");
-                if !self.wanted(&normal) {
-                    position += 1;
-                    continue;
-                }
                 let stem = russian.stem(&normal).into_owned();
                 (normal, vec![stem])
             } else {
@@ -150,10 +169,6 @@ impl Analyzer {
                 // (the stemmer's own), then folded, so `întrebări` and
                 // `intrebari` meet at `intrebar`.
                 let folded = self.fold(&lower);
-                if !self.wanted(&folded) {
-                    position += 1;
-                    continue;
-                }
                 let comma = lower.replace('ş', "ș").replace('ţ', "ț");
                 let ro = self.fold(&romanian.stem(&comma)).into_owned();
                 let en = english.stem(&folded).into_owned();

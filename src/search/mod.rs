@@ -390,7 +390,9 @@ impl Plan {
             // Two edits only in titles and leads: on bodies, a distance-2
             // automaton walks much of the term dictionary for little gain.
             let distance = if chars >= 8 { 2 } else { 1 };
-            for &(field, boost) in &self.fields {
+            // Not in leads: each field costs an automaton of its own, and
+            // summaries and headings repeat the title and body's words.
+            for &(field, boost) in self.fields.iter().filter(|(f, _)| *f != self.lead) {
                 let d = if field == self.body { 1 } else { distance };
                 let fuzzy =
                     FuzzyTermQuery::new(Term::from_field_text(field, &word.forms[0]), d, true);

@@ -11,45 +11,93 @@ fn kb(cards: &[(&str, String)]) -> (tempfile::TempDir, std::sync::Arc<Kb>) {
     for (path, text) in cards {
         write_file(dir.path(), path, text);
     }
-    let config = Config { content_dir: dir.path().to_path_buf(), data_dir: None, ..Config::default() };
+    let config = Config {
+        content_dir: dir.path().to_path_buf(),
+        data_dir: None,
+        ..Config::default()
+    };
     let (kb, mut reindexer) = Kb::open(config).unwrap();
     reindexer.start(&|_, _| {}).unwrap();
     (dir, kb)
 }
 
 fn ids(kb: &Kb, q: &str) -> Vec<String> {
-    search(&kb.index, &SearchRequest::new(q)).unwrap().hits.into_iter().map(|h| h.card.id.to_string()).collect()
+    search(&kb.index, &SearchRequest::new(q))
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.card.id.to_string())
+        .collect()
 }
 
 fn handbook() -> (tempfile::TempDir, std::sync::Arc<Kb>) {
     kb(&[
-        ("p/refunds.md", card("Refunds on annual plans", "An annual plan is refunded within thirty days.")),
-        ("p/refind.md", card("Refind a lost invoice", "Search the billing portal to refind an invoice.")),
-        ("p/escalation.md", card("Escalation tiers", "When to escalate a ticket to tier two.")),
-        ("p/plans.md", card("Plans", "Monthly plans renew each month; the plan annual review is in May.")),
+        (
+            "p/refunds.md",
+            card(
+                "Refunds on annual plans",
+                "An annual plan is refunded within thirty days.",
+            ),
+        ),
+        (
+            "p/refind.md",
+            card(
+                "Refind a lost invoice",
+                "Search the billing portal to refind an invoice.",
+            ),
+        ),
+        (
+            "p/escalation.md",
+            card("Escalation tiers", "When to escalate a ticket to tier two."),
+        ),
+        (
+            "p/plans.md",
+            card(
+                "Plans",
+                "Monthly plans renew each month; the plan annual review is in May.",
+            ),
+        ),
     ])
 }
 
 #[test]
 fn a_misspelt_word_still_finds_the_card() {
     let (_d, kb) = handbook();
-    assert_eq!(ids(&kb, "escalaton").first().map(String::as_str), Some("p/escalation"));
-    assert_eq!(ids(&kb, "refnuds ").first().map(String::as_str), Some("p/refunds"));
+    assert_eq!(
+        ids(&kb, "escalaton").first().map(String::as_str),
+        Some("p/escalation")
+    );
+    assert_eq!(
+        ids(&kb, "refnuds ").first().map(String::as_str),
+        Some("p/refunds")
+    );
 }
 
 #[test]
 fn a_typo_never_outranks_the_exact_word() {
     let (_d, kb) = handbook();
     // "refind" is one edit from "refund": the card that says "refund" wins.
-    assert_eq!(ids(&kb, "refund ").first().map(String::as_str), Some("p/refunds"));
-    assert_eq!(ids(&kb, "refind ").first().map(String::as_str), Some("p/refind"));
+    assert_eq!(
+        ids(&kb, "refund ").first().map(String::as_str),
+        Some("p/refunds")
+    );
+    assert_eq!(
+        ids(&kb, "refind ").first().map(String::as_str),
+        Some("p/refind")
+    );
 }
 
 #[test]
 fn the_last_word_matches_as_a_prefix_while_typing() {
     let (_d, kb) = handbook();
-    assert_eq!(ids(&kb, "escal").first().map(String::as_str), Some("p/escalation"));
-    assert_eq!(ids(&kb, "refunds ann").first().map(String::as_str), Some("p/refunds"));
+    assert_eq!(
+        ids(&kb, "escal").first().map(String::as_str),
+        Some("p/escalation")
+    );
+    assert_eq!(
+        ids(&kb, "refunds ann").first().map(String::as_str),
+        Some("p/refunds")
+    );
 }
 
 #[test]
@@ -70,7 +118,13 @@ fn a_minus_word_leaves_cards_out() {
 #[test]
 fn title_matches_rank_above_body_matches() {
     let (_d, kb) = kb(&[
-        ("a/body.md", card("Something else", "This mentions onboarding once, in passing, among many other words here.")),
+        (
+            "a/body.md",
+            card(
+                "Something else",
+                "This mentions onboarding once, in passing, among many other words here.",
+            ),
+        ),
         ("a/title.md", card("Onboarding", "Welcome to the team.")),
     ]);
     assert_eq!(ids(&kb, "onboarding "), ["a/title", "a/body"]);
