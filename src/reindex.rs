@@ -39,6 +39,18 @@ pub struct Reindexer {
     limits: Limits,
 }
 
+/// What decides that a file is unchanged.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    /// Same size and modification time (a full reconcile: reading every
+    /// file of a large folder at start-up would be slow).
+    Stamps,
+    /// Same content hash. For paths the watcher reported: an edit within
+    /// the file system's timestamp granularity keeps size and mtime equal
+    /// (git calls this "racy clean"), so the stamp cannot be trusted there.
+    Hashes,
+}
+
 /// A change decided on, not yet applied.
 enum Op {
     Upsert(Box<ParsedCard>, bool),
@@ -86,7 +98,7 @@ impl Reindexer {
 
     fn reconcile_with(&mut self, progress: &dyn Fn(usize, usize)) -> Result<Report, IndexError> {
         let (files, walk_problems) = self.kb.content.walk("");
-        let mut ops = self.diff(&files, progress);
+        let mut ops = self.diff(&files, Trust::Stamps, progress);
         let on_disk: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
         ops.extend(self.vanished("", &on_disk));
         ops.extend(group_problems(walk_problems));
@@ -114,7 +126,7 @@ impl Reindexer {
             }
             if self.kb.content.is_dir(&rel) {
                 let (files, problems) = self.kb.content.walk(&rel);
-                ops.extend(self.diff(&files, &|_, _| {}));
+                ops.extend(self.diff(&files, Trust::Hashes, &|_, _| {}));
                 let on_disk: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
                 ops.extend(self.vanished(&rel, &on_disk));
                 ops.extend(group_problems(problems));
@@ -127,7 +139,7 @@ impl Reindexer {
                         rel_path: rel,
                         stamp,
                     };
-                    ops.extend(self.diff(std::slice::from_ref(&file), &|_, _| {}));
+                    ops.extend(self.diff(std::slice::from_ref(&file), Trust::Hashes, &|_, _| {}));
                 }
                 // Gone: the path was a file, or a folder that was removed or
                 // renamed away; forget everything at or under it.
@@ -196,7 +208,12 @@ impl Reindexer {
     }
 
     /// Decides what to do about each file: unchanged ones cost a `stat`.
-    fn diff(&self, files: &[ContentFile], progress: &dyn Fn(usize, usize)) -> Vec<Op> {
+    fn diff(
+        &self,
+        files: &[ContentFile],
+        trust: Trust,
+        progress: &dyn Fn(usize, usize),
+    ) -> Vec<Op> {
         let mut ops = Vec::new();
         let mut to_read: Vec<&ContentFile> = Vec::new();
         {
@@ -208,7 +225,8 @@ impl Reindexer {
                             .and_then(|id| catalog.get(&id).cloned());
                         match known {
                             Some(card)
-                                if card.stamp == file.stamp
+                                if trust == Trust::Stamps
+                                    && card.stamp == file.stamp
                                     && catalog.problems_of(&file.rel_path)
                                         == card.problems.as_slice() => {}
                             _ => to_read.push(file),

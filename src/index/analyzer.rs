@@ -127,14 +127,13 @@ impl Analyzer {
         let mut position = 0;
         for (start, run, han) in runs(text) {
             if han {
-                if let Some(only) = &self.only {
-                    if !run
+                if let Some(only) = &self.only
+                    && !run
                         .chars()
                         .any(|c| only.iter().any(|&(first, _)| first == c))
-                    {
-                        position += 1;
-                        continue;
-                    }
+                {
+                    position += 1;
+                    continue;
                 }
                 for piece in jieba().cut_for_search(run, true) {
                     if piece.word.chars().all(is_han) {
