@@ -16,7 +16,8 @@ use axum::Router;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::kb::Kb;
 use crate::theme::Theme;
@@ -36,7 +37,9 @@ pub fn router(kb: Arc<Kb>) -> Router {
         .fallback(site::fallback)
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        // A 503 while the index builds is expected, not an error worth a log
+        // line; real failures are logged where they happen.
+        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the

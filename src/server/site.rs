@@ -3,8 +3,8 @@
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use serde_json::json;
@@ -135,7 +135,15 @@ async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Response
     };
     match moved {
         None => {}
-        Some(Some(current)) => return Redirect::permanent(&card_url(&current)).into_response(),
+        // 301, not axum's 308: an old id is gone for good, and crawlers and
+        // link checkers know 301 best.
+        Some(Some(current)) => {
+            return (
+                StatusCode::MOVED_PERMANENTLY,
+                [(header::LOCATION, card_url(&current))],
+            )
+                .into_response();
+        }
         Some(None) => return not_found(&state, requested.as_str()),
     }
     let stored = match state.kb.index.card(&requested) {

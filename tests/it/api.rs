@@ -149,3 +149,21 @@ async fn the_site_serves_a_search_page_and_card_pages() {
     assert_eq!(status, 404);
     assert!(html.contains("does not exist"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_old_id_from_aliases_redirects_permanently_to_the_card() {
+    let t = TestKb::start(&[(
+        "a/new.md",
+        "---\ntitle: New home\naliases: [a/old]\n---\nMoved here.\n",
+    )])
+    .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client.get(t.url("/cards/a/old")).send().await.unwrap();
+    assert_eq!(response.status(), 301);
+    assert_eq!(response.headers()["location"], "/cards/a/new");
+    let (status, body) = t.get("/api/v1/cards/a/old").await;
+    assert_eq!((status, body["id"].as_str()), (200, Some("a/new")));
+}

@@ -89,6 +89,14 @@ async fn an_edit_that_keeps_the_size_and_the_modification_time_is_still_seen() {
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
     // Same length, and the old mtime put back: only the content differs.
     std::fs::write(&path, card("Card", "quokka")).unwrap();
-    std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
-    t.eventually("the edit to show", || async { t.search_ids("quokka").await == ["a/card"] }).await;
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    t.eventually("the edit to show", || async {
+        t.search_ids("quokka").await == ["a/card"]
+    })
+    .await;
 }
