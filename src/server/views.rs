@@ -89,10 +89,20 @@ pub fn file_url(rel_path: &str) -> String {
     format!("/files/{}", encode_path(rel_path))
 }
 
+/// Percent-encodes a path, keeping `/` between segments.
 pub fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+    percent_encode(path, b"-._~/")
+}
+
+/// Percent-encodes a query-string value or a single path segment.
+pub fn encode_component(value: &str) -> String {
+    percent_encode(value, b"-._~")
+}
+
+fn percent_encode(text: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

@@ -136,14 +136,7 @@ impl TestKb {
 
     /// GET, returning the status and the body as JSON (or a JSON string).
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
+        let (status, text) = self.get_text(path).await;
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (status, body)
     }
@@ -197,17 +190,7 @@ impl Drop for TestKb {
     }
 }
 
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+pub use quire::server::views::encode_component as encode;
 
 pub fn write_file(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);

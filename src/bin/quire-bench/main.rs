@@ -431,7 +431,10 @@ async fn http_load(
                     .as_ref()
                     .map(|t| format!("&tag={t}"))
                     .unwrap_or_default();
-                format!("/api/v1/search?q={}{tag}", http::encode(&q.q))
+                format!(
+                    "/api/v1/search?q={}{tag}",
+                    quire::server::views::encode_component(&q.q)
+                )
             })
             .collect(),
     );
