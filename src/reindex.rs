@@ -164,6 +164,22 @@ impl Reindexer {
     }
 
     fn run(mut self, watch_tx: Option<mpsc::Sender<Command>>, rx: mpsc::Receiver<Command>) {
+        // Watch before the first reconcile: a file saved while it runs is
+        // queued and applied after it, not lost in the gap between the two.
+        let _watch: Option<WatchHandle> = watch_tx.and_then(|tx| {
+            match watch::watch(self.kb.content.root(), move |batch| {
+                tx.send(Command::Apply(batch)).is_ok()
+            }) {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::error!(
+                        "{e}: {}; changes will show only after a restart",
+                        error_chain(&e)
+                    );
+                    None
+                }
+            }
+        });
         match self.start(&|_, _| {}) {
             Ok(report) => tracing::info!(
                 "index ready: {} cards ({} read, {} unchanged, {} removed, {} failed)",
@@ -179,20 +195,6 @@ impl Reindexer {
             tracing::warn!("{problem}");
         }
         self.kb.changed();
-        let _watch: Option<WatchHandle> = watch_tx.and_then(|tx| {
-            match watch::watch(self.kb.content.root(), move |batch| {
-                tx.send(Command::Apply(batch)).is_ok()
-            }) {
-                Ok(handle) => Some(handle),
-                Err(e) => {
-                    tracing::error!(
-                        "{e}: {}; changes will show only after a restart",
-                        error_chain(&e)
-                    );
-                    None
-                }
-            }
-        });
         for command in rx {
             let result = match command {
                 Command::Apply(batch) => self.apply(&batch),

@@ -355,15 +355,12 @@ impl Plan {
         for phrase in &self.phrases {
             outer.push((Occur::Must, self.phrase(phrase)));
         }
-        if outer.iter().all(|(occur, _)| *occur != Occur::Must) && outer.is_empty() {
-            outer.push((Occur::Must, Box::new(AllQuery)));
-        } else if !outer.iter().any(|(occur, _)| *occur == Occur::Must) {
-            // Only stop words were typed: they are all there is to match.
-            outer = outer.into_iter().map(|(_, q)| (Occur::Should, q)).collect();
-        }
+        // Only stop words typed: those optional clauses are what matches.
         for word in &self.excluded {
             outer.push((Occur::MustNot, self.word(word, false, false)));
         }
+        // Nothing to match (an empty box, or only `-word`s): every card,
+        // less the excluded, so filters alone can browse.
         if outer.iter().all(|(occur, _)| *occur == Occur::MustNot) {
             outer.push((Occur::Must, Box::new(AllQuery)));
         }
