@@ -17,6 +17,10 @@ use crate::content::scan::is_ignored_name;
 pub const QUIET: Duration = Duration::from_millis(30);
 /// The longest a change waits while events keep coming.
 pub const MAX_WAIT: Duration = Duration::from_millis(300);
+/// The most paths in one batch. A `git checkout` of thousands of files is
+/// applied in slices of this size, so an edit saved during it waits for one
+/// slice, not for the whole checkout.
+pub const MAX_BATCH_PATHS: usize = 512;
 
 /// What one notify event means for the content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +145,9 @@ fn next_batch(rx: &mpsc::Receiver<notify::Result<Event>>) -> Option<Batch> {
             Change::Ignore => continue,
             Change::Rescan => batch.rescan = true,
             Change::Paths(paths) => batch.paths.extend(paths),
+        }
+        if batch.paths.len() >= MAX_BATCH_PATHS {
+            return Some(batch);
         }
         first.get_or_insert_with(Instant::now);
     }

@@ -23,7 +23,7 @@ pub const NAME: &str = "quire";
 const MAX_WORD_CHARS: usize = 40;
 
 /// One word of the input with the forms it is indexed under (the first is the
-/// primary form, used for phrases and highlighting).
+/// primary form, used for phrases and typo matching; never empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
     /// The word as written, lowercased and accent-folded (for prefixes).
@@ -44,6 +44,14 @@ fn jieba() -> &'static Jieba {
 /// or query (it takes a noticeable fraction of a second).
 pub fn warm_up() {
     let _ = jieba().cut_for_search("知识库", true);
+}
+
+impl Word {
+    /// The primary form: the English stem for Latin script, the Russian stem
+    /// for Cyrillic, the word itself for Chinese.
+    pub fn primary(&self) -> &str {
+        self.forms.first().map_or(&self.folded, String::as_str)
+    }
 }
 
 #[derive(Clone)]

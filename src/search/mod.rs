@@ -392,7 +392,7 @@ impl Plan {
             for &(field, boost) in self.fields.iter().filter(|(f, _)| *f != self.lead) {
                 let d = if field == self.body { 1 } else { distance };
                 let fuzzy =
-                    FuzzyTermQuery::new(Term::from_field_text(field, &word.forms[0]), d, true);
+                    FuzzyTermQuery::new(Term::from_field_text(field, word.primary()), d, true);
                 should.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(fuzzy), boost * FUZZY_WEIGHT)),
@@ -424,6 +424,7 @@ impl Plan {
                 .collect();
             return Box::new(BooleanQuery::new(all));
         }
+        let first = words.first().map_or(0, |w| w.position);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (field, boost) in [
             (self.title, TITLE_BOOST),
@@ -434,8 +435,8 @@ impl Plan {
                 .iter()
                 .map(|w| {
                     (
-                        w.position - words[0].position,
-                        Term::from_field_text(field, &w.forms[0]),
+                        w.position.saturating_sub(first),
+                        Term::from_field_text(field, w.primary()),
                     )
                 })
                 .collect();
