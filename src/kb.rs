@@ -10,6 +10,7 @@ use tokio::sync::broadcast;
 use crate::config::Config;
 use crate::content::{Catalog, ContentDir, Limits};
 use crate::index::{self, IndexError, Opened, SearchIndex};
+use crate::metrics::Metrics;
 use crate::reindex::Reindexer;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,7 @@ pub struct Kb {
     generation: AtomicU64,
     changes: broadcast::Sender<u64>,
     pub opened: Opened,
+    pub metrics: Metrics,
 }
 
 impl Kb {
@@ -59,6 +61,7 @@ impl Kb {
             generation: AtomicU64::new(0),
             changes,
             opened,
+            metrics: Metrics::default(),
         });
         let reindexer = Reindexer::new(kb.clone(), writer, limits);
         Ok((kb, reindexer))

@@ -6,6 +6,7 @@ pub mod config;
 pub mod content;
 pub mod index;
 pub mod kb;
+pub mod metrics;
 pub mod reindex;
 pub mod search;
 pub mod watch;

@@ -196,15 +196,25 @@ impl Reindexer {
         }
         self.kb.changed();
         for command in rx {
-            let result = match command {
-                Command::Apply(batch) => self.apply(&batch),
-                Command::Reconcile => self.reconcile(),
+            let started = std::time::Instant::now();
+            let (result, first_event) = match command {
+                Command::Apply(batch) => (self.apply(&batch), batch.first_event),
+                Command::Reconcile => (self.reconcile(), None),
                 Command::Stop => return,
             };
             match result {
-                Ok(report) if report.commits > 0 => tracing::debug!(?report, "re-indexed"),
-                Ok(_) => {}
-                Err(e) => tracing::error!("re-indexing failed: {e}: {}", error_chain(&e)),
+                Ok(report) => {
+                    if report.commits > 0 {
+                        tracing::debug!(?report, "re-indexed");
+                    }
+                    self.kb
+                        .metrics
+                        .reindexed(started.elapsed(), first_event.map(|t| t.elapsed()));
+                }
+                Err(e) => {
+                    self.kb.metrics.reindex_failed();
+                    tracing::error!("re-indexing failed: {e}: {}", error_chain(&e));
+                }
             }
         }
     }

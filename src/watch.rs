@@ -38,6 +38,8 @@ pub enum Change {
 pub struct Batch {
     pub paths: BTreeSet<PathBuf>,
     pub rescan: bool,
+    /// When the watcher saw the batch's first change (for lag metrics).
+    pub first_event: Option<Instant>,
 }
 
 /// Classifies one event. Pure, so every kind is tested without a disk.
@@ -146,10 +148,11 @@ fn next_batch(rx: &mpsc::Receiver<notify::Result<Event>>) -> Option<Batch> {
             Change::Rescan => batch.rescan = true,
             Change::Paths(paths) => batch.paths.extend(paths),
         }
+        first.get_or_insert_with(Instant::now);
+        batch.first_event = first;
         if batch.paths.len() >= MAX_BATCH_PATHS {
             return Some(batch);
         }
-        first.get_or_insert_with(Instant::now);
     }
 }
 

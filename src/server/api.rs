@@ -13,11 +13,13 @@ use super::error::ApiError;
 use super::params::Params;
 use super::views::{CardView, SearchView};
 use crate::content::{CardId, Trust};
+use crate::metrics::IndexGauges;
 use crate::search::{self, SearchRequest};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/api/v1/search", get(search))
         .route("/api/v1/cards/{*id}", get(card))
         .route("/api/v1", get(not_found))
@@ -33,6 +35,24 @@ async fn healthz(State(state): State<AppState>) -> Response {
         return ApiError::NotReady.into_response();
     }
     Json(json!({ "status": "ready", "cards": state.kb.catalog().len() })).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let kb = &state.kb;
+    let gauges = IndexGauges {
+        cards: kb.index.num_cards(),
+        segments: kb.index.num_segments(),
+        problems: kb.catalog().problems().count(),
+        ready: kb.is_ready(),
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        kb.metrics.render(&gauges),
+    )
+        .into_response()
 }
 
 /// Builds a search request from query parameters (shared with the site).
@@ -64,6 +84,7 @@ async fn search(
     let params = Params::parse(raw.as_deref());
     let request = search_request(&params)?;
     let results = search::search(&state.kb.index, &request).map_err(ApiError::internal)?;
+    state.kb.metrics.search(results.took);
     Ok(Json(SearchView::new(&request.q, results)))
 }
 

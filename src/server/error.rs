@@ -15,6 +15,10 @@ pub enum ApiError {
     Internal,
 }
 
+/// The `code` of an error response, left in its extensions.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorCode(pub &'static str);
+
 #[derive(Serialize)]
 struct Body<'a> {
     code: &'a str,
@@ -68,6 +72,8 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        // For the metrics middleware, which counts errors by code.
+        response.extensions_mut().insert(ErrorCode(self.code()));
         if self == ApiError::NotReady {
             response
                 .headers_mut()

@@ -13,6 +13,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
@@ -35,11 +38,30 @@ pub fn router(kb: Arc<Kb>) -> Router {
         .merge(api::router())
         .merge(site::router())
         .fallback(site::fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), record))
         .with_state(state)
         .layer(CompressionLayer::new())
         // A 503 while the index builds is expected, not an error worth a log
         // line; real failures are logged where they happen.
         .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+}
+
+/// Counts every request by route and status, times it, and counts error
+/// answers by code, for `/metrics`.
+async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let metrics = &state.kb.metrics;
+    metrics.request(&route, response.status().as_u16(), started.elapsed());
+    if let Some(error::ErrorCode(code)) = response.extensions().get::<error::ErrorCode>() {
+        metrics.error(code);
+    }
+    response
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the

@@ -76,7 +76,10 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
             search_request(&params).unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
         request.limit = request.limit.min(20);
         match search::search(&state.kb.index, &request) {
-            Ok(r) => Some(SearchView::new(&query, r)),
+            Ok(r) => {
+                state.kb.metrics.search(r.took);
+                Some(SearchView::new(&query, r))
+            }
             Err(e) => {
                 tracing::error!("search failed: {e}");
                 None

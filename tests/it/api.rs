@@ -167,3 +167,21 @@ async fn an_old_id_from_aliases_redirects_permanently_to_the_card() {
     let (status, body) = t.get("/api/v1/cards/a/old").await;
     assert_eq!((status, body["id"].as_str()), (200, Some("a/new")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_requests_errors_and_searches_in_the_prometheus_format() {
+    let t = start().await;
+    t.get("/api/v1/search?q=refund").await;
+    t.get("/api/v1/cards/nope").await;
+    let (status, text) = t.get_text("/metrics").await;
+    assert_eq!(status, 200);
+    for want in [
+        "quire_http_requests_total{route=\"/api/v1/search\",status=\"200\"} 1",
+        "quire_errors_total{code=\"card_not_found\"} 1",
+        "quire_search_duration_seconds_count 1",
+        "quire_cards 3",
+        "quire_ready 1",
+    ] {
+        assert!(text.contains(want), "{want} missing from:\n{text}");
+    }
+}
