@@ -142,8 +142,6 @@ fn finish(
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
     let read = SearchIndex { reader, fields };
-    // Prove the stored data is readable now rather than on the first request.
-    read.stored_cards()?;
     Ok((read.clone(), IndexWriter { writer, read }, opened))
 }
 
@@ -194,12 +192,31 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut cards = Vec::with_capacity(searcher.num_docs() as usize);
         for segment in searcher.segment_readers() {
-            let store = segment.get_store_reader(1)?;
-            for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
-                let doc = doc?;
-                if let Some(meta) = doc.get_first(self.fields.meta).and_then(|v| v.as_str()) {
-                    cards.push(serde_json::from_str(meta)?);
-                }
+            let Some(column) = segment.fast_fields().bytes("meta")? else {
+                continue;
+            };
+            // The column's dictionary is sorted; read the live documents'
+            // entries in one ordered pass rather than one lookup each.
+            let mut ords: Vec<u64> = (0..segment.max_doc())
+                .filter(|&doc| {
+                    segment
+                        .alive_bitset()
+                        .is_none_or(|alive| alive.is_alive(doc))
+                })
+                .filter_map(|doc| column.term_ords(doc).next())
+                .collect();
+            ords.sort_unstable();
+            ords.dedup();
+            let mut failed = None;
+            column.dictionary().sorted_ords_to_term_cb(
+                &ords,
+                |bytes| match serde_json::from_slice(bytes) {
+                    Ok(card) => cards.push(card),
+                    Err(e) => failed = Some(e),
+                },
+            )?;
+            if let Some(e) = failed {
+                return Err(e.into());
             }
         }
         Ok(cards)
@@ -225,6 +242,13 @@ impl SearchIndex {
         address: DocAddress,
     ) -> Result<StoredCard, IndexError> {
         let doc: TantivyDocument = searcher.doc(address)?;
+        let segment = searcher.segment_reader(address.segment_ord);
+        let mut meta = Vec::new();
+        if let Some(column) = segment.fast_fields().bytes("meta")? {
+            if let Some(ord) = column.term_ords(address.doc_id).next() {
+                column.ord_to_bytes(ord, &mut meta)?;
+            }
+        }
         let text = |field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str())
@@ -232,7 +256,7 @@ impl SearchIndex {
                 .to_string()
         };
         Ok(StoredCard {
-            card: serde_json::from_str(&text(self.fields.meta))?,
+            card: serde_json::from_slice(&meta)?,
             markdown: text(self.fields.markdown),
             text: text(self.fields.body),
         })
@@ -279,7 +303,7 @@ impl IndexWriter {
         doc.add_facet(f.facets, Facet::from_path(["lang", card.lang.as_str()]));
         doc.add_text(f.audience, card.audience.as_deref().unwrap_or("internal"));
         doc.add_i64(f.verified_until, trust_days(card));
-        doc.add_text(f.meta, serde_json::to_string(card)?);
+        doc.add_bytes(f.meta, serde_json::to_vec(card)?.as_slice());
         self.writer.add_document(doc)?;
         Ok(())
     }

@@ -3,14 +3,14 @@
 //! indexed: an index of another version is rebuilt from the content.
 
 use tantivy::schema::{
-    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    BytesOptions, FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions,
 };
 
 use super::analyzer;
 
 /// The index format; part of the index folder's name (`index/v3`).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
@@ -30,7 +30,9 @@ pub struct Fields {
     pub facets: Field,
     /// Days since 1970 until which the card counts as verified (see `trust_days`).
     pub verified_until: Field,
-    /// The whole `Card` as JSON: the catalog is reloaded from it on restart.
+    /// The whole `Card` as JSON, in a fast (columnar) field rather than the
+    /// document store: the catalog is reloaded from it on restart without
+    /// decompressing every card's text.
     pub meta: Field,
 }
 
@@ -59,7 +61,7 @@ pub fn build() -> (Schema, Fields) {
         audience: b.add_text_field("audience", STRING),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         verified_until: b.add_i64_field("verified_until", INDEXED | FAST),
-        meta: b.add_text_field("meta", STORED),
+        meta: b.add_bytes_field("meta", BytesOptions::default().set_fast()),
     };
     (b.build(), fields)
 }

@@ -54,7 +54,10 @@ async fn a_deleted_or_corrupted_index_is_rebuilt() {
     assert_eq!(t.search_ids("alpaca").await, ["a/one"]);
 
     t.stop().await;
-    let dir = t.data.path().join("index/v1");
+    let dir = t
+        .data
+        .path()
+        .join(format!("index/v{}", quire::index::schema::VERSION));
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         std::fs::write(entry.path(), b"garbage").unwrap();
     }
