@@ -242,13 +242,10 @@ impl SearchIndex {
         address: DocAddress,
     ) -> Result<StoredCard, IndexError> {
         let doc: TantivyDocument = searcher.doc(address)?;
-        let segment = searcher.segment_reader(address.segment_ord);
-        let mut meta = Vec::new();
-        if let Some(column) = segment.fast_fields().bytes("meta")? {
-            if let Some(ord) = column.term_ords(address.doc_id).next() {
-                column.ord_to_bytes(ord, &mut meta)?;
-            }
-        }
+        let meta = doc
+            .get_first(self.fields.meta)
+            .and_then(|v| v.as_bytes())
+            .unwrap_or_default();
         let text = |field| {
             doc.get_first(field)
                 .and_then(|v| v.as_str())
@@ -256,7 +253,7 @@ impl SearchIndex {
                 .to_string()
         };
         Ok(StoredCard {
-            card: serde_json::from_slice(&meta)?,
+            card: serde_json::from_slice(meta)?,
             markdown: text(self.fields.markdown),
             text: text(self.fields.body),
         })

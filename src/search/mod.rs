@@ -259,7 +259,9 @@ struct Plan {
     title: Field,
     body: Field,
     lead: Field,
-    content: Vec<(Word, bool)>,
+    /// Words to match: the word, whether it is a prefix being typed, and
+    /// whether the index knows it as it is.
+    content: Vec<(Word, bool, bool)>,
     stop: Vec<Word>,
     phrases: Vec<Vec<Word>>,
     excluded: Vec<Word>,
@@ -274,6 +276,19 @@ const MAX_FORGIVING_WORDS: usize = 8;
 impl Plan {
     fn new(index: &SearchIndex, parsed: &query::ParsedQuery) -> Self {
         let f = index.fields();
+        let searcher = index.searcher();
+        // A word the index holds as typed is not a typo: no fuzzy automaton
+        // for it (building one was a third of a short query's time).
+        let known = |word: &Word| {
+            word.forms.iter().any(|form| {
+                [f.title, f.lead, f.body].into_iter().any(|field| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(field, form))
+                        .unwrap_or(0)
+                        > 0
+                })
+            })
+        };
         let mut analyzer = Analyzer::default();
         let words = analyzer.words(&parsed.text);
         let last_position = words.last().map(|w| w.position);
@@ -291,7 +306,8 @@ impl Plan {
             if query::is_stop_word(&word.folded) && !prefix {
                 stop.push(word);
             } else {
-                content.push((word, prefix));
+                let is_known = known(&word);
+                content.push((word, prefix, is_known));
             }
         }
         let phrases = parsed
@@ -335,7 +351,7 @@ impl Plan {
         let words: Vec<(Occur, Box<dyn Query>)> = self
             .content
             .iter()
-            .map(|(w, prefix)| (Occur::Should, self.word(w, *prefix, true)))
+            .map(|(w, prefix, known)| (Occur::Should, self.word(w, *prefix, !known)))
             .collect();
         if !words.is_empty() {
             let n = words.len();
