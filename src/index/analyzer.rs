@@ -78,9 +78,14 @@ impl Default for Analyzer {
 /// The first two characters of a word, lowercased and folded (`\0` when
 /// the word has one): what `Analyzer::only` compares.
 fn start_of(word: &str) -> (char, char) {
-    let mut chars = word
-        .chars()
-        .map(|c| fold_char(c.to_lowercase().next().unwrap_or(c)));
+    let lower = |c: char| {
+        if c.is_ascii() {
+            c.to_ascii_lowercase()
+        } else {
+            fold_char(c.to_lowercase().next().unwrap_or(c))
+        }
+    };
+    let mut chars = word.chars().map(lower);
     (chars.next().unwrap_or('\0'), chars.next().unwrap_or('\0'))
 }
 
@@ -158,11 +163,9 @@ impl Analyzer {
                 }
                 continue;
             }
-            if run.chars().count() > MAX_WORD_CHARS {
-                position += 1;
-                continue;
-            }
-            if !self.wanted(run) {
+            // The cheap test first: most words of a body are not wanted
+            // when highlighting.
+            if !self.wanted(run) || run.chars().count() > MAX_WORD_CHARS {
                 position += 1;
                 continue;
             }
