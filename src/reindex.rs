@@ -114,6 +114,7 @@ impl Reindexer {
         }
         let mut ops = Vec::new();
         let mut seen = BTreeSet::new();
+        let mut files = Vec::new();
         for path in &batch.paths {
             let Some(rel) = self.kb.content.rel_path(path) else {
                 continue;
@@ -121,7 +122,9 @@ impl Reindexer {
             if rel.is_empty() {
                 return self.reconcile();
             }
-            if !seen.insert(rel.clone()) {
+            // `.git/` churns during every commit and checkout; hidden paths
+            // and editor files are never content.
+            if classify(&rel) == FileKind::Ignored || !seen.insert(rel.clone()) {
                 continue;
             }
             if self.kb.content.is_dir(&rel) {
@@ -133,19 +136,18 @@ impl Reindexer {
                 continue;
             }
             match self.kb.content.stat(&rel) {
-                Some(stamp) => {
-                    let file = ContentFile {
-                        kind: classify(&rel),
-                        rel_path: rel,
-                        stamp,
-                    };
-                    ops.extend(self.diff(std::slice::from_ref(&file), Trust::Hashes, &|_, _| {}));
-                }
+                Some(stamp) => files.push(ContentFile {
+                    kind: classify(&rel),
+                    rel_path: rel,
+                    stamp,
+                }),
                 // Gone: the path was a file, or a folder that was removed or
                 // renamed away; forget everything at or under it.
                 None => ops.extend(self.vanished(&rel, &BTreeSet::new())),
             }
         }
+        // All the batch's files in one diff, so a burst is parsed on all cores.
+        ops.extend(self.diff(&files, Trust::Hashes, &|_, _| {}));
         self.commit(ops)
     }
 

@@ -100,3 +100,17 @@ async fn an_edit_that_keeps_the_size_and_the_modification_time_is_still_seen() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_inside_hidden_folders_such_as_git_are_ignored() {
+    let t = TestKb::start(&[("a/card.md", &card("Card", "ibis"))]).await;
+    let before = t.kb.generation();
+    t.write(".git/objects/ab/cdef.md", &card("Not a card", "ibis"));
+    t.write("a/other.md", &card("Other", "heron"));
+    t.eventually("the real card to appear", || async {
+        t.search_ids("heron").await == ["a/other"]
+    })
+    .await;
+    assert_eq!(t.search_ids("ibis").await, ["a/card"]);
+    assert!(t.kb.generation() > before);
+}
