@@ -561,20 +561,14 @@ async fn edit_to_searchable(
         text.push_str(&format!("\n{token}\n"));
         std::fs::write(&path, text)?;
     }
-    let query = format!("/api/v1/search?q={token}&limit=1");
-    loop {
-        let (_, body) = client.get(&query).await?;
-        let total = serde_json::from_slice::<serde_json::Value>(&body)?["total"]
-            .as_u64()
-            .unwrap_or(0);
-        if total as usize >= count {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(120) {
-            bail!("checkout of {count} cards not indexed after 120 s ({total} found)");
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until_found(
+        &mut client,
+        &token,
+        count,
+        started,
+        Duration::from_secs(120),
+    )
+    .await?;
     figures.add("checkout_cards", count as f64, "cards");
     figures.add(
         "checkout_to_searchable",
@@ -611,17 +605,30 @@ async fn edit_once(
     text.push_str(&format!("\n{token}\n"));
     let started = Instant::now();
     std::fs::write(&path, text)?;
+    wait_until_found(client, token, 1, started, Duration::from_secs(30)).await?;
+    Ok(started.elapsed())
+}
+
+/// Polls the search API until `token` is found in at least `count` cards,
+/// failing after `deadline` from `started`.
+async fn wait_until_found(
+    client: &mut http::Client,
+    token: &str,
+    count: usize,
+    started: Instant,
+    deadline: Duration,
+) -> Result<()> {
     let query = format!("/api/v1/search?q={token}&limit=1");
     loop {
         let (_, body) = client.get(&query).await?;
         let total = serde_json::from_slice::<serde_json::Value>(&body)?["total"]
             .as_u64()
             .unwrap_or(0);
-        if total > 0 {
-            return Ok(started.elapsed());
+        if total as usize >= count {
+            return Ok(());
         }
-        if started.elapsed() > Duration::from_secs(30) {
-            bail!("edit of {id} not searchable after 30 s");
+        if started.elapsed() > deadline {
+            bail!("{token} found in {total} of {count} cards after {deadline:?}");
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
