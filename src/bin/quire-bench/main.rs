@@ -44,6 +44,17 @@ struct Args {
     /// profiler), reusing the corpus and index in --dir.
     #[arg(long, value_name = "SECONDS")]
     profile_search: Option<u64>,
+    /// Also measure another search server on this address with the same
+    /// queries (for example `tantivy serve` over the exported corpus).
+    #[arg(long, value_name = "ADDR:PORT")]
+    compare: Option<std::net::SocketAddr>,
+    /// The peer's search path, to which the encoded query is appended.
+    #[arg(long, default_value = "/api/?nhits=10&q=")]
+    compare_path: String,
+    /// Write the corpus as JSON lines (`title`, `body`) for another engine,
+    /// then exit.
+    #[arg(long, value_name = "FILE")]
+    export_json: Option<PathBuf>,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -116,6 +127,9 @@ fn main() -> Result<()> {
     }
     let mut figures = Figures(Vec::new());
     let corpus = prepare_corpus(&content, args.cards, args.seed)?;
+    if let Some(path) = &args.export_json {
+        return export_json(&content, &corpus, path);
+    }
     figures.add("corpus_cards", corpus.ids.len() as f64, "cards");
     figures.add("corpus_bytes", corpus.bytes as f64, "bytes");
     figures.add(
@@ -173,7 +187,19 @@ fn main() -> Result<()> {
             proc_status_kb("VmRSS:") / 1024.0,
             "MiB",
         );
-        http_load(addr, &mix, &args, &mut figures).await?;
+        http_load(addr, quire_paths(&mix), "http", &args, &mut figures).await?;
+        if let Some(peer) = args.compare {
+            // Another server over the same corpus (e.g. `tantivy serve`),
+            // measured with the same client and queries.
+            http_load(
+                peer,
+                peer_paths(&mix, &args.compare_path),
+                "peer_http",
+                &args,
+                &mut figures,
+            )
+            .await?;
+        }
         figures.add(
             "rss_serving_after_load",
             proc_status_kb("VmRSS:") / 1024.0,
@@ -416,28 +442,43 @@ fn in_process_queries(
     Ok(())
 }
 
+/// The mix as request paths of Quire's search API.
+fn quire_paths(mix: &[Query]) -> Vec<String> {
+    mix.iter()
+        .filter(|q| q.class != "ticket_5kb")
+        .map(|q| {
+            let tag = q
+                .tag
+                .as_ref()
+                .map(|t| format!("&tag={t}"))
+                .unwrap_or_default();
+            format!(
+                "/api/v1/search?q={}{tag}",
+                quire::server::views::encode_component(&q.q)
+            )
+        })
+        .collect()
+}
+
+/// The mix as request paths of another server: `prefix` followed by the
+/// encoded query (filters dropped: a raw engine has no tags).
+fn peer_paths(mix: &[Query], prefix: &str) -> Vec<String> {
+    mix.iter()
+        .filter(|q| q.class != "ticket_5kb")
+        .map(|q| format!("{prefix}{}", quire::server::views::encode_component(&q.q)))
+        .collect()
+}
+
+/// One keep-alive client, then 32, against `addr`; figures are named
+/// `<name>_1_client_*` and `<name>_32_clients_*`.
 async fn http_load(
     addr: std::net::SocketAddr,
-    mix: &[Query],
+    paths: Vec<String>,
+    name: &str,
     args: &Args,
     figures: &mut Figures,
 ) -> Result<()> {
-    let paths: Arc<Vec<String>> = Arc::new(
-        mix.iter()
-            .filter(|q| q.class != "ticket_5kb")
-            .map(|q| {
-                let tag = q
-                    .tag
-                    .as_ref()
-                    .map(|t| format!("&tag={t}"))
-                    .unwrap_or_default();
-                format!(
-                    "/api/v1/search?q={}{tag}",
-                    quire::server::views::encode_component(&q.q)
-                )
-            })
-            .collect(),
-    );
+    let paths = Arc::new(paths);
     // One keep-alive client, one request at a time.
     let mut client = http::Client::connect(addr).await?;
     let requests = if args.quick { 50 } else { 2000 };
@@ -450,7 +491,7 @@ async fn http_load(
             bail!("search answered {status}");
         }
     }
-    figures.latencies("http_1_client", &mut samples);
+    figures.latencies(&format!("{name}_1_client"), &mut samples);
 
     // 32 clients, as fast as they can, for a fixed time.
     let duration = if args.quick {
@@ -484,11 +525,11 @@ async fn http_load(
     }
     let elapsed = started.elapsed().as_secs_f64();
     figures.add(
-        "http_32_clients_rate",
+        &format!("{name}_32_clients_rate"),
         all.len() as f64 / elapsed,
         "requests/s",
     );
-    figures.latencies("http_32_clients", &mut all);
+    figures.latencies(&format!("{name}_32_clients"), &mut all);
     Ok(())
 }
 
@@ -632,4 +673,31 @@ async fn wait_until_found(
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+}
+
+/// The corpus as JSON lines of `{"title", "body"}`: front matter dropped,
+/// the title taken from it.
+fn export_json(content: &Path, corpus: &corpus::Corpus, out: &Path) -> Result<()> {
+    use std::io::Write as _;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    for id in &corpus.ids {
+        let text = std::fs::read_to_string(content.join(format!("{id}.md")))?;
+        let (front, body) = text
+            .strip_prefix("---\n")
+            .and_then(|rest| rest.split_once("\n---\n"))
+            .unwrap_or(("", text.as_str()));
+        let title = front
+            .lines()
+            .find_map(|l| l.strip_prefix("title: "))
+            .unwrap_or(id)
+            .trim_matches('"');
+        serde_json::to_writer(
+            &mut file,
+            &serde_json::json!({ "title": title, "body": body }),
+        )?;
+        file.write_all(b"\n")?;
+    }
+    file.flush()?;
+    eprintln!("wrote {} cards to {}", corpus.ids.len(), out.display());
+    Ok(())
 }
