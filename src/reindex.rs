@@ -22,6 +22,8 @@ pub struct Report {
     pub updated: usize,
     pub removed: usize,
     pub unchanged: usize,
+    /// Unchanged cards whose file stamp changed (touched, checked out again).
+    pub restamped: usize,
     /// Files that could not be read as cards (their problems are recorded).
     pub failed: usize,
     pub commits: usize,
@@ -54,6 +56,8 @@ enum Trust {
 /// A change decided on, not yet applied.
 enum Op {
     Upsert(Box<ParsedCard>, bool),
+    /// The same card under a new file stamp.
+    Restamp(Box<ParsedCard>),
     Delete(CardId),
     Failed(String, Problem),
     Folder(String, Option<card::FolderPage>, Vec<Problem>),
@@ -335,13 +339,15 @@ fn read_file(kb: &Kb, limits: Limits, file: &ContentFile) -> Option<Op> {
     }
     let known = CardId::from_rel_path(&file.rel_path).and_then(|id| kb.catalog().get(&id).cloned());
     let hash = blake3::hash(&bytes).to_hex().to_string();
-    if let Some(card) = &known
-        && card.hash == hash
-    {
+    let same_content = known.as_ref().is_some_and(|card| card.hash == hash);
+    if same_content && known.as_ref().is_some_and(|card| card.stamp == file.stamp) {
         return None;
     }
     Some(
         match parse_guarded(&file.rel_path, &bytes, file.stamp, limits) {
+            // Same content, new stamp (touched, checked out again): store the
+            // new stamp, or every later start would hash the file again.
+            Ok(parsed) if same_content => Op::Restamp(Box::new(parsed)),
             Ok(parsed) => Op::Upsert(Box::new(parsed), known.is_none()),
             Err(problem) => Op::Failed(file.rel_path.clone(), problem),
         },
@@ -360,7 +366,9 @@ impl Reindexer {
                 Op::Folder(folder, _, list) if !list.is_empty() => {
                     current.insert(folder_page_path(folder))
                 }
-                Op::Upsert(parsed, _) => current.insert(parsed.card.id.rel_path()),
+                Op::Upsert(parsed, _) | Op::Restamp(parsed) => {
+                    current.insert(parsed.card.id.rel_path())
+                }
                 _ => false,
             };
         }
@@ -420,7 +428,7 @@ impl Reindexer {
         let mut touched_index = false;
         for op in &ops {
             match op {
-                Op::Upsert(parsed, _) => {
+                Op::Upsert(parsed, _) | Op::Restamp(parsed) => {
                     self.writer.upsert(parsed)?;
                     touched_index = true;
                 }
@@ -446,6 +454,10 @@ impl Reindexer {
                     } else {
                         report.updated += 1
                     }
+                    catalog.upsert(parsed.card);
+                }
+                Op::Restamp(parsed) => {
+                    report.restamped += 1;
                     catalog.upsert(parsed.card);
                 }
                 Op::Delete(id) => {

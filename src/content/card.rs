@@ -38,12 +38,18 @@ pub enum TitleSource {
     FileName,
 }
 
-/// Size and modification time, compared before hashing at start-up so that
-/// an unchanged folder is not read again.
+/// What `stat` says of a file, compared before hashing at start-up so that
+/// an unchanged folder is not read again. As in git's index, the change
+/// time and inode are part of it: a rewrite that keeps size and mtime (a
+/// tool that restores mtimes, an atomic save by rename) still changes them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileStamp {
     pub size: u64,
     pub mtime_ns: i128,
+    #[serde(default)]
+    pub ctime_ns: i128,
+    #[serde(default)]
+    pub inode: u64,
 }
 
 /// Everything Quire knows about a card but its body. Kept in memory for every

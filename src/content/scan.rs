@@ -257,7 +257,31 @@ pub fn stamp_of(meta: &fs::Metadata) -> FileStamp {
     FileStamp {
         size: meta.len(),
         mtime_ns,
+        ctime_ns: change_time_ns(meta),
+        inode: inode(meta),
     }
+}
+
+#[cfg(unix)]
+fn change_time_ns(meta: &fs::Metadata) -> i128 {
+    use std::os::unix::fs::MetadataExt;
+    i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
+}
+
+#[cfg(unix)]
+fn inode(meta: &fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.ino()
+}
+
+#[cfg(not(unix))]
+fn change_time_ns(_: &fs::Metadata) -> i128 {
+    0
+}
+
+#[cfg(not(unix))]
+fn inode(_: &fs::Metadata) -> u64 {
+    0
 }
 
 #[cfg(test)]

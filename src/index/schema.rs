@@ -10,7 +10,7 @@ use tantivy::schema::{
 use super::analyzer;
 
 /// The index format; part of the index folder's name (`index/v3`).
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {

@@ -64,3 +64,46 @@ async fn a_deleted_or_corrupted_index_is_rebuilt() {
     let t = t.restart().await;
     assert_eq!(t.search_ids("alpaca").await, ["a/one"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_made_while_down_that_kept_size_and_mtime_is_seen_on_start() {
+    let mut t = TestKb::start(&[("a/one.md", &card("One", "wombat"))]).await;
+    t.stop().await;
+    let path = t.path("a/one.md");
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::write(&path, card("One", "quokka")).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let t = t.restart().await;
+    assert_eq!(t.search_ids("quokka").await, ["a/one"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_touched_but_unchanged_card_is_restamped_once_and_never_reindexed() {
+    let mut t = TestKb::start(&[("a/one.md", &card("One", "alpaca"))]).await;
+    t.stop().await;
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(t.path("a/one.md"))
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let start = || {
+        let config = quire::Config {
+            content_dir: t.content.path().to_path_buf(),
+            data_dir: Some(t.data.path().to_path_buf()),
+            ..quire::Config::default()
+        };
+        let (_kb, mut reindexer) = quire::Kb::open(config).unwrap();
+        reindexer.start(&|_, _| {}).unwrap()
+    };
+    let first = start();
+    assert_eq!((first.indexed(), first.restamped), (0, 1), "{first:?}");
+    let second = start();
+    assert_eq!((second.indexed(), second.restamped), (0, 0), "{second:?}");
+}
