@@ -69,15 +69,7 @@ async fn a_deleted_or_corrupted_index_is_rebuilt() {
 async fn an_edit_made_while_down_that_kept_size_and_mtime_is_seen_on_start() {
     let mut t = TestKb::start(&[("a/one.md", &card("One", "wombat"))]).await;
     t.stop().await;
-    let path = t.path("a/one.md");
-    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
-    std::fs::write(&path, card("One", "quokka")).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&path)
-        .unwrap()
-        .set_modified(mtime)
-        .unwrap();
+    t.rewrite_keeping_mtime("a/one.md", &card("One", "quokka"));
     let t = t.restart().await;
     assert_eq!(t.search_ids("quokka").await, ["a/one"]);
 }

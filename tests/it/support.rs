@@ -119,6 +119,21 @@ impl TestKb {
         write_file(self.content.path(), rel, text);
     }
 
+    /// Writes new text and puts the old modification time back, as tools
+    /// that preserve mtimes do.
+    pub fn rewrite_keeping_mtime(&self, rel: &str, text: &str) {
+        let path = self.path(rel);
+        let mtime = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        std::fs::write(&path, text).expect("write file");
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(mtime))
+            .expect("restore mtime");
+    }
+
     pub fn remove(&self, rel: &str) {
         std::fs::remove_file(self.path(rel)).expect("remove file");
     }
