@@ -43,14 +43,14 @@ pub struct Reindexer {
 
 /// What decides that a file is unchanged.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Trust {
+enum Unchanged {
     /// Same size and modification time (a full reconcile: reading every
     /// file of a large folder at start-up would be slow).
-    Stamps,
+    SameStamp,
     /// Same content hash. For paths the watcher reported: an edit within
     /// the file system's timestamp granularity keeps size and mtime equal
     /// (git calls this "racy clean"), so the stamp cannot be trusted there.
-    Hashes,
+    SameHash,
 }
 
 /// A change decided on, not yet applied.
@@ -102,7 +102,7 @@ impl Reindexer {
 
     fn reconcile_with(&mut self, progress: &dyn Fn(usize, usize)) -> Result<Report, IndexError> {
         let (files, walk_problems) = self.kb.content.walk("");
-        let mut ops = self.diff(&files, Trust::Stamps, progress);
+        let mut ops = self.diff(&files, Unchanged::SameStamp, progress);
         let on_disk: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
         ops.extend(self.vanished("", &on_disk));
         ops.extend(group_problems(walk_problems));
@@ -133,7 +133,7 @@ impl Reindexer {
             }
             if self.kb.content.is_dir(&rel) {
                 let (files, problems) = self.kb.content.walk(&rel);
-                ops.extend(self.diff(&files, Trust::Hashes, &|_, _| {}));
+                ops.extend(self.diff(&files, Unchanged::SameHash, &|_, _| {}));
                 let on_disk: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
                 ops.extend(self.vanished(&rel, &on_disk));
                 ops.extend(group_problems(problems));
@@ -151,7 +151,7 @@ impl Reindexer {
             }
         }
         // All the batch's files in one diff, so a burst is parsed on all cores.
-        ops.extend(self.diff(&files, Trust::Hashes, &|_, _| {}));
+        ops.extend(self.diff(&files, Unchanged::SameHash, &|_, _| {}));
         self.commit(ops)
     }
 
@@ -229,7 +229,7 @@ impl Reindexer {
     fn diff(
         &self,
         files: &[ContentFile],
-        trust: Trust,
+        unchanged: Unchanged,
         progress: &dyn Fn(usize, usize),
     ) -> Vec<Op> {
         let mut ops = Vec::new();
@@ -243,7 +243,7 @@ impl Reindexer {
                             .and_then(|id| catalog.get(&id).cloned());
                         match known {
                             Some(card)
-                                if trust == Trust::Stamps
+                                if unchanged == Unchanged::SameStamp
                                     && card.stamp == file.stamp
                                     && catalog.problems_of(&file.rel_path)
                                         == card.problems.as_slice() => {}

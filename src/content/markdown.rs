@@ -381,11 +381,6 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     })
 }
 
-/// Sanitizes HTML that did not come from `render` (card text in other places).
-pub fn sanitize(html: &str) -> String {
-    sanitizer().clean(html).to_string()
-}
-
 /// A link into the content folder, or `None` for external URLs, fragments
 /// and anything with a scheme.
 fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> Option<Link> {

@@ -119,8 +119,8 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
     }
     let limit = request.limit.clamp(1, MAX_LIMIT);
     let offset = request.offset.min(MAX_OFFSET);
-    let plan = Plan::new(index, &parsed);
     let searcher = index.searcher();
+    let plan = Plan::new(index, &searcher, &parsed);
     let filters = filter_clauses(index, &request);
     let today = days(request.today);
 
@@ -274,9 +274,8 @@ struct Plan {
 const MAX_FORGIVING_WORDS: usize = 8;
 
 impl Plan {
-    fn new(index: &SearchIndex, parsed: &query::ParsedQuery) -> Self {
+    fn new(index: &SearchIndex, searcher: &tantivy::Searcher, parsed: &query::ParsedQuery) -> Self {
         let f = index.fields();
-        let searcher = index.searcher();
         // A word the index holds as typed is not a typo: no fuzzy automaton
         // for it (building one was a third of a short query's time).
         let known = |word: &Word| {

@@ -67,7 +67,6 @@ fn not_found(state: &AppState, missing: &str) -> Response {
 async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let params = Params::parse(raw.as_deref());
     let query = params.get("q").unwrap_or("").to_string();
-    let collections = collections(&state);
     let results = if query.trim().is_empty() || !state.kb.is_ready() {
         None
     } else {
@@ -90,7 +89,12 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
         &state,
         StatusCode::OK,
         "search.html",
-        json!({ "query": query, "results": results, "collections": collections, "ready": state.kb.is_ready() }),
+        json!({
+            "query": query,
+            "collections": if results.is_none() { collections(&state) } else { Vec::new() },
+            "results": results,
+            "ready": state.kb.is_ready(),
+        }),
     )
 }
 
