@@ -44,7 +44,7 @@ pub struct Reindexer {
 /// What decides that a file is unchanged.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Unchanged {
-    /// Same size and modification time (a full reconcile: reading every
+    /// Same stamp: size, mtime, ctime and inode (a full reconcile: reading every
     /// file of a large folder at start-up would be slow).
     SameStamp,
     /// Same content hash. For paths the watcher reported: an edit within
