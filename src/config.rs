@@ -13,11 +13,46 @@ pub struct Config {
     pub themes_dir: PathBuf,
     pub theme: String,
     pub bind: SocketAddr,
+    /// The address people reach the site at (`https://kb.example.com`), for
+    /// links sent into other tools; unset, the request's `Host` is used.
+    pub public_url: Option<String>,
     /// Where the index and other state live; `None` keeps them in memory.
     pub data_dir: Option<PathBuf>,
     pub max_card_bytes: usize,
     /// Watch the content folder and re-index on change.
     pub watch: bool,
+    pub api: ApiConfig,
+    /// Help Scout dynamic app: the app's secret key.
+    pub helpscout_secret: Option<String>,
+    /// Intercom Canvas Kit inbox app: the app's client secret.
+    pub intercom_secret: Option<String>,
+    /// Origins allowed to frame `/sidebar` (CSP `frame-ancestors`).
+    pub sidebar_frame_origins: Vec<String>,
+}
+
+/// `[api]`: who may call the JSON API and MCP, and from which origins.
+#[derive(Debug, Clone, Default)]
+pub struct ApiConfig {
+    /// Empty: the API is open (bind to loopback or put it behind a proxy).
+    pub tokens: Vec<TokenConfig>,
+    /// Browser origins allowed by CORS; empty: same origin only.
+    pub cors_origins: Vec<String>,
+}
+
+/// One API token, kept only as its SHA-256 so the file need not hold it.
+#[derive(Clone)]
+pub struct TokenConfig {
+    pub sha256: [u8; 32],
+    /// Only `audience: public` cards are visible with it.
+    pub public_only: bool,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenConfig")
+            .field("public_only", &self.public_only)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +74,48 @@ struct File {
     themes: Option<PathBuf>,
     theme: Option<String>,
     bind: Option<String>,
+    public_url: Option<String>,
     data: Option<PathBuf>,
     max_card_bytes: Option<usize>,
     watch: Option<bool>,
+    api: Option<ApiFile>,
+    helpscout: Option<SecretFile>,
+    intercom: Option<SecretFile>,
+    sidebar: Option<SidebarFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiFile {
+    #[serde(default)]
+    tokens: Vec<TokenFile>,
+    #[serde(default)]
+    cors_origins: Vec<String>,
+}
+
+/// `"secret"`, `"sha256:<hex>"`, or a table that adds a scope.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TokenFile {
+    Plain(String),
+    Scoped {
+        token: Option<String>,
+        sha256: Option<String>,
+        audience: Option<String>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretFile {
+    secret: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SidebarFile {
+    #[serde(default)]
+    frame_origins: Vec<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -53,9 +127,17 @@ impl Default for Config {
             themes_dir: PathBuf::from("themes"),
             theme: "default".into(),
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
             data_dir: Some(PathBuf::from(".quire")),
             max_card_bytes: 2 * 1024 * 1024,
             watch: true,
+            api: ApiConfig::default(),
+            helpscout_secret: None,
+            intercom_secret: None,
+            sidebar_frame_origins: vec![
+                "https://*.frontapp.com".into(),
+                "https://*.frontapplication.com".into(),
+            ],
         }
     }
 }
@@ -94,11 +176,47 @@ impl Config {
                 message: format!("bind = {bind:?} is not an address such as \"{DEFAULT_BIND}\""),
             })?;
         }
+        if let Some(url) = file.public_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: format!("public_url = {url:?} must start with https:// or http://"),
+                });
+            }
+            config.public_url = Some(url.trim_end_matches('/').to_string());
+        }
         if let Some(max) = file.max_card_bytes {
             config.max_card_bytes = max;
         }
         if let Some(watch) = file.watch {
             config.watch = watch;
+        }
+        let invalid = |message: String| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Some(api) = file.api {
+            config.api.tokens = api
+                .tokens
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| token(t).map_err(|why| invalid(format!("[api] tokens[{i}]: {why}"))))
+                .collect::<Result<_, _>>()?;
+            for origin in &api.cors_origins {
+                if !(origin.starts_with("https://") || origin.starts_with("http://"))
+                    || origin.ends_with('/')
+                {
+                    return Err(invalid(format!(
+                        "[api] cors_origins: {origin:?} is not an origin such as \"https://app.example.com\""
+                    )));
+                }
+            }
+            config.api.cors_origins = api.cors_origins;
+        }
+        config.helpscout_secret = file.helpscout.map(|s| s.secret);
+        config.intercom_secret = file.intercom.map(|s| s.secret);
+        if let Some(sidebar) = file.sidebar {
+            config.sidebar_frame_origins = sidebar.frame_origins;
         }
         Ok(config)
     }
@@ -107,6 +225,57 @@ impl Config {
     pub fn theme_dir(&self) -> PathBuf {
         self.themes_dir.join(&self.theme)
     }
+}
+
+/// Reads one `[api] tokens` entry into the hash the server compares.
+fn token(entry: TokenFile) -> Result<TokenConfig, String> {
+    let (plain, hashed, audience) = match entry {
+        TokenFile::Plain(s) => match s.strip_prefix("sha256:") {
+            Some(hex) => (None, Some(hex.to_string()), None),
+            None => (Some(s), None, None),
+        },
+        TokenFile::Scoped {
+            token,
+            sha256,
+            audience,
+        } => (token, sha256, audience),
+    };
+    let sha256 = match (plain, hashed) {
+        (Some(t), None) if t.len() >= 16 => sha256_of(t.as_bytes()),
+        (Some(_), None) => return Err("a token must be at least 16 characters".into()),
+        (None, Some(hex)) => parse_hex32(&hex).ok_or("sha256 must be 64 hexadecimal digits")?,
+        _ => return Err("give either `token` or `sha256`".into()),
+    };
+    let public_only = match audience.as_deref() {
+        None | Some("all") => false,
+        Some("public") => true,
+        Some(other) => {
+            return Err(format!(
+                "audience must be \"public\" or \"all\", got {other:?}"
+            ));
+        }
+    };
+    Ok(TokenConfig {
+        sha256,
+        public_only,
+    })
+}
+
+pub fn sha256_of(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn parse_hex32(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.trim();
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -134,5 +303,33 @@ mod tests {
             Config::parse("contnet = \"x\"", Path::new(""), Path::new("quire.toml")).unwrap_err();
         assert!(e.to_string().contains("contnet"), "{e}");
         assert!(Config::parse("bind = \"nowhere\"", Path::new(""), Path::new("q.toml")).is_err());
+    }
+
+    #[test]
+    fn tokens_may_be_plain_hashed_or_scoped_to_public_cards() {
+        let hashed = "a".repeat(64);
+        let text = format!(
+            "[api]\ntokens = [\"0123456789abcdef\", \"sha256:{hashed}\", \
+             {{ token = \"fedcba9876543210\", audience = \"public\" }}]\n\
+             cors_origins = [\"https://app.frontapp.com\"]\n\
+             [helpscout]\nsecret = \"hs\"\n[sidebar]\nframe_origins = []\n"
+        );
+        let c = Config::parse(&text, Path::new(""), Path::new("quire.toml")).unwrap();
+        let tokens = &c.api.tokens;
+        assert_eq!(tokens.len(), 3);
+        assert_eq!(tokens[0].sha256, sha256_of(b"0123456789abcdef"));
+        assert_eq!(tokens[1].sha256, [0xaa; 32]);
+        assert!(!tokens[1].public_only && tokens[2].public_only);
+        assert_eq!(c.helpscout_secret.as_deref(), Some("hs"));
+        assert!(c.sidebar_frame_origins.is_empty());
+        for bad in [
+            "[api]\ntokens = [\"short\"]",
+            "[api]\ntokens = [\"sha256:abc\"]",
+            "[api]\ntokens = [{ token = \"0123456789abcdef\", audience = \"friends\" }]",
+            "[api]\ncors_origins = [\"app.frontapp.com\"]",
+        ] {
+            let e = Config::parse(bad, Path::new(""), Path::new("quire.toml")).unwrap_err();
+            assert!(e.to_string().contains("[api]"), "{e}");
+        }
     }
 }

@@ -88,6 +88,13 @@ impl Card {
         self.id.collection()
     }
 
+    /// `audience: public`: visible to tokens scoped to public cards.
+    pub fn is_public(&self) -> bool {
+        self.audience
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case("public"))
+    }
+
     /// Folders between the collection and the card (`["refunds"]`).
     pub fn sections(&self) -> Vec<&str> {
         let folder = self.id.folder();

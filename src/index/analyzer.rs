@@ -263,7 +263,17 @@ impl Tokenizer for Analyzer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream {
         let mut tokens = Vec::new();
+        let highlighting = self.only.is_some();
+        let mut last_from = 0;
         for word in self.words(text) {
+            // jieba's search mode yields a long word's parts after it, so
+            // offsets can step back. tantivy's snippet code assumes they
+            // never do (it subtracts them: a panic in debug, garbage in
+            // release), so highlighting skips a word that steps back.
+            if highlighting && word.offset_from < last_from {
+                continue;
+            }
+            last_from = word.offset_from;
             for form in word.forms {
                 tokens.push(Token {
                     offset_from: word.offset_from,
@@ -375,6 +385,18 @@ mod tests {
         );
         assert!(kept.iter().any(|w| w == "退款"), "{kept:?}");
         assert!(!kept.iter().any(|w| w == "for" || w == "销售"), "{kept:?}");
+    }
+
+    #[test]
+    fn highlighting_offsets_never_step_back() {
+        let mut a = Analyzer::only_like(["验证".to_string(), "两步".to_string()]);
+        let mut stream = a.token_stream("两步验证手机丢了，两步验证码收不到");
+        let mut last = 0;
+        while stream.advance() {
+            let from = stream.token().offset_from;
+            assert!(from >= last, "{from} after {last}");
+            last = from;
+        }
     }
 
     #[test]

@@ -298,7 +298,14 @@ impl IndexWriter {
         }
         doc.add_text(f.lang, &card.lang);
         doc.add_facet(f.facets, Facet::from_path(["lang", card.lang.as_str()]));
-        doc.add_text(f.audience, card.audience.as_deref().unwrap_or("internal"));
+        doc.add_text(
+            f.audience,
+            if card.is_public() {
+                "public"
+            } else {
+                "internal"
+            },
+        );
         doc.add_i64(f.verified_until, trust_days(card));
         doc.add_bytes(f.meta, serde_json::to_vec(card)?.as_slice());
         self.writer.add_document(doc)?;

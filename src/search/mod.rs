@@ -4,6 +4,10 @@
 //! exact match; filters narrow; facets count what remains.
 
 pub mod query;
+mod similar;
+pub mod ticket;
+
+pub use similar::{Ticket, similar};
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
@@ -19,7 +23,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use crate::content::{Card, Trust};
 use crate::index::analyzer::{Analyzer, Word};
@@ -83,6 +87,10 @@ pub struct Hit {
     pub score: f32,
     /// HTML-escaped text with `<mark>` around matched words.
     pub snippet: String,
+    /// For a ticket match: the ticket's words this card contains.
+    pub matched: Vec<String>,
+    /// Where the card's document is in the searcher that found it.
+    address: DocAddress,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -101,12 +109,56 @@ pub struct SearchResults {
     pub took: Duration,
     /// The query matched nothing with every word, so fewer were required.
     pub relaxed: bool,
+    /// For a ticket match: the ticket's words that were searched.
+    pub terms: Vec<String>,
 }
 
 /// Runs a search. Errors only when the index itself cannot be read.
 pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResults, IndexError> {
     let started = Instant::now();
     let parsed = query::parse(&request.q);
+    let request = with_typed_filters(request, &parsed);
+    let searcher = index.searcher();
+    let plan = Plan::new(index, &searcher, &parsed, Scope::Everything);
+    let relaxable = plan.content_words() > 1;
+    run(
+        index,
+        &searcher,
+        &request,
+        started,
+        relaxable,
+        &|required| plan.query(required),
+    )
+}
+
+/// Completions of card titles for a search box that updates on every key:
+/// the last word is a prefix, typos are forgiven, and only titles, summaries
+/// and headings are looked at. No snippets.
+pub fn suggest(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResults, IndexError> {
+    let started = Instant::now();
+    let mut parsed = query::parse(&request.q);
+    parsed.prefix_last = !parsed.text.trim().is_empty();
+    let mut request = with_typed_filters(request, &parsed);
+    request.snippets = false;
+    let searcher = index.searcher();
+    let plan = Plan::new(index, &searcher, &parsed, Scope::Titles);
+    if plan.content_words() == 0 {
+        // An empty box suggests nothing rather than every card.
+        return Ok(SearchResults::empty(started));
+    }
+    let relaxable = plan.content_words() > 1;
+    run(
+        index,
+        &searcher,
+        &request,
+        started,
+        relaxable,
+        &|required| plan.query(required),
+    )
+}
+
+/// Filters typed into the box (`tag:billing`) join the request's own.
+fn with_typed_filters(request: &SearchRequest, parsed: &query::ParsedQuery) -> SearchRequest {
     let mut request = request.clone();
     for (key, value) in &parsed.filters {
         match key.as_str() {
@@ -117,16 +169,40 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
             _ => {}
         }
     }
+    request
+}
+
+impl SearchResults {
+    fn empty(started: Instant) -> Self {
+        SearchResults {
+            hits: Vec::new(),
+            total: 0,
+            facets: Facets::default(),
+            took: started.elapsed(),
+            relaxed: false,
+            terms: Vec::new(),
+        }
+    }
+}
+
+/// Runs `query` (with the request's filters), retrying with one required
+/// word when `relaxable` and nothing matched, and builds the hits.
+fn run(
+    index: &SearchIndex,
+    searcher: &tantivy::Searcher,
+    request: &SearchRequest,
+    started: Instant,
+    relaxable: bool,
+    query: &dyn Fn(Option<usize>) -> Box<dyn Query>,
+) -> Result<SearchResults, IndexError> {
     let limit = request.limit.clamp(1, MAX_LIMIT);
     let offset = request.offset.min(MAX_OFFSET);
-    let searcher = index.searcher();
-    let plan = Plan::new(index, &searcher, &parsed);
-    let filters = filter_clauses(index, &request);
+    let filters = filter_clauses(index, request);
     let today = days(request.today);
 
     let mut relaxed = false;
-    let run = |required: Option<usize>| -> Result<_, IndexError> {
-        let query = with_filters(plan.query(required), &filters);
+    let attempt = |required: Option<usize>| -> Result<_, IndexError> {
+        let query = with_filters(query(required), &filters);
         let collectors = (
             tantivy::collector::TopDocs::with_limit(limit + offset).order_by_score(),
             Count,
@@ -136,21 +212,21 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
         let fruit = searcher.search(&*query, &collectors)?;
         Ok((query, fruit))
     };
-    let (mut query, mut fruit) = run(None)?;
-    if fruit.1 == 0 && plan.content_words() > 1 {
-        (query, fruit) = run(Some(1))?;
+    let (mut query, mut fruit) = attempt(None)?;
+    if fruit.1 == 0 && relaxable {
+        (query, fruit) = attempt(Some(1))?;
         relaxed = true;
     }
     let (top, total, facet_counts, trust_counts) = fruit;
 
     let snippets = if request.snippets {
-        Some(snippet_generator(&searcher, &*query, index.fields().body)?)
+        Some(snippet_generator(searcher, &*query, index.fields().body)?)
     } else {
         None
     };
     let mut hits = Vec::with_capacity(limit);
     for &(score, address) in top.iter().skip(offset) {
-        let stored = index.stored(&searcher, address)?;
+        let stored = index.stored(searcher, address)?;
         let snippet = match &snippets {
             Some(generator) => {
                 let mut s = generator.snippet(head(&stored.text, SNIPPET_SCAN_BYTES));
@@ -170,6 +246,8 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
             trust,
             score,
             snippet,
+            matched: Vec::new(),
+            address,
         });
     }
     // Equal scores are ordered by id, so a page never reshuffles.
@@ -185,6 +263,7 @@ pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResu
         facets: facets(&facet_counts, trust_counts),
         took: started.elapsed(),
         relaxed,
+        terms: Vec::new(),
     })
 }
 
@@ -255,8 +334,7 @@ pub fn escape_html(s: &str) -> String {
 
 /// The analysed query, ready to become tantivy queries.
 struct Plan {
-    fields: [(Field, f32); 3],
-    title: Field,
+    fields: Vec<(Field, f32)>,
     body: Field,
     lead: Field,
     /// Words to match: the word, whether it is a prefix being typed, and
@@ -273,14 +351,51 @@ struct Plan {
 /// Past this many words a query is a pasted text: no typo tolerance.
 const MAX_FORGIVING_WORDS: usize = 8;
 
+/// The fields a plan looks in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Everything,
+    /// Titles and leads (summary, headings, tags, aliases): suggestions.
+    Titles,
+}
+
 impl Plan {
-    fn new(index: &SearchIndex, searcher: &tantivy::Searcher, parsed: &query::ParsedQuery) -> Self {
+    /// A plan with no words yet, over `scope`'s fields.
+    fn empty(index: &SearchIndex, scope: Scope) -> Self {
         let f = index.fields();
+        let fields = match scope {
+            Scope::Everything => vec![
+                (f.title, TITLE_BOOST),
+                (f.lead, LEAD_BOOST),
+                (f.body, BODY_BOOST),
+            ],
+            Scope::Titles => vec![(f.title, TITLE_BOOST), (f.lead, LEAD_BOOST)],
+        };
+        Plan {
+            forgiving: false,
+            fields,
+            body: f.body,
+            lead: f.lead,
+            content: Vec::new(),
+            stop: Vec::new(),
+            phrases: Vec::new(),
+            excluded: Vec::new(),
+        }
+    }
+
+    fn new(
+        index: &SearchIndex,
+        searcher: &tantivy::Searcher,
+        parsed: &query::ParsedQuery,
+        scope: Scope,
+    ) -> Self {
+        let mut plan = Plan::empty(index, scope);
+        let fields: Vec<Field> = plan.fields.iter().map(|(f, _)| *f).collect();
         // A word the index holds as typed is not a typo: no fuzzy automaton
         // for it (building one was a third of a short query's time).
         let known = |word: &Word| {
             word.forms.iter().any(|form| {
-                [f.title, f.lead, f.body].into_iter().any(|field| {
+                fields.iter().any(|&field| {
                     searcher
                         .doc_freq(&Term::from_field_text(field, form))
                         .unwrap_or(0)
@@ -322,22 +437,12 @@ impl Plan {
             .flat_map(|e| analyzer.words(e))
             .take(MAX_WORDS)
             .collect();
-        let forgiving = content.len() <= MAX_FORGIVING_WORDS;
-        Plan {
-            forgiving,
-            fields: [
-                (f.title, TITLE_BOOST),
-                (f.lead, LEAD_BOOST),
-                (f.body, BODY_BOOST),
-            ],
-            title: f.title,
-            body: f.body,
-            lead: f.lead,
-            content,
-            stop,
-            phrases,
-            excluded,
-        }
+        plan.forgiving = content.len() <= MAX_FORGIVING_WORDS;
+        plan.content = content;
+        plan.stop = stop;
+        plan.phrases = phrases;
+        plan.excluded = excluded;
+        plan
     }
 
     fn content_words(&self) -> usize {
@@ -441,11 +546,7 @@ impl Plan {
         }
         let first = words.first().map_or(0, |w| w.position);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, boost) in [
-            (self.title, TITLE_BOOST),
-            (self.lead, LEAD_BOOST),
-            (self.body, BODY_BOOST),
-        ] {
+        for &(field, boost) in &self.fields {
             let terms = words
                 .iter()
                 .map(|w| {

@@ -1,29 +1,54 @@
 //! The JSON API under `/api/v1` and `/healthz`: what the inbox sidebar and
-//! scripts call. Every error is `{"code", "message"}` with its status.
+//! scripts call. Every error is `{"code", "message"}` with its status. Each
+//! handler carries its OpenAPI description (`openapi.rs` collects them).
 
+use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use super::error::ApiError;
+use super::access::Access;
+use super::error::{ApiError, ErrorBody};
 use super::params::Params;
-use super::views::{CardView, SearchView};
+use super::views::{
+    self, CardView, CollectionsView, MatchView, SearchView, SuggestView, TagsView, Visible,
+};
 use crate::content::{CardId, Trust};
+use crate::index::StoredCard;
 use crate::metrics::IndexGauges;
-use crate::search::{self, SearchRequest};
+use crate::search::{self, SearchRequest, Ticket};
 
+/// The largest `/api/v1/match` body read (a long thread with HTML).
+pub const MAX_MATCH_BODY: usize = 1024 * 1024;
+/// Suggestions are for a dropdown: a few.
+const MAX_SUGGESTIONS: usize = 10;
+const DEFAULT_MATCHES: usize = 5;
+const MAX_MATCHES: usize = 20;
+
+/// Routes that need a token when tokens are configured.
 pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/suggest", get(suggest))
+        .route("/api/v1/match", axum::routing::post(match_ticket))
+        .route("/api/v1/collections", get(collections))
+        .route("/api/v1/tags", get(tags))
+        .route("/api/v1/cards/{*id}", get(card).post(card_post))
+        .route("/api/v1", get(not_found))
+        .route("/api/v1/{*rest}", get(not_found).post(not_found))
+}
+
+/// Routes open to all: health, metrics and the API's own description.
+pub fn open_router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/api/v1/search", get(search))
-        .route("/api/v1/cards/{*id}", get(card))
-        .route("/api/v1", get(not_found))
-        .route("/api/v1/{*rest}", get(not_found).post(not_found))
+        .route("/api/v1/openapi.json", get(openapi))
 }
 
 async fn not_found() -> ApiError {
@@ -55,6 +80,14 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::document(),
+    )
+        .into_response()
+}
+
 /// Builds a search request from query parameters (shared with the site).
 pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     let mut request = SearchRequest::new(params.get("q").unwrap_or(""));
@@ -74,28 +107,212 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     Ok(request)
 }
 
-async fn search(
+pub fn ready(state: &AppState) -> Result<(), ApiError> {
+    if state.kb.is_ready() {
+        Ok(())
+    } else {
+        Err(ApiError::NotReady)
+    }
+}
+
+/// Full-text search over the cards.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    params(
+        ("q" = Option<String>, Query, description = "What to look for. Lenient: quotes make phrases, `-word` excludes, `tag:x`, `collection:x`, `lang:x`, `trust:x` filter; the last word matches as a prefix."),
+        ("collection" = Option<String>, Query, description = "Only this collection (repeat or comma-separate for several)."),
+        ("tag" = Option<String>, Query, description = "Only cards with this tag."),
+        ("lang" = Option<String>, Query, description = "Only cards in this language (`en`, `ru`, `ro`, `zh`...)."),
+        ("trust" = Option<String>, Query, description = "`verified`, `stale` or `unverified`."),
+        ("limit" = Option<String>, Query, description = "Hits per page, 1 to 100 (default 10)."),
+        ("offset" = Option<String>, Query, description = "Hits to skip (default 0)."),
+    ),
+    responses(
+        (status = 200, description = "Hits, total and facet counts", body = SearchView),
+        (status = 400, description = "A malformed parameter", body = ErrorBody),
+        (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 503, description = "The index is still being built", body = ErrorBody),
+    )
+)]
+pub async fn search(
     State(state): State<AppState>,
+    access: Access,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchView>, ApiError> {
-    if !state.kb.is_ready() {
-        return Err(ApiError::NotReady);
-    }
+    ready(&state)?;
     let params = Params::parse(raw.as_deref());
-    let request = search_request(&params)?;
+    let mut request = search_request(&params)?;
+    request.public_only = access.public_only;
     let results = search::search(&state.kb.index, &request).map_err(ApiError::internal)?;
     state.kb.metrics.search(results.took);
     Ok(Json(SearchView::new(&request.q, results)))
 }
 
-async fn card(
+/// Card titles completing what is typed, for a box that updates on every key.
+#[utoipa::path(
+    get,
+    path = "/api/v1/suggest",
+    tag = "search",
+    params(
+        ("q" = Option<String>, Query, description = "The text typed so far; the last word is a prefix, typos are forgiven."),
+        ("collection" = Option<String>, Query, description = "Only this collection."),
+        ("lang" = Option<String>, Query, description = "Only this language."),
+    ),
+    responses(
+        (status = 200, description = "At most 10 suggestions, best first", body = SuggestView),
+        (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 503, description = "The index is still being built", body = ErrorBody),
+    )
+)]
+pub async fn suggest(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    access: Access,
     RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Json<SuggestView>, ApiError> {
+    ready(&state)?;
     let params = Params::parse(raw.as_deref());
-    let missing = || ApiError::CardNotFound(id.clone());
-    let requested = CardId::new(id.trim_end_matches('/')).map_err(|_| missing())?;
+    let mut request = SearchRequest::new(params.get("q").unwrap_or(""));
+    request.collections = params.all("collection");
+    request.langs = params.all("lang");
+    request.limit = MAX_SUGGESTIONS;
+    request.public_only = access.public_only;
+    let results = search::suggest(&state.kb.index, &request).map_err(ApiError::internal)?;
+    state.kb.metrics.search(results.took);
+    Ok(Json(SuggestView::new(&request.q, results)))
+}
+
+/// A ticket as an inbox sees it.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MatchRequest {
+    /// The ticket's subject; its words weigh more.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The message or conversation, HTML or text; quoted history and
+    /// signatures are ignored.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The inbox's tags on the ticket; cards with the same tag rank higher.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Hits to return, 1 to 20 (default 5).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// Reads a JSON body of at most `max` bytes, with JSON errors.
+pub async fn json_body<T: serde::de::DeserializeOwned>(
+    body: Body,
+    max: usize,
+) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(max))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::InvalidBody(format!("the body is not the expected JSON: {e}")))
+}
+
+/// Runs a ticket match for `access`: shared by the API, MCP and the inbox
+/// integrations.
+pub fn match_cards(
+    state: &AppState,
+    access: Access,
+    ticket: &Ticket,
+    limit: usize,
+) -> Result<MatchView, ApiError> {
+    let mut request = SearchRequest::new("");
+    request.limit = limit.clamp(1, MAX_MATCHES);
+    request.public_only = access.public_only;
+    let results = search::similar(&state.kb.index, ticket, &request).map_err(ApiError::internal)?;
+    state.kb.metrics.search(results.took);
+    let terms = results.terms.clone();
+    Ok(MatchView::new(terms, results))
+}
+
+/// The cards most likely to answer a ticket, best first.
+#[utoipa::path(
+    post,
+    path = "/api/v1/match",
+    tag = "search",
+    request_body = MatchRequest,
+    responses(
+        (status = 200, description = "Hits in the search shape plus the ticket words each matched", body = MatchView),
+        (status = 400, description = "The body is not the expected JSON", body = ErrorBody),
+        (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 413, description = "The body is over 1 MiB", body = ErrorBody),
+        (status = 503, description = "The index is still being built", body = ErrorBody),
+    )
+)]
+pub async fn match_ticket(
+    State(state): State<AppState>,
+    access: Access,
+    body: Body,
+) -> Result<Json<MatchView>, ApiError> {
+    let request: MatchRequest = json_body(body, MAX_MATCH_BODY).await?;
+    ready(&state)?;
+    let ticket = Ticket {
+        subject: request.subject.unwrap_or_default(),
+        body: request.body.unwrap_or_default(),
+        tags: request.tags,
+    };
+    let view = match_cards(
+        &state,
+        access,
+        &ticket,
+        request.limit.unwrap_or(DEFAULT_MATCHES),
+    )?;
+    Ok(Json(view))
+}
+
+/// The collections, in their `weight` order, with card counts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/collections",
+    tag = "cards",
+    responses(
+        (status = 200, description = "Every collection with visible cards", body = CollectionsView),
+        (status = 401, description = "A token is required", body = ErrorBody),
+    )
+)]
+pub async fn collections(State(state): State<AppState>, access: Access) -> Json<CollectionsView> {
+    let visible = Visible {
+        public_only: access.public_only,
+    };
+    Json(CollectionsView {
+        collections: views::collections(&state.kb.catalog(), visible),
+    })
+}
+
+/// Every tag with its card count, most used first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tags",
+    tag = "cards",
+    responses(
+        (status = 200, description = "Every tag on a visible card", body = TagsView),
+        (status = 401, description = "A token is required", body = ErrorBody),
+    )
+)]
+pub async fn tags(State(state): State<AppState>, access: Access) -> Json<TagsView> {
+    let visible = Visible {
+        public_only: access.public_only,
+    };
+    Json(TagsView {
+        tags: views::tags(&state.kb.catalog(), visible),
+    })
+}
+
+/// The card `requested` names (or names by an old alias), if the caller may
+/// see it.
+pub fn find_card(
+    state: &AppState,
+    access: Access,
+    requested: &str,
+) -> Result<Option<(CardView, StoredCard)>, ApiError> {
+    let Ok(requested) = CardId::new(requested.trim_end_matches('/')) else {
+        return Ok(None);
+    };
     let current = {
         let catalog = state.kb.catalog();
         if catalog.get(&requested).is_some() {
@@ -104,40 +321,113 @@ async fn card(
             catalog.moved_to(requested.as_str()).cloned()
         }
     };
-    let id = current.ok_or_else(missing)?;
-    let stored = state
-        .kb
-        .index
-        .card(&id)
-        .map_err(ApiError::internal)?
-        .ok_or_else(missing)?;
+    let Some(id) = current else { return Ok(None) };
+    let Some(stored) = state.kb.index.card(&id).map_err(ApiError::internal)? else {
+        return Ok(None);
+    };
+    let visible = Visible {
+        public_only: access.public_only,
+    };
+    if !visible.card(&stored.card) {
+        // Not "forbidden": a scoped caller must not learn the card exists.
+        return Ok(None);
+    }
     let today = chrono::Local::now().date_naive();
     let view = {
         let catalog = state.kb.catalog();
-        CardView::new(&catalog, &stored.card, stored.markdown, stored.text, today)
+        CardView::new(
+            &catalog,
+            &stored.card,
+            stored.markdown.clone(),
+            stored.text.clone(),
+            today,
+            visible,
+        )
     };
+    Ok(Some((view, stored)))
+}
+
+/// One card: metadata, the body as markdown, sanitized HTML and plain text,
+/// headings, links and backlinks.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cards/{id}",
+    tag = "cards",
+    params(
+        ("id" = String, Path, description = "The card's id: its path under `content/` without `.md` (an old id from `aliases` works too)."),
+        ("format" = Option<String>, Query, description = "`json` (default), or `text`, `markdown` or `html` for that body alone."),
+    ),
+    responses(
+        (status = 200, description = "The card", body = CardView,
+         content(
+            (CardView = "application/json"),
+            (String = "text/plain"),
+            (String = "text/markdown"),
+            (String = "text/html"),
+         )),
+        (status = 400, description = "An unknown format", body = ErrorBody),
+        (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 404, description = "No such card", body = ErrorBody),
+    )
+)]
+pub async fn card(
+    State(state): State<AppState>,
+    access: Access,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(raw.as_deref());
     let format = params.get("format").unwrap_or("json");
+    if !matches!(format, "json" | "text" | "markdown" | "html") {
+        return Err(ApiError::InvalidParameter(format!(
+            "`format` must be json, text, markdown or html, got {format:?}"
+        )));
+    }
+    let (view, _) = find_card(&state, access, &id)?.ok_or(ApiError::CardNotFound(id))?;
+    let body = |content_type: &'static str, text: String| {
+        ([(header::CONTENT_TYPE, content_type)], text).into_response()
+    };
     Ok(match format {
-        "json" => Json(view).into_response(),
-        "text" => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            view.text,
-        )
-            .into_response(),
-        "markdown" => (
-            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
-            view.markdown,
-        )
-            .into_response(),
-        "html" => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            view.html,
-        )
-            .into_response(),
-        other => {
-            return Err(ApiError::InvalidParameter(format!(
-                "`format` must be json, text, markdown or html, got {other:?}"
-            )));
-        }
+        "text" => body("text/plain; charset=utf-8", view.text),
+        "markdown" => body("text/markdown; charset=utf-8", view.markdown),
+        "html" => body("text/html; charset=utf-8", view.html),
+        _ => Json(view).into_response(),
     })
+}
+
+/// Feedback on a card: "helpful" or "outdated", with an optional comment.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct FeedbackRequest {
+    /// `helpful` or `outdated`.
+    pub verdict: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// Marks a card helpful or outdated. Not stored by this version: answers
+/// 501 until the feedback database lands.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cards/{id}/feedback",
+    tag = "cards",
+    params(("id" = String, Path, description = "The card's id.")),
+    request_body = FeedbackRequest,
+    responses(
+        (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 404, description = "No such card", body = ErrorBody),
+        (status = 501, description = "Feedback is not stored by this version", body = ErrorBody),
+    )
+)]
+pub async fn card_post(
+    State(state): State<AppState>,
+    access: Access,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(id) = path.strip_suffix("/feedback") else {
+        return Err(ApiError::NotFound);
+    };
+    if find_card(&state, access, id)?.is_none() {
+        return Err(ApiError::CardNotFound(id.to_string()));
+    }
+    Err(ApiError::NotImplemented("storing feedback"))
 }

@@ -13,15 +13,28 @@ pub enum ApiError {
     InvalidParameter(String),
     NotReady,
     Internal,
+    /// No valid bearer token where tokens are configured.
+    Unauthorized,
+    /// An integration's request signature is missing or wrong.
+    BadSignature,
+    /// An integration that `quire.toml` does not configure.
+    NotConfigured(&'static str),
+    NotImplemented(&'static str),
+    InvalidBody(String),
+    PayloadTooLarge(usize),
 }
 
 /// The `code` of an error response, left in its extensions.
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorCode(pub &'static str);
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// Every error the API sends: `{"code": "...", "message": "..."}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Stable and snake_case: `card_not_found`, `invalid_parameter`,
+    /// `unauthorized`, `index_not_ready`...
     code: &'a str,
+    /// For people; may change.
     message: String,
 }
 
@@ -32,6 +45,11 @@ impl ApiError {
             ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unauthorized | ApiError::BadSignature => StatusCode::UNAUTHORIZED,
+            ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::InvalidBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -42,6 +60,12 @@ impl ApiError {
             ApiError::InvalidParameter(_) => "invalid_parameter",
             ApiError::NotReady => "index_not_ready",
             ApiError::Internal => "internal_error",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::BadSignature => "invalid_signature",
+            ApiError::NotConfigured(_) => "not_configured",
+            ApiError::NotImplemented(_) => "not_implemented",
+            ApiError::InvalidBody(_) => "invalid_body",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
         }
     }
 
@@ -52,6 +76,14 @@ impl ApiError {
             ApiError::InvalidParameter(why) => why.clone(),
             ApiError::NotReady => "the index is still being built; retry in a moment".into(),
             ApiError::Internal => "something went wrong on our side; it has been logged".into(),
+            ApiError::Unauthorized => {
+                "a valid token is required: send `Authorization: Bearer <token>`".into()
+            }
+            ApiError::BadSignature => "the request signature is missing or does not match".into(),
+            ApiError::NotConfigured(what) => format!("{what} is not configured on this server"),
+            ApiError::NotImplemented(what) => format!("{what} is not available on this server yet"),
+            ApiError::InvalidBody(why) => why.clone(),
+            ApiError::PayloadTooLarge(max) => format!("the request body is over {max} bytes"),
         }
     }
 
@@ -66,7 +98,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (
             self.status(),
-            Json(Body {
+            Json(ErrorBody {
                 code: self.code(),
                 message: self.message(),
             }),
@@ -74,10 +106,18 @@ impl IntoResponse for ApiError {
             .into_response();
         // For the metrics middleware, which counts errors by code.
         response.extensions_mut().insert(ErrorCode(self.code()));
-        if self == ApiError::NotReady {
-            response
-                .headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        let headers = response.headers_mut();
+        match self {
+            ApiError::NotReady => {
+                headers.insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            }
+            ApiError::Unauthorized => {
+                headers.insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer"),
+                );
+            }
+            _ => {}
         }
         response
     }

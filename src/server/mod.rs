@@ -2,9 +2,14 @@
 //! router over the shared `Kb`. Reads only: it never writes the index or
 //! the content folder.
 
+pub mod access;
+pub mod agents;
 pub mod api;
 pub mod error;
 pub mod files;
+pub mod integrations;
+pub mod mcp;
+pub mod openapi;
 pub mod params;
 pub mod site;
 pub mod views;
@@ -14,16 +19,21 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
 use crate::kb::Kb;
 use crate::theme::Theme;
+use error::ApiError;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -34,16 +44,74 @@ pub struct AppState {
 pub fn router(kb: Arc<Kb>) -> Router {
     let theme = Arc::new(Theme::load(&kb.config.theme_dir()));
     let state = AppState { kb, theme };
+    let api = api::router()
+        .merge(mcp::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::require_token,
+        ))
+        .merge(api::open_router());
+    // CORS outside the token check: preflights carry no token, and a 401
+    // must still be readable by the allowed origin.
+    let api = match cors(&state.kb.config.api.cors_origins) {
+        Some(layer) => api.layer(layer),
+        None => api,
+    };
     Router::new()
-        .merge(api::router())
+        .merge(api)
+        .merge(integrations::router())
+        .merge(agents::router())
         .merge(site::router())
         .fallback(site::fallback)
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .with_state(state)
         .layer(CompressionLayer::new())
+        // A bug in one handler answers that request with a JSON 500; the
+        // connection and the server go on.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("a request handler panicked").into_response()
+            },
+        ))
         // A 503 while the index builds is expected, not an error worth a log
         // line; real failures are logged where they happen.
         .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+}
+
+/// The base of absolute links sent into another tool: `public_url`, else
+/// the request's own host.
+pub fn public_url(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    if let Some(url) = &state.kb.config.public_url {
+        return url.clone();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// CORS for the configured origins only; none configured, none sent (the
+/// sidebar page is same-origin and needs none).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(allowed))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Counts every request by route and status, times it, and counts error

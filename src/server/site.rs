@@ -6,14 +6,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use serde::Serialize;
 use serde_json::json;
 
 use super::AppState;
 use super::api::search_request;
 use super::files::{file_response, read_under};
 use super::params::Params;
-use super::views::{CardView, SearchView, card_url};
+use super::views::{self, CardView, CollectionView, SearchView, Visible, card_url};
 use crate::content::CardId;
 use crate::search;
 
@@ -23,15 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/cards/{*id}", get(card))
         .route("/files/{*path}", get(attachment))
         .route("/static/{*path}", get(theme_asset))
-}
-
-#[derive(Serialize)]
-struct CollectionView {
-    name: String,
-    title: String,
-    description: Option<String>,
-    cards: usize,
-    url: String,
 }
 
 /// A themed page, or when the template itself fails, a plain page that names
@@ -99,36 +89,18 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
 }
 
 fn collections(state: &AppState) -> Vec<CollectionView> {
-    let catalog = state.kb.catalog();
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    for card in catalog.cards() {
-        *counts.entry(card.collection().to_string()).or_default() += 1;
-    }
-    let mut out: Vec<(Option<i64>, CollectionView)> = counts
-        .into_iter()
-        .map(|(name, cards)| {
-            let folder = catalog.folder(&name);
-            let view = CollectionView {
-                title: folder
-                    .and_then(|f| f.title.clone())
-                    .unwrap_or_else(|| name.clone()),
-                description: folder.and_then(|f| f.description.clone()),
-                url: format!("/?q=collection:{name}"),
-                name,
-                cards,
-            };
-            (folder.and_then(|f| f.weight), view)
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        a.0.unwrap_or(i64::MAX)
-            .cmp(&b.0.unwrap_or(i64::MAX))
-            .then_with(|| a.1.title.cmp(&b.1.title))
-    });
-    out.into_iter().map(|(_, v)| v).collect()
+    views::collections(&state.kb.catalog(), Visible { public_only: false })
 }
 
-async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn card(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(id) = id.strip_suffix(".md") {
+        return super::agents::card_markdown(&state, &headers, id)
+            .unwrap_or_else(IntoResponse::into_response);
+    }
     let Ok(requested) = CardId::new(id.trim_end_matches('/')) else {
         return not_found(&state, &id);
     };
@@ -169,7 +141,14 @@ async fn card(State(state): State<AppState>, Path(id): Path<String>) -> Response
     let today = chrono::Local::now().date_naive();
     let view = {
         let catalog = state.kb.catalog();
-        CardView::new(&catalog, &stored.card, stored.markdown, stored.text, today)
+        CardView::new(
+            &catalog,
+            &stored.card,
+            stored.markdown,
+            stored.text,
+            today,
+            Visible { public_only: false },
+        )
     };
     page(&state, StatusCode::OK, "card.html", json!({ "card": view }))
 }

@@ -4,22 +4,49 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::content::markdown::{self, Target};
+use crate::content::markdown::{self, LinkKind, Target};
 use crate::content::{Card, CardId, Catalog, Resolved};
 use crate::search::{Facets, Hit, SearchResults};
 
-#[derive(Serialize)]
+/// Search results: one page of hits, the total, and facet counts.
+#[derive(Serialize, ToSchema)]
 pub struct SearchView {
+    /// The query as received.
     pub query: String,
+    /// Cards matching, across all pages.
     pub total: usize,
     pub took_ms: f64,
     pub hits: Vec<HitView>,
-    pub facets: Facets,
+    pub facets: FacetsView,
+    /// Nothing matched every word, so cards matching fewer are shown.
     pub relaxed: bool,
 }
 
-#[derive(Serialize)]
+/// Counts of the matching cards by each facet's values.
+#[derive(Serialize, ToSchema)]
+pub struct FacetsView {
+    pub collection: BTreeMap<String, u64>,
+    pub tag: BTreeMap<String, u64>,
+    pub lang: BTreeMap<String, u64>,
+    /// `verified`, `stale`, `unverified`.
+    pub trust: BTreeMap<String, u64>,
+}
+
+impl From<Facets> for FacetsView {
+    fn from(f: Facets) -> Self {
+        FacetsView {
+            collection: f.collection,
+            tag: f.tag,
+            lang: f.lang,
+            trust: f.trust,
+        }
+    }
+}
+
+/// One card found.
+#[derive(Serialize, ToSchema)]
 pub struct HitView {
     pub id: String,
     pub path: String,
@@ -32,8 +59,170 @@ pub struct HitView {
     pub owner: Option<String>,
     pub updated: Option<String>,
     pub url: String,
+    /// HTML-escaped text with `<mark>` around the matched words.
     pub snippet: String,
     pub score: f32,
+}
+
+/// Cards that may answer a ticket, best first.
+#[derive(Serialize, ToSchema)]
+pub struct MatchView {
+    /// The ticket's distinguishing words that were searched.
+    pub terms: Vec<String>,
+    pub took_ms: f64,
+    pub hits: Vec<MatchHitView>,
+}
+
+/// A search hit plus why it matched.
+#[derive(Serialize, ToSchema)]
+pub struct MatchHitView {
+    #[serde(flatten)]
+    pub hit: HitView,
+    /// The ticket's words this card contains.
+    pub matched: Vec<String>,
+}
+
+impl MatchView {
+    pub fn new(terms: Vec<String>, results: SearchResults) -> Self {
+        MatchView {
+            terms,
+            took_ms: results.took.as_secs_f64() * 1000.0,
+            hits: results
+                .hits
+                .into_iter()
+                .map(|mut hit| MatchHitView {
+                    matched: std::mem::take(&mut hit.matched),
+                    hit: HitView::from(hit),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Title completions for a search box.
+#[derive(Serialize, ToSchema)]
+pub struct SuggestView {
+    pub query: String,
+    pub took_ms: f64,
+    pub suggestions: Vec<SuggestionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuggestionView {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub collection: String,
+    pub trust: &'static str,
+}
+
+impl SuggestView {
+    pub fn new(query: &str, results: SearchResults) -> Self {
+        SuggestView {
+            query: query.to_string(),
+            took_ms: results.took.as_secs_f64() * 1000.0,
+            suggestions: results
+                .hits
+                .into_iter()
+                .map(|hit| SuggestionView {
+                    url: card_url(&hit.card.id),
+                    collection: hit.card.collection().to_string(),
+                    id: hit.card.id.to_string(),
+                    title: hit.card.title,
+                    trust: hit.trust.as_str(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A collection: a top folder of `content/`.
+#[derive(Serialize, ToSchema)]
+pub struct CollectionView {
+    pub name: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub cards: usize,
+    pub url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CollectionsView {
+    pub collections: Vec<CollectionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagView {
+    pub name: String,
+    pub cards: usize,
+    pub url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TagsView {
+    pub tags: Vec<TagView>,
+}
+
+/// Which cards a caller may see (see `server::access`).
+#[derive(Clone, Copy)]
+pub struct Visible {
+    pub public_only: bool,
+}
+
+impl Visible {
+    pub fn card(self, card: &Card) -> bool {
+        !self.public_only || card.is_public()
+    }
+}
+
+/// The collections with visible cards, in `weight` order, then by title.
+pub fn collections(catalog: &Catalog, visible: Visible) -> Vec<CollectionView> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for card in catalog.cards().filter(|c| visible.card(c)) {
+        *counts.entry(card.collection().to_string()).or_default() += 1;
+    }
+    let mut out: Vec<(Option<i64>, CollectionView)> = counts
+        .into_iter()
+        .map(|(name, cards)| {
+            let folder = catalog.folder(&name);
+            let view = CollectionView {
+                title: folder
+                    .and_then(|f| f.title.clone())
+                    .unwrap_or_else(|| name.clone()),
+                description: folder.and_then(|f| f.description.clone()),
+                url: format!("/?q=collection:{}", encode_component(&name)),
+                name,
+                cards,
+            };
+            (folder.and_then(|f| f.weight), view)
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.0.unwrap_or(i64::MAX)
+            .cmp(&b.0.unwrap_or(i64::MAX))
+            .then_with(|| a.1.title.cmp(&b.1.title))
+    });
+    out.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Every tag on a visible card, most used first.
+pub fn tags(catalog: &Catalog, visible: Visible) -> Vec<TagView> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for card in catalog.cards().filter(|c| visible.card(c)) {
+        for tag in &card.tags {
+            *counts.entry(tag.to_lowercase()).or_default() += 1;
+        }
+    }
+    let mut out: Vec<TagView> = counts
+        .into_iter()
+        .map(|(name, cards)| TagView {
+            url: format!("/?q=tag:{}", encode_component(&name)),
+            name,
+            cards,
+        })
+        .collect();
+    out.sort_by(|a, b| b.cards.cmp(&a.cards).then_with(|| a.name.cmp(&b.name)));
+    out
 }
 
 impl SearchView {
@@ -43,7 +232,7 @@ impl SearchView {
             total: results.total,
             took_ms: results.took.as_secs_f64() * 1000.0,
             hits: results.hits.into_iter().map(HitView::from).collect(),
-            facets: results.facets,
+            facets: results.facets.into(),
             relaxed: results.relaxed,
         }
     }
@@ -111,7 +300,8 @@ fn percent_encode(text: &str, keep: &[u8]) -> String {
     out
 }
 
-#[derive(Serialize)]
+/// A card: metadata, and the body as markdown, sanitized HTML and text.
+#[derive(Serialize, ToSchema)]
 pub struct CardView {
     pub id: String,
     pub path: String,
@@ -132,9 +322,13 @@ pub struct CardView {
     pub weight: Option<i64>,
     pub draft: bool,
     pub audience: Option<String>,
+    /// What an agent pastes into a reply: `reply_snippet`, else the
+    /// summary, else the first paragraph.
     pub reply_text: String,
+    /// Front matter fields Quire does not know, as given.
+    #[schema(value_type = Object)]
     pub extra: BTreeMap<String, serde_json::Value>,
-    pub headings: Vec<markdown::Heading>,
+    pub headings: Vec<HeadingView>,
     pub links: Vec<LinkView>,
     pub backlinks: Vec<CardRef>,
     pub markdown: String,
@@ -143,16 +337,25 @@ pub struct CardView {
     pub problems: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+pub struct HeadingView {
+    pub level: u8,
+    pub text: String,
+    /// The `id` of the heading in the HTML.
+    pub anchor: String,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct LinkView {
-    pub kind: markdown::LinkKind,
+    /// `wiki`, `embed`, `markdown` or `image`.
+    pub kind: &'static str,
     pub target: String,
     pub line: usize,
     /// Where it goes, or `null` when it is broken.
     pub url: Option<String>,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, ToSchema)]
 pub struct CardRef {
     pub id: String,
     pub title: String,
@@ -169,27 +372,45 @@ impl CardRef {
     }
 }
 
-/// Renders a card's markdown with its links resolved against the catalog.
-pub fn render_html(catalog: &Catalog, id: &CardId, markdown_text: &str) -> String {
-    markdown::render(markdown_text, &|link| match catalog.resolve(id, link) {
-        Resolved::Card(target) => {
-            let title = catalog.get(&target).map(|c| c.title.clone());
-            let fragment = link
-                .fragment
-                .as_deref()
-                .map(|f| format!("#{}", markdown::slug(f)))
-                .unwrap_or_default();
-            Target::Url {
-                href: format!("{}{fragment}", card_url(&target)),
-                title,
-            }
+/// Where a link goes for this caller: a card it may not see is no target.
+fn resolve(catalog: &Catalog, from: &CardId, link: &markdown::Link, visible: Visible) -> Resolved {
+    match catalog.resolve(from, link) {
+        Resolved::Card(target) if !catalog.get(&target).is_some_and(|c| visible.card(c)) => {
+            Resolved::Broken
         }
-        Resolved::Attachment(path) => Target::Url {
-            href: file_url(&path),
-            title: None,
+        resolved => resolved,
+    }
+}
+
+/// Renders a card's markdown with its links resolved against the catalog.
+pub fn render_html(
+    catalog: &Catalog,
+    id: &CardId,
+    markdown_text: &str,
+    visible: Visible,
+) -> String {
+    markdown::render(
+        markdown_text,
+        &|link| match resolve(catalog, id, link, visible) {
+            Resolved::Card(target) => {
+                let title = catalog.get(&target).map(|c| c.title.clone());
+                let fragment = link
+                    .fragment
+                    .as_deref()
+                    .map(|f| format!("#{}", markdown::slug(f)))
+                    .unwrap_or_default();
+                Target::Url {
+                    href: format!("{}{fragment}", card_url(&target)),
+                    title,
+                }
+            }
+            Resolved::Attachment(path) => Target::Url {
+                href: file_url(&path),
+                title: None,
+            },
+            Resolved::Broken => Target::Broken,
         },
-        Resolved::Broken => Target::Broken,
-    })
+    )
 }
 
 impl CardView {
@@ -199,15 +420,21 @@ impl CardView {
         markdown_text: String,
         text: String,
         today: chrono::NaiveDate,
+        visible: Visible,
     ) -> Self {
         let links = card
             .links
             .iter()
             .map(|l| LinkView {
-                kind: l.kind,
+                kind: match l.kind {
+                    LinkKind::Wiki => "wiki",
+                    LinkKind::Embed => "embed",
+                    LinkKind::Markdown => "markdown",
+                    LinkKind::Image => "image",
+                },
                 target: l.target.clone(),
                 line: l.line,
-                url: match catalog.resolve(&card.id, l) {
+                url: match resolve(catalog, &card.id, l, visible) {
                     Resolved::Card(id) => Some(card_url(&id)),
                     Resolved::Attachment(p) => Some(file_url(&p)),
                     Resolved::Broken => None,
@@ -240,14 +467,23 @@ impl CardView {
             audience: card.audience.clone(),
             reply_text: reply_text(card),
             extra: card.extra.clone(),
-            headings: card.headings.clone(),
+            headings: card
+                .headings
+                .iter()
+                .map(|h| HeadingView {
+                    level: h.level,
+                    text: h.text.clone(),
+                    anchor: h.anchor.clone(),
+                })
+                .collect(),
             links,
             backlinks: catalog
                 .backlinks(&card.id)
                 .iter()
+                .filter(|c| visible.card(c))
                 .map(|c| CardRef::of(c))
                 .collect(),
-            html: render_html(catalog, &card.id, &markdown_text),
+            html: render_html(catalog, &card.id, &markdown_text, visible),
             markdown: markdown_text,
             text,
             problems: catalog

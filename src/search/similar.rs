@@ -1,0 +1,335 @@
+//! Cards that answer a ticket: "more like this" over the customer's own
+//! words. The ticket is cleaned (`ticket`), its words weighed by how often
+//! the customer used them (the subject counts three times) and by how rare
+//! they are in the knowledge base, and only the few that distinguish it are
+//! searched. Each hit says which of those words it matched.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocSet, Term};
+
+use super::{Plan, Scope, SearchRequest, SearchResults, query, run, ticket};
+use crate::index::analyzer::{Analyzer, Word};
+use crate::index::{IndexError, SearchIndex};
+
+/// A ticket or conversation as an inbox sends it: HTML or text, quoted
+/// history and signatures included.
+#[derive(Debug, Clone, Default)]
+pub struct Ticket {
+    pub subject: String,
+    pub body: String,
+    /// The inbox's tags; cards with the same tag rank higher.
+    pub tags: Vec<String>,
+}
+
+/// A subject word counts as this many body words.
+const SUBJECT_WEIGHT: f32 = 3.0;
+/// The most distinguishing words searched.
+const MAX_TERMS: usize = 16;
+/// Words in more than this share of cards say nothing about a ticket.
+const MAX_DOC_SHARE: f32 = 0.5;
+/// A shared tag adds about what one middling word does.
+const TAG_BOOST: f32 = 0.5;
+
+/// A word of the ticket chosen for the query, and its weight.
+#[derive(Debug, Clone)]
+struct Chosen {
+    word: Word,
+    weight: f32,
+}
+
+/// The cards most likely to answer `ticket`, best first, under `request`'s
+/// filters and limit (its `q` is ignored). Each hit's `matched` lists the
+/// ticket's words it contains.
+pub fn similar(
+    index: &SearchIndex,
+    ticket: &Ticket,
+    request: &SearchRequest,
+) -> Result<SearchResults, IndexError> {
+    let started = Instant::now();
+    let searcher = index.searcher();
+    let chosen = choose_words(index, &searcher, ticket);
+    if chosen.is_empty() {
+        return Ok(SearchResults::empty(started));
+    }
+    let plan = Plan::empty(index, Scope::Everything);
+    let tags: Vec<String> = ticket.tags.iter().map(|t| t.to_lowercase()).collect();
+    let tag_field = index.fields().tag;
+    let build = |required: Option<usize>| -> Box<dyn Query> {
+        let words: Vec<(Occur, Box<dyn Query>)> = chosen
+            .iter()
+            .map(|c| {
+                let q: Box<dyn Query> =
+                    Box::new(BoostQuery::new(plan.word(&c.word, false, false), c.weight));
+                (Occur::Should, q)
+            })
+            .collect();
+        // Two distinguishing words in common are a match; one is a guess,
+        // tried only when nothing shares two.
+        let needed = required.unwrap_or(2).min(words.len());
+        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Must,
+            Box::new(BooleanQuery::with_minimum_required_clauses(words, needed)),
+        )];
+        for tag in &tags {
+            let term = TermQuery::new(
+                Term::from_field_text(tag_field, tag),
+                IndexRecordOption::Basic,
+            );
+            all.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(term), TAG_BOOST)),
+            ));
+        }
+        Box::new(BooleanQuery::new(all))
+    };
+    let mut results = run(index, &searcher, request, started, chosen.len() > 1, &build)?;
+    for hit in &mut results.hits {
+        hit.matched = matched_words(index, &searcher, hit.address, &chosen)?;
+    }
+    results.terms = chosen.iter().map(|c| c.word.folded.clone()).collect();
+    results.took = started.elapsed();
+    Ok(results)
+}
+
+/// The ticket's distinguishing words, most telling first.
+fn choose_words(index: &SearchIndex, searcher: &tantivy::Searcher, ticket: &Ticket) -> Vec<Chosen> {
+    let subject = ticket::clean_subject(&ticket.subject);
+    let body = ticket::clean(&ticket.body);
+    let mut analyzer = Analyzer::default();
+    // Counted by primary form, so "refunds" and "refund" are one word.
+    let mut counts: HashMap<String, (Word, f32)> = HashMap::new();
+    for (text, weight) in [(subject.as_str(), SUBJECT_WEIGHT), (body.as_str(), 1.0)] {
+        for word in analyzer.words(text) {
+            if !worth_counting(&word) {
+                continue;
+            }
+            counts
+                .entry(word.primary().to_string())
+                .or_insert_with(|| (word, 0.0))
+                .1 += weight;
+        }
+    }
+    let f = index.fields();
+    let cards = searcher.num_docs().max(1) as f32;
+    let mut chosen: Vec<Chosen> = counts
+        .into_values()
+        .filter_map(|(word, count)| {
+            let doc_freq = word
+                .forms
+                .iter()
+                .flat_map(|form| {
+                    [f.title, f.lead, f.body].map(|field| {
+                        searcher
+                            .doc_freq(&Term::from_field_text(field, form))
+                            .unwrap_or(0)
+                    })
+                })
+                .max()
+                .unwrap_or(0) as f32;
+            // Unknown to the index: no card can match it. Everywhere: no
+            // card is singled out by it (only judged on a real corpus).
+            if doc_freq == 0.0 || (cards >= 20.0 && doc_freq > cards * MAX_DOC_SHARE) {
+                return None;
+            }
+            let idf = (1.0 + (cards - doc_freq + 0.5) / (doc_freq + 0.5)).ln();
+            Some(Chosen {
+                word,
+                weight: (1.0 + count.ln()) * idf,
+            })
+        })
+        .collect();
+    chosen.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.word.folded.cmp(&b.word.folded))
+    });
+    chosen.truncate(MAX_TERMS);
+    // Relative weights keep the strongest word at 1, like a typed word.
+    if let Some(top) = chosen.first().map(|c| c.weight).filter(|w| *w > 0.0) {
+        for c in &mut chosen {
+            c.weight /= top;
+        }
+    }
+    chosen
+}
+
+/// One letter says nothing (and jieba's search mode also yields the single
+/// characters of longer Chinese words); nor do stop words, the courtesies
+/// of a support e-mail, or numbers (dates, amounts, order numbers).
+fn worth_counting(word: &Word) -> bool {
+    word.folded.chars().count() >= 2
+        && !word.folded.chars().all(|c| c.is_ascii_digit())
+        && !query::is_stop_word(&word.folded)
+        && !TICKET_NOISE.contains(&word.folded.as_str())
+}
+
+/// Words every ticket has (folded, as the analyzer gives them).
+const TICKET_NOISE: &[&str] = &[
+    // English
+    "hi",
+    "hello",
+    "hey",
+    "dear",
+    "thanks",
+    "thank",
+    "please",
+    "regards",
+    "team",
+    "support",
+    "help",
+    "could",
+    "would",
+    "should",
+    "get",
+    "got",
+    "have",
+    "has",
+    "had",
+    "will",
+    "just",
+    "there",
+    "their",
+    "they",
+    "them",
+    "am",
+    "been",
+    "but",
+    "any",
+    "all",
+    "some",
+    "also",
+    "so",
+    "then",
+    "than",
+    "which",
+    "who",
+    "its",
+    "were",
+    "his",
+    "her",
+    "she",
+    "he",
+    "only",
+    // Russian
+    "здравствуите",
+    "здравствуйте",
+    "добрыи",
+    "добрый",
+    "день",
+    "спасибо",
+    "пожалуиста",
+    "пожалуйста",
+    "после",
+    "она",
+    "он",
+    "они",
+    "оно",
+    "мне",
+    "меня",
+    "вы",
+    "вас",
+    "ваш",
+    "наш",
+    "есть",
+    "был",
+    "была",
+    "были",
+    "если",
+    "или",
+    "уже",
+    "еще",
+    "ещё",
+    "так",
+    "там",
+    "тут",
+    "все",
+    "всё",
+    "его",
+    "ее",
+    "её",
+    "их",
+    "при",
+    "через",
+    "только",
+    "очень",
+    "бы",
+    "могу",
+    "можно",
+    "нужно",
+    "делать",
+    "подскажите",
+    "помогите",
+    // Romanian (folded)
+    "buna",
+    "ziua",
+    "va",
+    "rog",
+    "multumesc",
+    "salut",
+    "am",
+    "ati",
+    "mai",
+    "dar",
+    "sau",
+    "fost",
+    "acum",
+    "foarte",
+    "doar",
+    "dupa",
+    "noi",
+    "voi",
+    "ei",
+    "ele",
+    "lui",
+    "ii",
+    "imi",
+    // Chinese
+    "您好",
+    "你好",
+    "请问",
+    "谢谢",
+    "麻烦",
+    "帮忙",
+    "一下",
+    "可以",
+    "什么",
+    "为什么",
+    "已经",
+];
+
+/// Which chosen words the card at `address` contains, in any field.
+fn matched_words(
+    index: &SearchIndex,
+    searcher: &tantivy::Searcher,
+    address: tantivy::DocAddress,
+    chosen: &[Chosen],
+) -> Result<Vec<String>, IndexError> {
+    let f = index.fields();
+    let segment = searcher.segment_reader(address.segment_ord);
+    let mut matched = Vec::new();
+    'words: for c in chosen {
+        for field in [f.title, f.lead, f.body] {
+            let inverted = segment.inverted_index(field)?;
+            for form in &c.word.forms {
+                let term = Term::from_field_text(field, form);
+                let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::Basic)?
+                else {
+                    continue;
+                };
+                // `seek` may only move forward: a list starting past the
+                // card does not hold it.
+                if postings.doc() <= address.doc_id
+                    && postings.seek(address.doc_id) == address.doc_id
+                {
+                    matched.push(c.word.folded.clone());
+                    continue 'words;
+                }
+            }
+        }
+    }
+    Ok(matched)
+}

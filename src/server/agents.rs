@@ -1,0 +1,105 @@
+//! For AI agents, after the llms.txt convention: `/llms.txt` indexes the
+//! collections and cards as markdown, and every card has a markdown twin
+//! at its URL plus `.md` (served from `site`, which owns `/cards/`). Both
+//! need a token when tokens are configured, and a scoped token sees only
+//! public cards.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::access;
+use super::error::ApiError;
+use super::views::{self, Visible, card_url};
+use super::{AppState, public_url};
+use crate::content::CardId;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/llms.txt", get(llms_txt))
+}
+
+fn markdown(text: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+async fn llms_txt(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let access = access::access(&state, &headers)?;
+    let visible = Visible {
+        public_only: access.public_only,
+    };
+    let today = chrono::Local::now().date_naive();
+    let base = public_url(&state, &headers);
+    let catalog = state.kb.catalog();
+    let mut out = String::from(
+        "# Quire knowledge base\n\n\
+         > Support knowledge as cards. Each card says whether it is verified, stale or \
+         unverified: prefer verified cards, and say so when an answer rests on a stale one.\n\n\
+         Search with `GET /api/v1/search?q=...`, find cards for a ticket with \
+         `POST /api/v1/match`, or connect an MCP client to `/mcp`. Each card below links \
+         to its markdown.\n",
+    );
+    for collection in views::collections(&catalog, visible) {
+        out.push_str(&format!("\n## {}\n\n", one_line(&collection.title)));
+        if let Some(description) = &collection.description {
+            out.push_str(&format!("{}\n\n", one_line(description)));
+        }
+        let mut cards: Vec<_> = catalog
+            .cards()
+            .filter(|c| c.collection() == collection.name && visible.card(c) && !c.draft)
+            .collect();
+        cards.sort_by(|a, b| {
+            (a.id.folder(), a.weight.unwrap_or(i64::MAX), &a.title).cmp(&(
+                b.id.folder(),
+                b.weight.unwrap_or(i64::MAX),
+                &b.title,
+            ))
+        });
+        for card in cards {
+            let trust = card.verification.trust(today).as_str();
+            let summary = card.summary.as_deref().unwrap_or(&card.first_paragraph);
+            out.push_str(&format!(
+                "- [{}]({base}{}.md): {} ({trust})\n",
+                one_line(&card.title).replace(['[', ']'], ""),
+                card_url(&card.id),
+                one_line(summary),
+            ));
+        }
+    }
+    Ok(markdown(out))
+}
+
+/// Text on one line, at most about 200 characters.
+fn one_line(text: &str) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+/// `/cards/<id>.md`: the card's file as written (front matter included).
+pub fn card_markdown(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let access = access::access(state, headers)?;
+    let missing = || ApiError::CardNotFound(id.to_string());
+    let id = CardId::new(id).map_err(|_| missing())?;
+    let rel_path = {
+        let catalog = state.kb.catalog();
+        let card = catalog.get(&id).ok_or_else(missing)?;
+        if access.public_only && !card.is_public() {
+            return Err(missing());
+        }
+        card.id.rel_path()
+    };
+    let bytes = state.kb.content.read(&rel_path).map_err(|_| missing())?;
+    Ok(markdown(String::from_utf8_lossy(&bytes).into_owned()))
+}
