@@ -337,9 +337,7 @@ fn strip_history_and_signature(text: &str) -> String {
         }
         kept.push(line);
     }
-    let mut out = kept.join("\n");
-    out.truncate(out.trim_end().len());
-    out
+    kept.join("\n").trim().to_string()
 }
 
 fn is_sign_off(line: &str) -> bool {

@@ -4,6 +4,8 @@
 mod api;
 mod bad_cards;
 mod demo;
+mod inbox;
+mod integrations;
 mod nasty_queries;
 mod restart;
 mod search;

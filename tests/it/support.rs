@@ -42,21 +42,41 @@ impl TestKb {
 
     /// A server over a copy of the demo handbook in `content/`.
     pub async fn demo() -> TestKb {
+        TestKb::demo_with(|_| {}).await
+    }
+
+    /// The demo handbook, with `configure` applied to the configuration
+    /// (tokens, origins, secrets) as `quire.toml` would.
+    pub async fn demo_with(configure: impl FnOnce(&mut Config)) -> TestKb {
         let content = tempfile::tempdir().expect("temp content dir");
         copy_dir(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
             content.path(),
         );
-        TestKb::serve(content, tempfile::tempdir().expect("temp data dir")).await
+        TestKb::serve_with(
+            content,
+            tempfile::tempdir().expect("temp data dir"),
+            configure,
+        )
+        .await
     }
 
     async fn serve(content: TempDir, data: TempDir) -> TestKb {
-        let config = Config {
+        TestKb::serve_with(content, data, |_| {}).await
+    }
+
+    async fn serve_with(
+        content: TempDir,
+        data: TempDir,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestKb {
+        let mut config = Config {
             content_dir: content.path().to_path_buf(),
             data_dir: Some(data.path().to_path_buf()),
             themes_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("themes"),
             ..Config::default()
         };
+        configure(&mut config);
         let (kb, reindexer) = Kb::open(config).expect("open kb");
         let reindex = reindexer.spawn(true).expect("spawn reindex loop");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -169,6 +189,12 @@ impl TestKb {
         )
     }
 
+    /// POSTs `body` as JSON, returning the status and the JSON answer.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let request = self.client.post(self.url(path)).json(body);
+        send(request).await
+    }
+
     /// The ids of the hits for `q`, best first.
     pub async fn search_ids(&self, q: &str) -> Vec<String> {
         let (status, body) = self.get(&format!("/api/v1/search?q={}", encode(q))).await;
@@ -206,6 +232,24 @@ impl Drop for TestKb {
 }
 
 pub use quire::server::views::encode_component as encode;
+
+/// Sends a request, returning the status and the body as JSON (or a JSON
+/// string when it is not JSON).
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// The ids of a JSON answer's `hits`, best first.
+pub fn hit_ids(body: &Value) -> Vec<&str> {
+    body["hits"]
+        .as_array()
+        .map(|hits| hits.iter().filter_map(|h| h["id"].as_str()).collect())
+        .unwrap_or_default()
+}
 
 pub fn write_file(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);

@@ -1,0 +1,369 @@
+//! The API an inbox sidebar calls: match a ticket, suggest while typing,
+//! list collections and tags, feedback; tokens, scopes and CORS.
+
+use quire::config::{TokenConfig, sha256_of};
+use serde_json::json;
+
+use crate::support::{TestKb, hit_ids, send};
+
+const REFUNDS: &str = "playbooks/refunds/annual-plans";
+
+/// A ticket as Front or Help Scout hands it over: HTML, a signature, a
+/// quoted earlier reply about something else.
+const TICKET_HTML: &str = r#"<div dir="ltr"><p>Hello,</p>
+<p>We paid for the yearly plan in March, but our team moved to another tool last week.
+Can we get our money back for the months we will not use?</p>
+<div class="gmail_signature">--<br>Maria Ionescu<br>Head of Operations, Example SRL</div>
+<div class="gmail_quote">On Mon, Nov 2, 2026 at 10:00 AM Support &lt;help@example.com&gt; wrote:
+<blockquote type="cite">Thanks for writing about the password reset and the API rate limits.
+Your two-factor code and the webhook retries are explained here.</blockquote></div></div>"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_realistic_ticket_matches_the_card_that_answers_it_first() {
+    let t = TestKb::demo().await;
+    let (status, body) = t
+        .post_json(
+            "/api/v1/match",
+            &json!({ "subject": "Re: refund for our subscription?", "body": TICKET_HTML, "tags": ["billing"] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(hit_ids(&body).first(), Some(&REFUNDS), "{body}");
+    let first = &body["hits"][0];
+    // The search hit shape, plus why it matched.
+    for field in ["title", "url", "trust", "snippet", "score", "collection"] {
+        assert!(!first[field].is_null(), "{field} missing in {first}");
+    }
+    let matched: Vec<&str> = first["matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(matched.contains(&"refund"), "{matched:?}");
+    // The quoted history and the signature are not the ticket.
+    let terms = body["terms"].to_string();
+    for noise in ["password", "webhook", "maria", "operations", "wrote"] {
+        assert!(!terms.contains(noise), "{noise} searched: {terms}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tickets_in_other_languages_match_their_cards() {
+    let t = TestKb::demo().await;
+    let (_, ro) = t
+        .post_json(
+            "/api/v1/match",
+            &json!({ "subject": "Re: Nu pot să mă conectez", "body": "Bună ziua, am resetat parola dar linkul de resetare a expirat.\n\nCu stimă,\nIon" }),
+        )
+        .await;
+    assert_eq!(
+        hit_ids(&ro).first(),
+        Some(&"playbooks/account/resetarea-parolei"),
+        "{ro}"
+    );
+    let (_, zh) = t
+        .post_json(
+            "/api/v1/match",
+            &json!({ "subject": "两步验证手机丢了", "body": "您好，我换了手机，无法登录账户，两步验证码收不到。谢谢！" }),
+        )
+        .await;
+    assert_eq!(
+        hit_ids(&zh).first(),
+        Some(&"playbooks/account/chongzhi-mima"),
+        "{zh}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_match_body_is_a_json_400_and_an_empty_ticket_matches_nothing() {
+    let t = TestKb::demo().await;
+    let (status, body) = send(
+        t.client
+            .post(t.url("/api/v1/match"))
+            .header("content-type", "application/json")
+            .body("{not json"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "invalid_body");
+    let (status, body) = t.post_json("/api/v1/match", &json!({})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["hits"], json!([]));
+    let huge = "refund ".repeat(200_000);
+    let (status, body) = t.post_json("/api/v1/match", &json!({ "body": huge })).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["code"], "payload_too_large");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn suggest_completes_titles_while_typing_with_typos() {
+    let t = TestKb::demo().await;
+    for typed in ["Refunds on ann", "refnds on annual", "refunds annual pl"] {
+        let (status, body) = t
+            .get(&format!(
+                "/api/v1/suggest?q={}",
+                crate::support::encode(typed)
+            ))
+            .await;
+        assert_eq!(status, 200);
+        let ids: Vec<&str> = body["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["id"].as_str())
+            .collect();
+        assert!(ids.len() <= 10);
+        assert_eq!(ids.first(), Some(&REFUNDS), "{typed:?}: {body}");
+    }
+    let (_, empty) = t.get("/api/v1/suggest?q=").await;
+    assert_eq!(empty["suggestions"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collections_and_tags_are_listed_with_counts() {
+    let t = TestKb::demo().await;
+    let (status, body) = t.get("/api/v1/collections").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = body["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["playbooks", "escalation", "onboarding", "product"],
+        "{body}"
+    );
+    let total: u64 = body["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cards"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 59);
+    let (status, body) = t.get("/api/v1/tags").await;
+    assert_eq!(status, 200);
+    let billing = body["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "billing")
+        .expect("billing tag");
+    assert!(billing["cards"].as_u64().unwrap() >= 3, "{billing}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn feedback_is_a_json_501_until_it_is_stored_and_404_for_no_card() {
+    let t = TestKb::demo().await;
+    let url = format!("/api/v1/cards/{REFUNDS}/feedback");
+    let (status, body) = t.post_json(&url, &json!({ "verdict": "helpful" })).await;
+    assert_eq!(status, 501, "{body}");
+    assert_eq!(body["code"], "not_implemented");
+    let (status, body) = t
+        .post_json(
+            "/api/v1/cards/no/such/feedback",
+            &json!({ "verdict": "helpful" }),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "card_not_found");
+}
+
+fn token(secret: &str, public_only: bool) -> TokenConfig {
+    TokenConfig {
+        sha256: sha256_of(secret.as_bytes()),
+        public_only,
+    }
+}
+
+const INTERNAL_TOKEN: &str = "internal-token-for-tests";
+const PUBLIC_TOKEN: &str = "public-token-for-tests-1";
+
+async fn with_tokens() -> TestKb {
+    TestKb::demo_with(|c| {
+        c.api.tokens = vec![token(INTERNAL_TOKEN, false), token(PUBLIC_TOKEN, true)];
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_required_on_every_api_route_when_configured() {
+    let t = with_tokens().await;
+    let get = |path: &str, token: Option<&str>| {
+        let mut request = t.client.get(t.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        send(request)
+    };
+    for path in [
+        "/api/v1/search?q=refund",
+        "/api/v1/suggest?q=ref",
+        "/api/v1/collections",
+        "/api/v1/tags",
+        &format!("/api/v1/cards/{REFUNDS}"),
+        "/llms.txt",
+        &format!("/cards/{REFUNDS}.md"),
+    ] {
+        let (status, body) = get(path, None).await;
+        assert_eq!(status, 401, "{path}: {body}");
+        assert_eq!(body["code"], "unauthorized", "{path}");
+        let (status, _) = get(path, Some("wrong-token-wrong-token")).await;
+        assert_eq!(status, 401, "{path}");
+        let (status, body) = get(path, Some(INTERNAL_TOKEN)).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let (status, _) = send(
+        t.client
+            .post(t.url("/api/v1/match"))
+            .json(&json!({"body": "refund"})),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = send(
+        t.client
+            .post(t.url("/mcp"))
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})),
+    )
+    .await;
+    assert_eq!(status, 401);
+    // Health and the API's description stay open.
+    assert_eq!(t.get("/healthz").await.0, 200);
+    assert_eq!(t.get("/api/v1/openapi.json").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_public_token_sees_public_cards_only_in_hits_counts_facets_and_cards() {
+    let t = with_tokens().await;
+    let as_public = |path: &str| send(t.client.get(t.url(path)).bearer_auth(PUBLIC_TOKEN));
+    let as_internal = |path: &str| send(t.client.get(t.url(path)).bearer_auth(INTERNAL_TOKEN));
+
+    let (_, all) = as_internal("/api/v1/search?q=&limit=100").await;
+    let (_, public) = as_public("/api/v1/search?q=&limit=100").await;
+    assert_eq!(all["total"], 59);
+    let public_total = public["total"].as_u64().unwrap();
+    assert!((1..59).contains(&public_total), "{public_total}");
+    assert_eq!(hit_ids(&public).len() as u64, public_total);
+    let facet_sum: u64 = public["facets"]["collection"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(facet_sum, public_total, "facets count only public cards");
+
+    // An internal card does not exist for a public token, anywhere.
+    let internal = "escalation/tiers/tier-2";
+    assert_eq!(
+        as_internal(&format!("/api/v1/cards/{internal}")).await.0,
+        200
+    );
+    let (status, body) = as_public(&format!("/api/v1/cards/{internal}")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("card_not_found"))
+    );
+    assert_eq!(as_public(&format!("/cards/{internal}.md")).await.0, 404);
+    let (_, found) = as_public("/api/v1/search?q=tier%202%20escalation").await;
+    assert!(!hit_ids(&found).contains(&internal), "{found}");
+    let (_, suggested) = as_public("/api/v1/suggest?q=tier").await;
+    assert!(!suggested.to_string().contains(internal), "{suggested}");
+    let (_, llms) = as_public("/llms.txt").await;
+    assert!(!llms.as_str().unwrap().contains(internal));
+
+    // A public card reads fine, but links and backlinks to internal cards
+    // are not given away.
+    let (status, card) = as_public(&format!("/api/v1/cards/{REFUNDS}")).await;
+    assert_eq!(status, 200);
+    for link in card["links"].as_array().unwrap() {
+        if let Some(url) = link["url"].as_str() {
+            let id = url.trim_start_matches("/cards/");
+            let (_, target) = as_public(&format!("/api/v1/cards/{id}")).await;
+            assert_eq!(target["audience"], "public", "{url} leaked");
+        }
+    }
+    for backlink in card["backlinks"].as_array().unwrap() {
+        let (_, source) = as_public(&format!(
+            "/api/v1/cards/{}",
+            backlink["id"].as_str().unwrap()
+        ))
+        .await;
+        assert_eq!(source["audience"], "public", "{backlink} leaked");
+    }
+
+    let (_, matched) = send(
+        t.client
+            .post(t.url("/api/v1/match"))
+            .bearer_auth(PUBLIC_TOKEN)
+            .json(&json!({ "body": "escalate to tier 2 engineering on call" })),
+    )
+    .await;
+    for hit in matched["hits"].as_array().unwrap() {
+        let (_, card) = as_public(&format!("/api/v1/cards/{}", hit["id"].as_str().unwrap())).await;
+        assert_eq!(card["audience"], "public", "{hit}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_allows_configured_origins_only_with_preflight() {
+    let t = TestKb::demo_with(|c| {
+        c.api.cors_origins = vec!["https://app.frontapp.com".into()];
+        c.api.tokens = vec![token(INTERNAL_TOKEN, false)];
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        t.client
+            .request(reqwest::Method::OPTIONS, t.url("/api/v1/search?q=refund"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://app.frontapp.com").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    let h = allowed.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://app.frontapp.com");
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    // The real request: allowed origin gets the header, even on a 401.
+    let response = t
+        .client
+        .get(t.url("/api/v1/search?q=refund"))
+        .header("origin", "https://app.frontapp.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.frontapp.com"
+    );
+    let response = t
+        .client
+        .get(t.url("/api/v1/search?q=refund"))
+        .header("origin", "https://evil.example")
+        .bearer_auth(INTERNAL_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
