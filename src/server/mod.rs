@@ -64,6 +64,7 @@ pub fn router(kb: Arc<Kb>) -> Router {
         .merge(site::router())
         .fallback(site::fallback)
         .layer(middleware::from_fn_with_state(state.clone(), record))
+        .layer(middleware::from_fn(security_headers))
         .with_state(state)
         .layer(CompressionLayer::new())
         // A bug in one handler answers that request with a JSON 500; the
@@ -112,6 +113,29 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .max_age(std::time::Duration::from_secs(600)),
     )
+}
+
+/// Headers every answer carries. Pages that may be framed (the sidebar)
+/// set their own policy; everything else refuses to be framed.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
 }
 
 /// Counts every request by route and status, times it, and counts error

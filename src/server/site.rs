@@ -19,6 +19,7 @@ use crate::search;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
+        .route("/sidebar", get(sidebar))
         .route("/cards/{*id}", get(card))
         .route("/files/{*path}", get(attachment))
         .route("/static/{*path}", get(theme_asset))
@@ -151,6 +152,49 @@ async fn card(
         )
     };
     page(&state, StatusCode::OK, "card.html", json!({ "card": view }))
+}
+
+/// The inbox sidebar: a compact page for an inbox's plugin iframe. Only
+/// the configured inbox origins may frame it; its script and styles are
+/// the theme's own files (no inline code).
+async fn sidebar(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let base = super::public_url(&state, &headers);
+    let mut response = page(
+        &state,
+        StatusCode::OK,
+        "sidebar.html",
+        json!({ "base": base }),
+    );
+    let ancestors = frame_ancestors(&state.kb.config.sidebar_frame_origins);
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// `frame-ancestors` sources from configured origins; anything that is not
+/// a plain scheme-host(-port) source is dropped rather than trusted.
+fn frame_ancestors(origins: &[String]) -> String {
+    let valid: Vec<&str> = origins
+        .iter()
+        .map(String::as_str)
+        .filter(|o| {
+            (o.starts_with("https://") || o.starts_with("http://"))
+                && o.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:/*".contains(c))
+        })
+        .collect();
+    if valid.is_empty() {
+        "'none'".into()
+    } else {
+        valid.join(" ")
+    }
 }
 
 async fn attachment(State(state): State<AppState>, Path(path): Path<String>) -> Response {

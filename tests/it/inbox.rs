@@ -367,3 +367,46 @@ async fn cors_allows_configured_origins_only_with_preflight() {
             .is_none()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sidebar_is_light_and_framed_only_by_the_inbox_origins() {
+    let t = TestKb::demo_with(|c| {
+        c.sidebar_frame_origins = vec!["https://*.frontapp.com".into()];
+    })
+    .await;
+    let response = t.client.get(t.url("/sidebar")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors https://*.frontapp.com"),
+        "{csp}"
+    );
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(response.headers().get("x-frame-options").is_none());
+    let html = response.text().await.unwrap();
+    // The page and everything it loads up front, without the Front SDK
+    // (loaded only inside Front).
+    let mut bytes = html.len();
+    for asset in ["/static/sidebar.js", "/static/sidebar.css"] {
+        assert!(html.contains(asset), "{asset} not linked");
+        let (status, text) = t.get_text(asset).await;
+        assert_eq!(status, 200, "{asset}");
+        bytes += text.len();
+    }
+    assert!(bytes < 50 * 1024, "the sidebar weighs {bytes} bytes");
+    assert!(!html.contains("<script>"), "no inline script");
+
+    // Every other page refuses to be framed.
+    let home = t.client.get(t.url("/")).send().await.unwrap();
+    assert_eq!(
+        home.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
+    assert_eq!(home.headers()["x-frame-options"], "DENY");
+}

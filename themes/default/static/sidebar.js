@@ -1,0 +1,335 @@
+// The inbox sidebar: search while typing, expand a card in place, copy its
+// answer, insert its link, say whether it helped. No framework. Inside
+// Front, the open conversation is matched before the agent types anything.
+//
+// A token, when the API needs one, comes in the URL fragment
+// (`/sidebar#token=...`, never sent to servers or logs) and is kept for the
+// tab's life in sessionStorage.
+"use strict";
+
+(function () {
+  const root = document.querySelector(".sb");
+  const box = document.getElementById("q");
+  const list = document.getElementById("results");
+  const status = document.getElementById("status");
+  const base = root.dataset.base || location.origin;
+  const DEBOUNCE_MS = 120;
+
+  const token = (() => {
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+    try {
+      if (fromHash) sessionStorage.setItem("quire-token", fromHash);
+      return fromHash || sessionStorage.getItem("quire-token");
+    } catch (_) {
+      return fromHash; // storage blocked in a third-party frame
+    }
+  })();
+  if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+
+  function api(path, options) {
+    const headers = Object.assign({ Accept: "application/json" }, (options && options.headers) || {});
+    if (token) headers.Authorization = "Bearer " + token;
+    return fetch(path, Object.assign({}, options, { headers }));
+  }
+
+  async function json(response) {
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.message || "HTTP " + response.status);
+    return body;
+  }
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  // --- results -----------------------------------------------------------
+
+  let selected = -1;
+
+  function render(hits, heading) {
+    list.textContent = "";
+    selected = -1;
+    hits.forEach((hit, i) => list.appendChild(item(hit, i)));
+    say(heading);
+  }
+
+  function item(hit, i) {
+    const li = document.createElement("li");
+    li.className = "sb-hit";
+    li.id = "hit-" + i;
+    li.dataset.id = hit.id;
+    li.dataset.url = base + hit.url;
+
+    const title = document.createElement("button");
+    title.type = "button";
+    title.className = "sb-title";
+    title.setAttribute("aria-expanded", "false");
+    const name = document.createElement("span");
+    name.textContent = hit.title;
+    const badge = document.createElement("span");
+    badge.className = "sb-badge " + hit.trust;
+    badge.textContent = hit.trust;
+    title.append(name, badge);
+    title.addEventListener("click", () => toggle(li));
+
+    const snippet = document.createElement("p");
+    snippet.className = "sb-snippet";
+    // The server escapes snippets and adds only <mark>.
+    snippet.innerHTML = hit.snippet || "";
+    if (hit.matched && hit.matched.length) {
+      snippet.title = "Matched: " + hit.matched.join(", ");
+    }
+
+    const preview = document.createElement("div");
+    preview.className = "sb-preview";
+    preview.hidden = true;
+    li.append(title, snippet, preview);
+    return li;
+  }
+
+  async function toggle(li) {
+    const preview = li.querySelector(".sb-preview");
+    const button = li.querySelector(".sb-title");
+    if (!preview.hidden) {
+      preview.hidden = true;
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    if (!preview.dataset.loaded) {
+      preview.textContent = "Loading…";
+      try {
+        const card = await json(await api("/api/v1/cards/" + encodeId(li.dataset.id)));
+        fill(preview, card, li);
+        preview.dataset.loaded = "1";
+      } catch (e) {
+        preview.textContent = "Could not load the card: " + e.message;
+      }
+    }
+    preview.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+  }
+
+  function encodeId(id) {
+    return id.split("/").map(encodeURIComponent).join("/");
+  }
+
+  function fill(preview, card, li) {
+    preview.textContent = "";
+    const meta = document.createElement("p");
+    meta.className = "sb-meta";
+    const trust =
+      card.trust === "verified"
+        ? "Verified" + (card.verified_by ? " by " + card.verified_by : "") + (card.verified_until ? " until " + card.verified_until : "")
+        : card.trust === "stale"
+          ? "Stale since " + (card.verified_until || "?") + ": check before sending"
+          : "Never verified";
+    meta.textContent = trust + (card.owner ? " · owner " + card.owner : "");
+
+    const reply = document.createElement("p");
+    reply.className = "sb-reply";
+    reply.textContent = card.reply_text;
+
+    const body = document.createElement("div");
+    body.className = "sb-body";
+    // Sanitized on the server (ammonia): no scripts, handlers or iframes.
+    body.innerHTML = card.html;
+
+    const actions = document.createElement("div");
+    actions.className = "sb-actions";
+    actions.append(
+      action("Copy answer", "primary copy", () => copy(card.reply_text, "Answer copied")),
+      action("Insert link", "link", () => insertLink(card, li.dataset.url)),
+      action("Helpful", "helpful", () => feedback(card.id, "helpful")),
+      action("Outdated", "outdated", () => feedback(card.id, "outdated")),
+    );
+    const open = document.createElement("a");
+    open.href = li.dataset.url;
+    open.target = "_blank";
+    open.rel = "noopener";
+    open.textContent = "Open";
+    actions.append(open);
+    preview.append(meta, reply, actions, body);
+  }
+
+  function action(label, className, run) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = className;
+    b.textContent = label;
+    b.addEventListener("click", run);
+    return b;
+  }
+
+  async function copy(text, done) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (_) {
+      // Frames without clipboard permission: the old way still works.
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      if (!ok) return say("Copy failed: select the text and copy it by hand");
+    }
+    say(done);
+  }
+
+  async function feedback(id, verdict) {
+    try {
+      const response = await api("/api/v1/cards/" + encodeId(id) + "/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ verdict }),
+      });
+      if (response.status === 501) return say("Thanks. Feedback is not stored by this server yet.");
+      await json(response);
+      say(verdict === "helpful" ? "Thanks, marked helpful" : "Thanks, the owner will check this card");
+    } catch (e) {
+      say("Feedback failed: " + e.message);
+    }
+  }
+
+  // --- searching while typing -------------------------------------------
+
+  let timer = 0;
+  let inflight = null;
+
+  function search() {
+    const q = box.value;
+    if (!q.trim()) {
+      if (suggested) render(suggested.hits, suggested.heading);
+      else render([], "");
+      return;
+    }
+    if (inflight) inflight.abort();
+    inflight = new AbortController();
+    const signal = inflight.signal;
+    api("/api/v1/search?limit=8&q=" + encodeURIComponent(q), { signal })
+      .then(json)
+      .then((r) => render(r.hits, r.total ? r.total + " cards" : "No card matches; try fewer words"))
+      .catch((e) => {
+        if (e.name !== "AbortError") say("Search failed: " + e.message);
+      });
+  }
+
+  box.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, DEBOUNCE_MS);
+  });
+  // Enter opens the selected card in place instead of leaving the sidebar.
+  box.form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const li = list.children[Math.max(selected, 0)];
+    if (li) toggle(li);
+  });
+
+  // Arrows move through the results from the box or a result; Enter opens.
+  root.addEventListener("keydown", (e) => {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    const n = list.children.length;
+    if (!n) return;
+    e.preventDefault();
+    selected = e.key === "ArrowDown" ? Math.min(selected + 1, n - 1) : Math.max(selected - 1, -1);
+    Array.from(list.children).forEach((li, i) => li.setAttribute("aria-selected", String(i === selected)));
+    if (selected < 0) {
+      box.removeAttribute("aria-activedescendant");
+      box.focus();
+    } else {
+      box.setAttribute("aria-activedescendant", "hit-" + selected);
+      list.children[selected].querySelector(".sb-title").focus();
+    }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "/" && document.activeElement !== box) {
+      e.preventDefault();
+      box.focus();
+    }
+  });
+
+  // --- Front ----------------------------------------------------------------
+
+  let suggested = null;
+  let frontContext = null;
+
+  function insideFront() {
+    if (window.parent === window) return false;
+    const ancestors = location.ancestorOrigins ? Array.from(location.ancestorOrigins) : [];
+    return (
+      new URLSearchParams(location.search).get("inbox") === "front" ||
+      ancestors.some((o) => /\.frontapp(lication)?\.com$/.test(new URL(o).hostname))
+    );
+  }
+
+  async function insertLink(card, url) {
+    const html = '<a href="' + encodeURI(url) + '">' + escapeHtml(card.title) + "</a>";
+    const draftId = frontContext && frontContext.conversation && frontContext.conversation.draftId;
+    if (frontContext && draftId) {
+      try {
+        await frontContext.updateDraft(draftId, {
+          content: { body: html, type: "html" },
+          updateMode: "insert",
+        });
+        return say("Link inserted into the reply");
+      } catch (_) {
+        /* fall through to copying */
+      }
+    }
+    copy(url, "Link copied");
+  }
+
+  function escapeHtml(s) {
+    return s.replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
+  }
+
+  async function matchConversation(context) {
+    frontContext = context;
+    if (context.type !== "singleConversation" || !context.conversation) {
+      suggested = null;
+      if (!box.value.trim()) render([], "");
+      return;
+    }
+    const conversation = context.conversation;
+    let body = conversation.blurb || "";
+    try {
+      const page = await context.listMessages();
+      const messages = (page && page.results) || [];
+      const last = messages.filter((m) => !m.isDraft && m.content).slice(-1)[0];
+      if (last && last.content.body) body = last.content.body;
+    } catch (_) {
+      /* the subject and blurb still say a lot */
+    }
+    try {
+      const r = await json(
+        await api("/api/v1/match", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            subject: conversation.subject || "",
+            body,
+            tags: (conversation.tags || []).map((t) => t.name).filter(Boolean),
+          }),
+        }),
+      );
+      suggested = { hits: r.hits, heading: r.hits.length ? "Suggested for this conversation" : "" };
+      if (!box.value.trim()) render(suggested.hits, suggested.heading);
+    } catch (e) {
+      say("Could not match the conversation: " + e.message);
+    }
+  }
+
+  if (insideFront()) {
+    const script = document.createElement("script");
+    script.src = root.dataset.frontSdk;
+    script.onload = () => {
+      if (window.Front && window.Front.contextUpdates) {
+        window.Front.contextUpdates.subscribe(matchConversation);
+      }
+    };
+    document.head.appendChild(script);
+  }
+})();
