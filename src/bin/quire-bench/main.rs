@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use quire::search::{SearchRequest, search};
+use quire::search::{SearchRequest, Ticket, search, similar, suggest};
 use quire::{Config, Kb};
 
 use corpus::{Lang, Rng};
@@ -439,6 +439,33 @@ fn in_process_queries(
     for (class, samples) in &mut by_class {
         figures.latencies(&format!("search_in_process_{class}"), samples);
     }
+
+    // What the sidebar calls: suggestions on every key, and a ticket match
+    // (the 5 KB tickets as the body, their first words as the subject).
+    let mut suggest_samples = Vec::new();
+    let mut match_samples = Vec::new();
+    for _ in 0..rounds {
+        for query in mix {
+            if query.class == "ticket_5kb" {
+                let ticket = Ticket {
+                    subject: query.q.chars().skip(8).take(60).collect(),
+                    body: query.q.clone(),
+                    tags: Vec::new(),
+                };
+                let mut request = SearchRequest::new("");
+                request.limit = 5;
+                let started = Instant::now();
+                std::hint::black_box(similar(&kb.index, &ticket, &request)?);
+                match_samples.push(started.elapsed());
+            } else if query.class == "prefix" || query.class == "misspelt" {
+                let started = Instant::now();
+                std::hint::black_box(suggest(&kb.index, &request_for(query))?);
+                suggest_samples.push(started.elapsed());
+            }
+        }
+    }
+    figures.latencies("suggest_in_process", &mut suggest_samples);
+    figures.latencies("match_in_process_5kb", &mut match_samples);
     Ok(())
 }
 
