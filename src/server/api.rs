@@ -121,7 +121,7 @@ pub fn ready(state: &AppState) -> Result<(), ApiError> {
     path = "/api/v1/search",
     tag = "search",
     params(
-        ("q" = Option<String>, Query, description = "What to look for. Lenient: quotes make phrases, `-word` excludes, `tag:x`, `collection:x`, `lang:x`, `trust:x` filter; the last word matches as a prefix."),
+        ("q" = Option<String>, Query, example = "refund annual plan", description = "What to look for. Lenient: quotes make phrases, `-word` excludes, `tag:x`, `collection:x`, `lang:x`, `trust:x` filter; the last word matches as a prefix."),
         ("collection" = Option<String>, Query, description = "Only this collection (repeat or comma-separate for several)."),
         ("tag" = Option<String>, Query, description = "Only cards with this tag."),
         ("lang" = Option<String>, Query, description = "Only cards in this language (`en`, `ru`, `ro`, `zh`...)."),
@@ -156,7 +156,7 @@ pub async fn search(
     path = "/api/v1/suggest",
     tag = "search",
     params(
-        ("q" = Option<String>, Query, description = "The text typed so far; the last word is a prefix, typos are forgiven."),
+        ("q" = Option<String>, Query, example = "refunds on ann", description = "The text typed so far; the last word is a prefix, typos are forgiven."),
         ("collection" = Option<String>, Query, description = "Only this collection."),
         ("lang" = Option<String>, Query, description = "Only this language."),
     ),
@@ -354,8 +354,8 @@ pub fn find_card(
     path = "/api/v1/cards/{id}",
     tag = "cards",
     params(
-        ("id" = String, Path, description = "The card's id: its path under `content/` without `.md` (an old id from `aliases` works too)."),
-        ("format" = Option<String>, Query, description = "`json` (default), or `text`, `markdown` or `html` for that body alone."),
+        ("id" = String, Path, description = "The card's id: its path under `content/` without `.md` (an old id from `aliases` works too).", example = "playbooks/refunds/annual-plans"),
+        ("format" = Option<String>, Query, description = "`json` (default), or `text`, `markdown` or `html` for that body alone.", example = "text"),
     ),
     responses(
         (status = 200, description = "The card", body = CardView,
@@ -410,7 +410,7 @@ pub struct FeedbackRequest {
     post,
     path = "/api/v1/cards/{id}/feedback",
     tag = "cards",
-    params(("id" = String, Path, description = "The card's id.")),
+    params(("id" = String, Path, description = "The card's id.", example = "playbooks/refunds/annual-plans")),
     request_body = FeedbackRequest,
     responses(
         (status = 401, description = "A token is required", body = ErrorBody),
