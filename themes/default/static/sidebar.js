@@ -298,8 +298,10 @@
     try {
       const page = await context.listMessages();
       const messages = (page && page.results) || [];
-      const last = messages.filter((m) => !m.isDraft && m.content).slice(-1)[0];
-      if (last && last.content.body) body = last.content.body;
+      // The customer's latest message; the match strips quotes and HTML.
+      const inbound = messages.filter((m) => m.status === "inbound" && m.content && m.content.body);
+      const last = inbound[inbound.length - 1];
+      if (last) body = last.content.body;
     } catch (_) {
       /* the subject and blurb still say a lot */
     }

@@ -1,0 +1,57 @@
+// The inbox sidebar, framed by a page on another origin as an inbox plugin
+// is: type a query, see results while typing, open a card in place with
+// the keyboard, copy its answer.
+
+export const name = "sidebar in a cross-origin iframe: search while typing, open, copy the answer";
+
+const REFUNDS = "playbooks/refunds/annual-plans";
+
+export async function run({ context, base, hostPage, screenshot, axe, assert }) {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  await context.grantPermissions(["clipboard-read"], { origin: new URL(hostPage).origin });
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 800, height: 800 });
+  await page.goto(hostPage);
+  const frame = page.frameLocator("#sidebar");
+
+  // Typed key by key, as an agent types; results appear without Enter.
+  const box = frame.locator("#q");
+  await box.click();
+  await box.pressSequentially("refund annual", { delay: 40 });
+  const hit = frame.locator(`li.sb-hit[data-id="${REFUNDS}"]`);
+  await hit.waitFor({ timeout: 10_000 });
+  assert.match(await hit.locator(".sb-badge").innerText(), /verified/);
+  assert.match(await hit.locator(".sb-snippet").innerHTML(), /<mark>/);
+
+  // Arrow down to the first result, Enter opens it in place.
+  const first = frame.locator("li.sb-hit").first();
+  assert.equal(await first.getAttribute("data-id"), REFUNDS, "the refunds card comes first");
+  await box.press("ArrowDown");
+  await page.keyboard.press("Enter");
+  const reply = first.locator(".sb-reply");
+  await reply.waitFor({ timeout: 10_000 });
+  const expected = await fetch(`${base}/api/v1/cards/${REFUNDS}`).then((r) => r.json());
+  assert.equal(await reply.innerText(), expected.reply_text);
+
+  // Copy the answer: the clipboard holds the card's reply text.
+  await first.locator("button.copy").click();
+  await frame.locator("#status", { hasText: "Answer copied" }).waitFor({ timeout: 5_000 });
+  // Read back from the top page: the clipboard is the browser's, and the
+  // frame has write access only, as an inbox grants.
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, expected.reply_text);
+  await screenshot(page, "sidebar-in-inbox");
+
+  // The page itself passes axe with no serious or critical violation.
+  const alone = await context.newPage();
+  await alone.setViewportSize({ width: 320, height: 700 });
+  await alone.goto(base + "/sidebar");
+  await alone.locator("#q").fill("refund");
+  await alone.locator("li.sb-hit").first().waitFor();
+  const violations = await axe(alone);
+  assert.deepEqual(
+    violations.map((v) => `${v.id}: ${v.help}`),
+    [],
+    "accessibility violations on /sidebar",
+  );
+}
