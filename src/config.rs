@@ -21,6 +21,8 @@ pub struct Config {
     pub max_card_bytes: usize,
     /// Watch the content folder and re-index on change.
     pub watch: bool,
+    /// Pages reload themselves when what they show is saved.
+    pub live_reload: bool,
     pub api: ApiConfig,
     /// Help Scout dynamic app: the app's secret key.
     pub helpscout_secret: Option<String>,
@@ -78,6 +80,7 @@ struct File {
     data: Option<PathBuf>,
     max_card_bytes: Option<usize>,
     watch: Option<bool>,
+    live_reload: Option<bool>,
     api: Option<ApiFile>,
     helpscout: Option<SecretFile>,
     intercom: Option<SecretFile>,
@@ -131,6 +134,7 @@ impl Default for Config {
             data_dir: Some(PathBuf::from(".quire")),
             max_card_bytes: 2 * 1024 * 1024,
             watch: true,
+            live_reload: true,
             api: ApiConfig::default(),
             helpscout_secret: None,
             intercom_secret: None,
@@ -190,6 +194,9 @@ impl Config {
         }
         if let Some(watch) = file.watch {
             config.watch = watch;
+        }
+        if let Some(live_reload) = file.live_reload {
+            config.live_reload = live_reload;
         }
         let invalid = |message: String| ConfigError::Parse {
             path: path.to_path_buf(),

@@ -1,11 +1,15 @@
 //! Themes: a folder `themes/<name>/` with `templates/` (minijinja, loaded at
-//! run time and reloaded when edited) and `static/` (CSS, JS, images). User
-//! text is auto-escaped; templates run with a fuel budget.
+//! run time and reloaded when edited) and `static/` (CSS, JS, images). A
+//! site's theme folder may hold only the files it changes: every template
+//! and asset it lacks comes from the default theme built into the binary.
+//! User text is auto-escaped; templates run with a fuel budget.
 
 use std::path::{Path, PathBuf};
 
 use minijinja::Environment;
 use serde::Serialize;
+
+use crate::server::files::read_under;
 
 pub struct Theme {
     env: Environment<'static>,
@@ -21,10 +25,37 @@ pub struct TemplateError {
     pub message: String,
 }
 
+macro_rules! builtin {
+    ($kind:literal: $($name:literal),* $(,)?) => {
+        &[$(($name, include_bytes!(concat!("../themes/default/", $kind, "/", $name)))),*]
+    };
+}
+
+/// The default theme, compiled in (the files under `themes/default/`).
+const TEMPLATES: &[(&str, &[u8])] = builtin!("templates":
+    "base.html", "home.html", "search.html", "card.html", "collection.html", "tags.html",
+    "tag.html", "sidebar.html", "404.html", "error.html",
+);
+const STATIC: &[(&str, &[u8])] = builtin!("static":
+    "style.css", "site.js", "theme-init.js", "sidebar.css", "sidebar.js",
+    "vendor/highlight.js", "vendor/highlight.LICENSE.txt",
+    "vendor/front-plugin-sdk.js", "vendor/front-plugin-sdk.LICENSE.txt", "vendor/README.md",
+);
+
+fn builtin(files: &'static [(&str, &[u8])], name: &str) -> Option<&'static [u8]> {
+    files.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+}
+
 impl Theme {
     pub fn load(dir: &Path) -> Theme {
         let mut env = Environment::new();
-        env.set_loader(minijinja::path_loader(dir.join("templates")));
+        let site = minijinja::path_loader(dir.join("templates"));
+        env.set_loader(move |name| match site(name)? {
+            Some(source) => Ok(Some(source)),
+            None => Ok(builtin(TEMPLATES, name).map(|bytes| {
+                minijinja::TemplateSource::from(String::from_utf8_lossy(bytes).into_owned())
+            })),
+        });
         env.set_auto_reload(true);
         // Themes are code a team edits: bound what one page render may cost.
         env.set_fuel(Some(5_000_000));
@@ -35,8 +66,15 @@ impl Theme {
         }
     }
 
-    pub fn static_dir(&self) -> PathBuf {
-        self.dir.join("static")
+    /// The theme's folder (watched for live reload).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A static asset: the site's own file, else the built-in one.
+    pub fn static_file(&self, path: &str) -> Option<Vec<u8>> {
+        read_under(&self.dir.join("static"), path)
+            .or_else(|| builtin(STATIC, path).map(<[u8]>::to_vec))
     }
 
     pub fn render<S: Serialize>(&self, name: &str, context: S) -> Result<String, TemplateError> {
@@ -57,5 +95,55 @@ impl Theme {
         template
             .render(minijinja::value::Serde(context))
             .map_err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of the default theme is compiled in, so a site that
+    /// overrides one template still has all the others.
+    #[test]
+    fn the_builtin_theme_lists_every_file_of_the_default_theme() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default");
+        for (kind, list) in [("templates", TEMPLATES), ("static", STATIC)] {
+            for entry in walkdir::WalkDir::new(root.join(kind)) {
+                let entry = entry.unwrap();
+                if entry.file_type().is_file() {
+                    let rel = entry.path().strip_prefix(root.join(kind)).unwrap();
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    assert!(
+                        builtin(list, &rel).is_some(),
+                        "{kind}/{rel} is not in theme.rs"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_site_overrides_single_templates_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+        std::fs::write(
+            dir.path().join("templates/error.html"),
+            "custom: {{ message }}",
+        )
+        .unwrap();
+        let theme = Theme::load(dir.path());
+        let html = theme
+            .render("error.html", serde_json::json!({"message": "<b>"}))
+            .unwrap();
+        assert_eq!(html, "custom: &lt;b&gt;");
+        let page = theme
+            .render(
+                "404.html",
+                serde_json::json!({"missing": "x", "query": "x"}),
+            )
+            .unwrap();
+        assert!(page.contains("<html"), "{page}");
+        assert!(theme.static_file("style.css").is_some());
+        assert!(theme.static_file("../Cargo.toml").is_none());
     }
 }

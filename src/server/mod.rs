@@ -5,9 +5,11 @@
 pub mod access;
 pub mod agents;
 pub mod api;
+pub mod browse;
 pub mod error;
 pub mod files;
 pub mod integrations;
+pub mod live;
 pub mod mcp;
 pub mod openapi;
 pub mod params;
@@ -25,6 +27,7 @@ use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -39,11 +42,36 @@ use error::ApiError;
 pub struct AppState {
     pub kb: Arc<Kb>,
     pub theme: Arc<Theme>,
+    /// A message per saved theme file, for live reload.
+    pub theme_changes: broadcast::Sender<()>,
+    /// Keeps the theme folder watched while the router lives.
+    _theme_watch: Option<Arc<crate::watch::WatchHandle>>,
 }
 
 pub fn router(kb: Arc<Kb>) -> Router {
     let theme = Arc::new(Theme::load(&kb.config.theme_dir()));
-    let state = AppState { kb, theme };
+    let (theme_changes, _) = broadcast::channel(16);
+    let theme_watch = if kb.config.watch && kb.config.live_reload && theme.dir().is_dir() {
+        let sender = theme_changes.clone();
+        match crate::watch::watch(theme.dir(), move |_| {
+            let _ = sender.send(());
+            true
+        }) {
+            Ok(handle) => Some(Arc::new(handle)),
+            Err(e) => {
+                tracing::warn!("{e}: pages will not reload when the theme changes");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let state = AppState {
+        kb,
+        theme,
+        theme_changes,
+        _theme_watch: theme_watch,
+    };
     let api = api::router()
         .merge(mcp::router())
         .route_layer(middleware::from_fn_with_state(

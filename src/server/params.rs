@@ -15,6 +15,11 @@ impl Params {
         )
     }
 
+    /// Every key and value, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()

@@ -6,19 +6,28 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use serde::Serialize;
 use serde_json::json;
 
 use super::AppState;
 use super::api::search_request;
-use super::files::{file_response, read_under};
+use super::browse;
+use super::files::file_response;
 use super::params::Params;
-use super::views::{self, CardView, CollectionView, SearchView, Visible, card_url};
+use super::views::{
+    self, CardView, CollectionView, SearchView, Visible, card_url, encode_component,
+};
 use crate::content::CardId;
 use crate::search;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
+        .route("/search", get(search_page))
+        .route("/collections/{*path}", get(collection))
+        .route("/tags", get(all_tags))
+        .route("/tags/{tag}", get(tag_page))
+        .route("/events", get(super::live::events))
         .route("/sidebar", get(sidebar))
         .route("/cards/{*id}", get(card))
         .route("/files/{*path}", get(attachment))
@@ -33,8 +42,15 @@ fn page(
     template: &str,
     context: serde_json::Value,
 ) -> Response {
+    let context = with_site(state, context);
     match state.theme.render(template, context) {
-        Ok(html) => (status, Html(html)).into_response(),
+        Ok(html) => (
+            status,
+            // Pages change with the content: always revalidate.
+            [(header::CACHE_CONTROL, "no-cache")],
+            Html(html),
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!("{e}");
             let body = format!(
@@ -46,6 +62,17 @@ fn page(
     }
 }
 
+/// What every page may use: whether live reload is on.
+fn with_site(state: &AppState, mut context: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = context.as_object_mut() {
+        map.insert(
+            "live_reload".into(),
+            json!(state.kb.config.live_reload && state.kb.config.watch),
+        );
+    }
+    context
+}
+
 fn not_found(state: &AppState, missing: &str) -> Response {
     page(
         state,
@@ -55,16 +82,58 @@ fn not_found(state: &AppState, missing: &str) -> Response {
     )
 }
 
+/// The home page: collections, recent changes, cards needing verification.
+/// An old-style `/?q=` link goes to the search page.
 async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    if let Some(raw) = raw.filter(|r| r.contains("q=")) {
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, format!("/search?{raw}"))],
+        )
+            .into_response();
+    }
+    let today = chrono::Local::now().date_naive();
+    let (recent, stale) = {
+        let catalog = state.kb.catalog();
+        (
+            browse::recently_updated(&catalog, today, 8),
+            browse::needing_verification(&catalog, today),
+        )
+    };
+    let stale_total = stale.len();
+    page(
+        &state,
+        StatusCode::OK,
+        "home.html",
+        json!({
+            "collections": collections(&state),
+            "recent": recent,
+            "needs_verification": stale.into_iter().take(8).collect::<Vec<_>>(),
+            "needs_verification_total": stale_total,
+            "ready": state.kb.is_ready(),
+        }),
+    )
+}
+
+const PAGE_SIZE: usize = 10;
+
+/// The search page: results with snippets, facet filters and pages. Works
+/// as a plain GET form; `site.js` adds results while typing.
+async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let params = Params::parse(raw.as_deref());
     let query = params.get("q").unwrap_or("").to_string();
-    let results = if query.trim().is_empty() || !state.kb.is_ready() {
+    let page_number = params.number("page", 1).unwrap_or(1).clamp(1, 1000);
+    // A bad filter value on the site is not worth an error page.
+    let mut request =
+        search_request(&params).unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
+    request.limit = PAGE_SIZE;
+    request.offset = (page_number - 1) * PAGE_SIZE;
+    let filtered = ["collection", "tag", "lang", "trust"]
+        .iter()
+        .any(|k| params.get(k).is_some());
+    let results = if (query.trim().is_empty() && !filtered) || !state.kb.is_ready() {
         None
     } else {
-        // A bad `limit` on the site is not worth an error page: use defaults.
-        let mut request =
-            search_request(&params).unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
-        request.limit = request.limit.min(20);
         match search::search(&state.kb.index, &request) {
             Ok(r) => {
                 state.kb.metrics.search(r.took);
@@ -76,16 +145,210 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
             }
         }
     };
+    let facets = results
+        .as_ref()
+        .map(|r| facet_links(&params, &r.facets))
+        .unwrap_or_default();
+    let pages = results
+        .as_ref()
+        .map(|r| pagination(&params, r.total, page_number))
+        .unwrap_or_default();
     page(
         &state,
         StatusCode::OK,
         "search.html",
         json!({
             "query": query,
-            "collections": if results.is_none() { collections(&state) } else { Vec::new() },
             "results": results,
+            "facets": facets,
+            "pages": pages,
+            "page": page_number,
             "ready": state.kb.is_ready(),
         }),
+    )
+}
+
+/// One value of a facet as a link that adds or removes it as a filter.
+#[derive(Serialize)]
+struct FacetLink {
+    value: String,
+    count: u64,
+    active: bool,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct FacetGroup {
+    name: &'static str,
+    title: &'static str,
+    values: Vec<FacetLink>,
+}
+
+/// The search page's URL with `key=value` toggled (and the page reset).
+fn toggled(params: &Params, key: &str, value: &str) -> String {
+    let mut pairs = without_page(params);
+    let before = pairs.len();
+    pairs.retain(|(k, v)| !(k == key && v == value));
+    if pairs.len() == before {
+        pairs.push((key.to_string(), value.to_string()));
+    }
+    search_url(&pairs)
+}
+
+/// The search's parameters but the page number.
+fn without_page(params: &Params) -> Vec<(String, String)> {
+    params
+        .pairs()
+        .iter()
+        .filter(|(k, _)| k != "page")
+        .cloned()
+        .collect()
+}
+
+fn search_url(pairs: &[(String, String)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect();
+    format!("/search?{}", query.join("&"))
+}
+
+fn facet_links(params: &Params, facets: &views::FacetsView) -> Vec<FacetGroup> {
+    let group = |name: &'static str,
+                 title: &'static str,
+                 counts: &std::collections::BTreeMap<String, u64>| {
+        let active = params.all(name);
+        let mut values: Vec<FacetLink> = counts
+            .iter()
+            .map(|(value, &count)| FacetLink {
+                active: active.contains(value),
+                url: toggled(params, name, value),
+                value: value.clone(),
+                count,
+            })
+            .collect();
+        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        values.truncate(12);
+        FacetGroup {
+            name,
+            title,
+            values,
+        }
+    };
+    vec![
+        group("collection", "Collection", &facets.collection),
+        group("trust", "Trust", &facets.trust),
+        group("lang", "Language", &facets.lang),
+        group("tag", "Tag", &facets.tag),
+    ]
+    .into_iter()
+    .filter(|g| !g.values.is_empty())
+    .collect()
+}
+
+#[derive(Serialize, Default)]
+struct Pages {
+    previous: Option<String>,
+    next: Option<String>,
+    numbers: Vec<PageLink>,
+}
+
+#[derive(Serialize)]
+struct PageLink {
+    number: usize,
+    url: String,
+    current: bool,
+}
+
+fn pagination(params: &Params, total: usize, current: usize) -> Pages {
+    let count = total
+        .div_ceil(PAGE_SIZE)
+        .min(search::MAX_OFFSET / PAGE_SIZE);
+    if count <= 1 {
+        return Pages::default();
+    }
+    let url = |n: usize| {
+        let mut pairs = without_page(params);
+        if n > 1 {
+            pairs.push(("page".into(), n.to_string()));
+        }
+        search_url(&pairs)
+    };
+    let first = current.saturating_sub(3).max(1);
+    let last = (first + 6).min(count);
+    Pages {
+        previous: (current > 1).then(|| url(current - 1)),
+        next: (current < count).then(|| url(current + 1)),
+        numbers: (first..=last)
+            .map(|n| PageLink {
+                number: n,
+                url: url(n),
+                current: n == current,
+            })
+            .collect(),
+    }
+}
+
+/// A collection or section: its `_index.md` text, sections, then cards.
+async fn collection(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+    let path = path.trim_matches('/').to_string();
+    let today = chrono::Local::now().date_naive();
+    let context = {
+        let catalog = state.kb.catalog();
+        let cards = browse::cards_in(&catalog, &path);
+        let sections = browse::sections_in(&catalog, &path);
+        if cards.is_empty() && sections.is_empty() {
+            None
+        } else {
+            let folder = catalog.folder(&path);
+            let intro = folder
+                .map(|f| f.markdown.trim())
+                .filter(|m| !m.is_empty())
+                .map(|m| {
+                    // Links in a folder page resolve as from a card in it.
+                    let from = crate::content::CardId::new(format!("{path}/_index"))
+                        .unwrap_or_else(|_| cards[0].id.clone());
+                    views::render_html(&catalog, &from, m, Visible { public_only: false })
+                });
+            let mut crumbs = browse::breadcrumbs(&catalog, &path);
+            let here = crumbs.pop();
+            Some(json!({
+                "title": here.map(|c| c.title).unwrap_or_else(|| path.clone()),
+                "description": folder.and_then(|f| f.description.clone()),
+                "intro": intro,
+                "breadcrumbs": crumbs,
+                "sections": sections,
+                "cards": cards.iter().map(|c| browse::CardItem::of(c, today)).collect::<Vec<_>>(),
+                "search_url": format!("/search?collection={}", encode_component(path.split('/').next().unwrap_or(""))),
+            }))
+        }
+    };
+    match context {
+        Some(context) => page(&state, StatusCode::OK, "collection.html", context),
+        None => not_found(&state, &path),
+    }
+}
+
+async fn all_tags(State(state): State<AppState>) -> Response {
+    let tags = views::tags(&state.kb.catalog(), Visible { public_only: false });
+    let tags: Vec<_> = tags
+        .into_iter()
+        .map(|t| json!({ "name": t.name, "cards": t.cards, "url": browse::tag_url(&t.name) }))
+        .collect();
+    page(&state, StatusCode::OK, "tags.html", json!({ "tags": tags }))
+}
+
+async fn tag_page(State(state): State<AppState>, Path(tag): Path<String>) -> Response {
+    let today = chrono::Local::now().date_naive();
+    let cards = browse::tagged(&state.kb.catalog(), &tag, today);
+    if cards.is_empty() {
+        return not_found(&state, &format!("tags/{tag}"));
+    }
+    page(
+        &state,
+        StatusCode::OK,
+        "tag.html",
+        json!({ "tag": tag, "cards": cards, "search_url": format!("/search?tag={}", encode_component(&tag)) }),
     )
 }
 
@@ -140,18 +403,75 @@ async fn card(
         }
     };
     let today = chrono::Local::now().date_naive();
-    let view = {
+    let (view, breadcrumbs, previous, next) = {
         let catalog = state.kb.catalog();
-        CardView::new(
-            &catalog,
-            &stored.card,
-            stored.markdown,
-            stored.text,
-            today,
-            Visible { public_only: false },
+        let (previous, next) = browse::neighbours(&catalog, &stored.card, today);
+        (
+            CardView::new(
+                &catalog,
+                &stored.card,
+                stored.markdown,
+                stored.text,
+                today,
+                Visible { public_only: false },
+            ),
+            browse::breadcrumbs(&catalog, stored.card.id.folder()),
+            previous,
+            next,
         )
     };
-    page(&state, StatusCode::OK, "card.html", json!({ "card": view }))
+    let related = related(&state, &stored.card);
+    let tags: Vec<_> = view
+        .tags
+        .iter()
+        .map(|t| json!({ "name": t, "url": browse::tag_url(t) }))
+        .collect();
+    page(
+        &state,
+        StatusCode::OK,
+        "card.html",
+        json!({
+            "card": view,
+            "breadcrumbs": breadcrumbs,
+            "previous": previous,
+            "next": next,
+            "related": related,
+            "tags": tags,
+            "source_url": format!("{}.md", card_url(&stored.card.id)),
+        }),
+    )
+}
+
+/// Cards like this one, by shared tags and words (the ticket matcher over
+/// its title, summary, headings and first paragraph).
+fn related(state: &AppState, card: &crate::content::Card) -> Vec<views::HitView> {
+    let headings: Vec<&str> = card.headings.iter().map(|h| h.text.as_str()).collect();
+    let ticket = search::Ticket {
+        subject: card.title.clone(),
+        body: format!(
+            "{}\n{}\n{}",
+            card.summary.as_deref().unwrap_or(""),
+            headings.join("\n"),
+            card.first_paragraph
+        ),
+        tags: card.tags.clone(),
+    };
+    let mut request = search::SearchRequest::new("");
+    request.limit = 6;
+    request.snippets = false;
+    match search::similar(&state.kb.index, &ticket, &request) {
+        Ok(results) => results
+            .hits
+            .into_iter()
+            .filter(|h| h.card.id != card.id && !h.card.draft)
+            .take(4)
+            .map(views::HitView::from)
+            .collect(),
+        Err(e) => {
+            tracing::error!("related cards of {}: {e}", card.id);
+            Vec::new()
+        }
+    }
 }
 
 /// The inbox sidebar: a compact page for an inbox's plugin iframe. Only
@@ -206,7 +526,7 @@ async fn attachment(State(state): State<AppState>, Path(path): Path<String>) -> 
 }
 
 async fn theme_asset(State(state): State<AppState>, Path(path): Path<String>) -> Response {
-    match read_under(&state.theme.static_dir(), &path) {
+    match state.theme.static_file(&path) {
         Some(bytes) => file_response(&path, bytes, true),
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }

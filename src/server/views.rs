@@ -181,7 +181,7 @@ pub fn collections(catalog: &Catalog, visible: Visible) -> Vec<CollectionView> {
     for card in catalog.cards().filter(|c| visible.card(c)) {
         *counts.entry(card.collection().to_string()).or_default() += 1;
     }
-    let mut out: Vec<(Option<i64>, CollectionView)> = counts
+    let out: Vec<(Option<i64>, CollectionView)> = counts
         .into_iter()
         .map(|(name, cards)| {
             let folder = catalog.folder(&name);
@@ -190,19 +190,14 @@ pub fn collections(catalog: &Catalog, visible: Visible) -> Vec<CollectionView> {
                     .and_then(|f| f.title.clone())
                     .unwrap_or_else(|| name.clone()),
                 description: folder.and_then(|f| f.description.clone()),
-                url: format!("/?q=collection:{}", encode_component(&name)),
+                url: super::browse::folder_url(&name),
                 name,
                 cards,
             };
             (folder.and_then(|f| f.weight), view)
         })
         .collect();
-    out.sort_by(|a, b| {
-        a.0.unwrap_or(i64::MAX)
-            .cmp(&b.0.unwrap_or(i64::MAX))
-            .then_with(|| a.1.title.cmp(&b.1.title))
-    });
-    out.into_iter().map(|(_, v)| v).collect()
+    super::browse::in_weight_order(out, |view| &view.title)
 }
 
 /// Every tag on a visible card, most used first.
@@ -267,6 +262,15 @@ pub fn updated(card: &Card) -> Option<String> {
     }
     let secs = i64::try_from(card.stamp.mtime_ns / 1_000_000_000).ok()?;
     chrono::DateTime::from_timestamp(secs, 0).map(|t| t.date_naive().to_string())
+}
+
+/// The last day a card counts as verified (`None`: never verified, or
+/// verified with no expiry).
+pub fn verified_until(card: &Card) -> Option<String> {
+    card.verification
+        .verified_until()
+        .filter(|d| *d != chrono::NaiveDate::MAX)
+        .map(|d| d.to_string())
 }
 
 /// `/cards/<id>` with each segment percent-encoded.
@@ -456,10 +460,7 @@ impl CardView {
             owner: card.owner.clone(),
             verified_by: v.verified_by.clone(),
             verified_at: v.verified_at.map(|d| d.to_string()),
-            verified_until: v
-                .verified_until()
-                .filter(|d| *d != chrono::NaiveDate::MAX)
-                .map(|d| d.to_string()),
+            verified_until: verified_until(card),
             updated: updated(card),
             aliases: card.aliases.clone(),
             weight: card.weight,

@@ -9,5 +9,6 @@ mod integrations;
 mod nasty_queries;
 mod restart;
 mod search;
+mod site;
 mod support;
 mod watch;

@@ -52,7 +52,7 @@ async fn no_query_string_makes_the_server_fail() {
     for q in &inputs {
         for path in [
             format!("/api/v1/search?q={}", encode(q)),
-            format!("/?q={}", encode(q)),
+            format!("/search?q={}", encode(q)),
         ] {
             let (status, body) = t.get_text(&path).await;
             assert!(

@@ -1,0 +1,211 @@
+//! Reading paths through the catalog for the site: a folder's cards and
+//! sections in order, breadcrumbs, previous and next, recent changes, cards
+//! needing verification, cards by tag. Pure functions over the catalog.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::views::{card_url, encode_path, updated, verified_until};
+use crate::content::{Card, Catalog, Trust};
+
+/// A card in a list.
+#[derive(Serialize, Clone, Debug)]
+pub struct CardItem {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub summary: Option<String>,
+    pub trust: &'static str,
+    pub owner: Option<String>,
+    pub updated: Option<String>,
+    /// For "needs verification": since when it is stale, or never verified.
+    pub verified_until: Option<String>,
+}
+
+impl CardItem {
+    pub fn of(card: &Card, today: NaiveDate) -> Self {
+        CardItem {
+            id: card.id.to_string(),
+            title: card.title.clone(),
+            url: card_url(&card.id),
+            summary: card.summary.clone(),
+            trust: card.verification.trust(today).as_str(),
+            owner: card.owner.clone(),
+            updated: updated(card),
+            verified_until: verified_until(card),
+        }
+    }
+}
+
+/// A folder under a collection, as a link.
+#[derive(Serialize, Clone, Debug)]
+pub struct FolderItem {
+    pub path: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub url: String,
+    pub cards: usize,
+}
+
+/// One step of a breadcrumb trail.
+#[derive(Serialize, Clone, Debug)]
+pub struct Crumb {
+    pub title: String,
+    pub url: String,
+}
+
+pub fn folder_url(path: &str) -> String {
+    format!("/collections/{}", encode_path(path))
+}
+
+pub fn tag_url(tag: &str) -> String {
+    format!("/tags/{}", super::views::encode_component(tag))
+}
+
+/// A folder's title: its `_index.md` title, else its name.
+pub fn folder_title(catalog: &Catalog, path: &str) -> String {
+    catalog
+        .folder(path)
+        .and_then(|f| f.title.clone())
+        .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path).to_string())
+}
+
+/// The trail from the collection down to `folder` (inclusive).
+pub fn breadcrumbs(catalog: &Catalog, folder: &str) -> Vec<Crumb> {
+    let mut crumbs = Vec::new();
+    let mut path = String::new();
+    for segment in folder.split('/').filter(|s| !s.is_empty()) {
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(segment);
+        crumbs.push(Crumb {
+            title: folder_title(catalog, &path),
+            url: folder_url(&path),
+        });
+    }
+    crumbs
+}
+
+/// Reading order: `weight` first (cards without one last), then title.
+fn reading_order(a: &Card, b: &Card) -> std::cmp::Ordering {
+    a.weight
+        .unwrap_or(i64::MAX)
+        .cmp(&b.weight.unwrap_or(i64::MAX))
+        .then_with(|| a.title.to_lowercase().cmp(&b.title.to_lowercase()))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// The cards directly in `folder`, in reading order (drafts left out).
+pub fn cards_in(catalog: &Catalog, folder: &str) -> Vec<Arc<Card>> {
+    let mut cards: Vec<Arc<Card>> = catalog
+        .cards()
+        .filter(|c| c.id.folder() == folder && !c.draft)
+        .cloned()
+        .collect();
+    cards.sort_by(|a, b| reading_order(a, b));
+    cards
+}
+
+/// The folders directly under `folder` that hold cards, in `weight` order,
+/// then by title.
+pub fn sections_in(catalog: &Catalog, folder: &str) -> Vec<FolderItem> {
+    let prefix = format!("{folder}/");
+    let mut children: BTreeSet<String> = BTreeSet::new();
+    for card in catalog.cards() {
+        let card_folder = card.id.folder();
+        if let Some(rest) = card_folder.strip_prefix(&prefix)
+            && let Some(child) = rest.split('/').next()
+        {
+            children.insert(format!("{prefix}{child}"));
+        }
+    }
+    let out: Vec<(Option<i64>, FolderItem)> = children
+        .into_iter()
+        .map(|path| {
+            let page = catalog.folder(&path);
+            let under = format!("{path}/");
+            let cards = catalog
+                .cards()
+                .filter(|c| c.id.as_str().starts_with(&under) && !c.draft)
+                .count();
+            let item = FolderItem {
+                title: folder_title(catalog, &path),
+                description: page.and_then(|p| p.description.clone()),
+                url: folder_url(&path),
+                cards,
+                path,
+            };
+            (page.and_then(|p| p.weight), item)
+        })
+        .collect();
+    in_weight_order(out, |item| &item.title)
+}
+
+/// Items by `weight` (none last), then by title.
+pub fn in_weight_order<T>(mut items: Vec<(Option<i64>, T)>, title: impl Fn(&T) -> &str) -> Vec<T> {
+    items.sort_by(|a, b| {
+        a.0.unwrap_or(i64::MAX)
+            .cmp(&b.0.unwrap_or(i64::MAX))
+            .then_with(|| title(&a.1).cmp(title(&b.1)))
+    });
+    items.into_iter().map(|(_, item)| item).collect()
+}
+
+/// The cards before and after `card` in its folder's reading order.
+pub fn neighbours(
+    catalog: &Catalog,
+    card: &Card,
+    today: NaiveDate,
+) -> (Option<CardItem>, Option<CardItem>) {
+    let siblings = cards_in(catalog, card.id.folder());
+    let Some(at) = siblings.iter().position(|c| c.id == card.id) else {
+        return (None, None);
+    };
+    let previous = at.checked_sub(1).and_then(|i| siblings.get(i));
+    let next = siblings.get(at + 1);
+    (
+        previous.map(|c| CardItem::of(c, today)),
+        next.map(|c| CardItem::of(c, today)),
+    )
+}
+
+/// The most recently updated cards, newest first.
+pub fn recently_updated(catalog: &Catalog, today: NaiveDate, limit: usize) -> Vec<CardItem> {
+    let mut cards: Vec<&Arc<Card>> = catalog.cards().filter(|c| !c.draft).collect();
+    // `updated` in front matter wins; else the file's modification time.
+    let key = |c: &Card| (updated(c).unwrap_or_default(), c.stamp.mtime_ns);
+    cards.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.id.cmp(&b.id)));
+    cards
+        .into_iter()
+        .take(limit)
+        .map(|c| CardItem::of(c, today))
+        .collect()
+}
+
+/// Stale cards (longest overdue first), then never-verified ones.
+pub fn needing_verification(catalog: &Catalog, today: NaiveDate) -> Vec<CardItem> {
+    let mut cards: Vec<&Arc<Card>> = catalog
+        .cards()
+        .filter(|c| !c.draft && c.verification.trust(today) != Trust::Verified)
+        .collect();
+    let key = |c: &Card| match c.verification.verified_until() {
+        Some(until) if c.verification.trust(today) == Trust::Stale => (0, until),
+        _ => (1, NaiveDate::MIN),
+    };
+    cards.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id)));
+    cards.into_iter().map(|c| CardItem::of(c, today)).collect()
+}
+
+/// Cards carrying `tag` (any case), by title.
+pub fn tagged(catalog: &Catalog, tag: &str, today: NaiveDate) -> Vec<CardItem> {
+    let mut cards: Vec<&Arc<Card>> = catalog
+        .cards()
+        .filter(|c| !c.draft && c.tags.iter().any(|t| t.eq_ignore_ascii_case(tag)))
+        .collect();
+    cards.sort_by_key(|c| c.title.to_lowercase());
+    cards.into_iter().map(|c| CardItem::of(c, today)).collect()
+}

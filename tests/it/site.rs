@@ -1,0 +1,259 @@
+//! The site over HTTP: pages new hires read, what authors see, and what a
+//! hostile card cannot do.
+
+use crate::support::{TestKb, card};
+
+/// A page's status and HTML, with the `/` that templates escape in
+/// attributes (`&#x2f;`, as browsers read it) put back, so tests can look
+/// for hrefs.
+async fn html(t: &TestKb, path: &str) -> (u16, String) {
+    let (status, text) = t.get_text(path).await;
+    (status, text.replace("&#x2f;", "/"))
+}
+
+const REFUNDS: &str = "/cards/playbooks/refunds/annual-plans";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_home_page_shows_collections_recent_cards_and_cards_to_verify() {
+    let t = TestKb::demo().await;
+    let (status, page) = html(&t, "/").await;
+    assert_eq!(status, 200);
+    for text in [
+        "Support playbooks",
+        "18 cards",
+        "Recently updated",
+        "Needs verification",
+        "stale since",
+        r#"role="search""#,
+    ] {
+        assert!(page.contains(text), "{text} missing");
+    }
+    // An old `/?q=` link still searches.
+    let (status, page) = html(&t, "/?q=refund").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Refunds on annual plans"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn collection_and_section_pages_list_sections_then_cards_in_reading_order() {
+    let t = TestKb::start(&[
+        (
+            "guide/_index.md",
+            "---\ntitle: The guide\ndescription: Start here.\n---\nWelcome to **the guide**.\n",
+        ),
+        ("guide/b.md", "---\ntitle: Beta\nweight: 1\n---\nB.\n"),
+        ("guide/a.md", "---\ntitle: Alpha\nweight: 2\n---\nA.\n"),
+        (
+            "guide/c.md",
+            &card("Aardvark", "No weight: after the weighted ones."),
+        ),
+        ("guide/deep/d.md", &card("Deep card", "In a section.")),
+    ])
+    .await;
+    let (status, page) = html(&t, "/collections/guide").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<strong>the guide</strong>"),
+        "the _index text"
+    );
+    let order: Vec<usize> = ["/collections/guide/deep", "Beta", "Alpha", "Aardvark"]
+        .iter()
+        .map(|s| page.find(s).unwrap_or_else(|| panic!("{s} missing")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    let (status, page) = html(&t, "/collections/guide/deep").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(r#"<a href="/collections/guide">The guide</a>"#),
+        "breadcrumbs"
+    );
+    assert_eq!(html(&t, "/collections/nothing").await.0, 404);
+
+    // The card page's reading path follows the same order.
+    let (_, beta) = html(&t, "/cards/guide/b").await;
+    assert!(
+        beta.contains(r#"rel="next" href="/cards/guide/a""#),
+        "{beta}"
+    );
+    assert!(!beta.contains(r#"rel="prev""#));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_card_page_has_trust_contents_tags_backlinks_related_and_its_source() {
+    let t = TestKb::demo().await;
+    let (status, page) = html(&t, REFUNDS).await;
+    assert_eq!(status, 200);
+    for text in [
+        "verified by mara@lumen.example on 2026-10-06",
+        "Owner: mara@lumen.example",
+        r#"<nav class="toc""#,
+        r##"href="#the-rule""##,
+        r#"id="the-rule""#,
+        r#"href="/tags/billing""#,
+        r#"id="backlinks-heading""#,
+        r#"id="related-heading""#,
+        "Copy answer",
+        r#"<template id="card-text">"#,
+        r#"href="/cards/playbooks/refunds/annual-plans.md""#,
+        r#"<a href="/collections/playbooks">Support playbooks</a>"#,
+    ] {
+        assert!(page.contains(text), "{text} missing");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tag_pages_and_the_tag_list_show_counts() {
+    let t = TestKb::demo().await;
+    let (status, page) = html(&t, "/tags").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(r#"<a href="/tags/billing">#billing</a>"#),
+        "{page}"
+    );
+    let (status, page) = html(&t, "/tags/billing").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Refunds on annual plans"));
+    assert_eq!(html(&t, "/tags/no-such-tag").await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_search_page_has_facets_that_filter_and_pages() {
+    let t = TestKb::demo().await;
+    let (status, page) = html(&t, "/search?q=customer").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<aside class="facets""#));
+    assert!(
+        page.contains("/search?q=customer&amp;collection=playbooks"),
+        "a facet link"
+    );
+    assert!(page.contains(r#"rel="next""#), "more than one page");
+    let (_, filtered) = html(&t, "/search?q=customer&collection=playbooks").await;
+    assert!(filtered.contains(r#"class="active""#));
+    let (_, page2) = html(&t, "/search?q=customer&page=2").await;
+    assert!(page2.contains(r#"<span aria-current="page">2</span>"#));
+    // Filters alone browse.
+    let (_, stale) = html(&t, "/search?trust=stale").await;
+    assert!(stale.contains("result"), "{stale}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_are_compressed_and_assets_cached() {
+    let t = TestKb::demo().await;
+    let response = t
+        .client
+        .get(t.url(REFUNDS))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let css = t
+        .client
+        .get(t.url("/static/style.css"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let body = css.text().await.unwrap();
+    assert!(
+        !body.contains("http://") && !body.contains("https://"),
+        "no asset from another host"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_card_tells_open_pages_to_reload() {
+    let t = TestKb::start(&[("a/one.md", &card("One", "First text."))]).await;
+    let mut events = t.client.get(t.url("/events")).send().await.unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    t.write("a/one.md", &card("One", "Second text."));
+    let deadline = tokio::time::Instant::now() + crate::support::DEADLINE;
+    let mut seen = String::new();
+    while !seen.contains("event: reload") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("a reload event before the deadline")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_markdown_is_sanitized_on_the_page_and_in_the_api() {
+    let hostile = [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(2)>",
+        "[click](javascript:alert(3))",
+        "<a href=\"javascript:alert(4)\">x</a>",
+        "<svg><script>alert(5)</script></svg>",
+        "<svg onload=alert(6)></svg>",
+        "<iframe src=\"https://evil.example\"></iframe>",
+        "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCg3KTwvc2NyaXB0Pg==)",
+        "<img src=\"data:image/svg+xml,<svg onload=alert(8)>\">",
+        "<div style=\"background:url(javascript:alert(9))\">styled</div>",
+        "<object data=\"x.swf\"></object><embed src=\"x.swf\">",
+        "<form action=\"https://evil.example\"><input name=p></form>",
+        "<a href=\"vbscript:msgbox(10)\">v</a>",
+        "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
+    ];
+    let body = hostile.join("\n\n");
+    let t = TestKb::start(&[("a/hostile.md", &card("Hostile <b>title</b>", &body))]).await;
+    let (status, page) = html(&t, "/cards/a/hostile").await;
+    assert_eq!(status, 200);
+    let (_, api) = t.get("/api/v1/cards/a/hostile?format=html").await;
+    let api = api.as_str().unwrap().to_string();
+    let main = &page[page.find("<main").unwrap()..];
+    for html in [main, api.as_str()] {
+        for bad in [
+            "<script",
+            "onerror",
+            "onload",
+            "javascript:",
+            "vbscript:",
+            "<iframe",
+            "data:text/html",
+            "<object",
+            "<embed",
+            "<form",
+            "<meta",
+            "style=",
+        ] {
+            assert!(
+                !html.to_lowercase().contains(bad),
+                "{bad} survived in {html}"
+            );
+        }
+    }
+    // The title is text, escaped, not markup.
+    assert!(page.contains("Hostile &lt;b&gt;title&lt;/b&gt;"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_template_names_itself_and_its_line() {
+    let themes = tempfile::tempdir().unwrap();
+    let templates = themes.path().join("default/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("tags.html"),
+        "{% extends \"base.html\" %}\n{% block main %}\n{{ tags | nosuchfilter }}\n{% endblock %}\n",
+    )
+    .unwrap();
+    let themes_dir = themes.path().to_path_buf();
+    let t = TestKb::demo_with(move |c| c.themes_dir = themes_dir).await;
+    let (status, page) = html(&t, "/tags").await;
+    assert_eq!(status, 500);
+    assert!(
+        page.contains("tags.html") && page.contains("line 3"),
+        "{page}"
+    );
+    // Every template the site does not override comes from the built-in theme.
+    let (status, page) = html(&t, "/").await;
+    assert_eq!(status, 200, "{page}");
+}
