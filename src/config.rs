@@ -23,6 +23,10 @@ pub struct Config {
     pub watch: bool,
     /// Pages reload themselves when what they show is saved.
     pub live_reload: bool,
+    /// Log searches and card openings for the insights page.
+    pub analytics: bool,
+    /// Logged searches older than this many days are deleted.
+    pub retention_days: u32,
     pub api: ApiConfig,
     /// Help Scout dynamic app: the app's secret key.
     pub helpscout_secret: Option<String>,
@@ -81,6 +85,7 @@ struct File {
     max_card_bytes: Option<usize>,
     watch: Option<bool>,
     live_reload: Option<bool>,
+    insights: Option<InsightsFile>,
     api: Option<ApiFile>,
     helpscout: Option<SecretFile>,
     intercom: Option<SecretFile>,
@@ -110,6 +115,13 @@ enum TokenFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct InsightsFile {
+    enabled: Option<bool>,
+    retention_days: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SecretFile {
     secret: String,
 }
@@ -135,6 +147,8 @@ impl Default for Config {
             max_card_bytes: 2 * 1024 * 1024,
             watch: true,
             live_reload: true,
+            analytics: true,
+            retention_days: 90,
             api: ApiConfig::default(),
             helpscout_secret: None,
             intercom_secret: None,
@@ -197,6 +211,10 @@ impl Config {
         }
         if let Some(live_reload) = file.live_reload {
             config.live_reload = live_reload;
+        }
+        if let Some(insights) = file.insights {
+            config.analytics = insights.enabled.unwrap_or(true);
+            config.retention_days = insights.retention_days.unwrap_or(90).max(1);
         }
         let invalid = |message: String| ConfigError::Parse {
             path: path.to_path_buf(),

@@ -12,6 +12,7 @@ use crate::content::{Catalog, ContentDir, Limits};
 use crate::index::{self, IndexError, Opened, SearchIndex};
 use crate::metrics::Metrics;
 use crate::reindex::Reindexer;
+use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -22,6 +23,8 @@ pub enum OpenError {
     },
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 pub struct Kb {
@@ -34,6 +37,8 @@ pub struct Kb {
     changes: broadcast::Sender<u64>,
     pub opened: Opened,
     pub metrics: Metrics,
+    /// Feedback and the search log (SQLite).
+    pub store: Store,
 }
 
 impl Kb {
@@ -48,6 +53,14 @@ impl Kb {
         // Load the Chinese dictionary while the index opens and the folder is walked.
         std::thread::spawn(crate::index::analyzer::warm_up);
         let (index, writer, opened) = index::open(config.data_dir.as_deref())?;
+        let store = match &config.data_dir {
+            Some(dir) => Store::open(
+                &dir.join("quire.db"),
+                config.analytics,
+                config.retention_days,
+            )?,
+            None => Store::in_memory(config.analytics)?,
+        };
         let limits = Limits {
             max_card_bytes: config.max_card_bytes,
         };
@@ -62,6 +75,7 @@ impl Kb {
             changes,
             opened,
             metrics: Metrics::default(),
+            store,
         });
         let reindexer = Reindexer::new(kb.clone(), writer, limits);
         Ok((kb, reindexer))

@@ -9,6 +9,7 @@ pub mod kb;
 pub mod metrics;
 pub mod reindex;
 pub mod search;
+pub mod store;
 pub mod watch;
 
 pub use config::Config;

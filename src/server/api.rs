@@ -88,6 +88,31 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// Queues a search for the insights log (never blocks).
+pub fn log_search(state: &AppState, request: &SearchRequest, hits: usize, source: &'static str) {
+    let mut filters = Vec::new();
+    for (key, values) in [
+        ("collection", &request.collections),
+        ("tag", &request.tags),
+        ("lang", &request.langs),
+    ] {
+        filters.extend(values.iter().map(|v| format!("{key}={v}")));
+    }
+    filters.extend(
+        request
+            .trusts
+            .iter()
+            .map(|t| format!("trust={}", t.as_str())),
+    );
+    state.kb.store.log_search(crate::store::SearchEvent {
+        at: crate::store::now(),
+        query: request.q.chars().take(500).collect(),
+        filters: filters.join("&"),
+        hits: hits as u64,
+        source,
+    });
+}
+
 /// Builds a search request from query parameters (shared with the site).
 pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     let mut request = SearchRequest::new(params.get("q").unwrap_or(""));
@@ -147,6 +172,7 @@ pub async fn search(
     request.public_only = access.public_only;
     let results = search::search(&state.kb.index, &request).map_err(ApiError::internal)?;
     state.kb.metrics.search(results.took);
+    log_search(&state, &request, results.total, "api");
     Ok(Json(SearchView::new(&request.q, results)))
 }
 
@@ -226,6 +252,9 @@ pub fn match_cards(
     request.public_only = access.public_only;
     let results = search::similar(&state.kb.index, ticket, &request).map_err(ApiError::internal)?;
     state.kb.metrics.search(results.took);
+    let mut logged = request.clone();
+    logged.q = ticket.subject.clone();
+    log_search(state, &logged, results.total, "match");
     let terms = results.terms.clone();
     Ok(MatchView::new(terms, results))
 }
@@ -376,6 +405,9 @@ pub async fn card(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    if let Some(card) = id.strip_suffix("/feedback") {
+        return list_feedback(&state, access, card);
+    }
     let params = Params::parse(raw.as_deref());
     let format = params.get("format").unwrap_or("json");
     if !matches!(format, "json" | "text" | "markdown" | "html") {
@@ -384,6 +416,15 @@ pub async fn card(
         )));
     }
     let (view, _) = find_card(&state, access, &id)?.ok_or(ApiError::CardNotFound(id))?;
+    if let Some(query) = params.get("q") {
+        // Opened from a search (the sidebar says which): for the insights.
+        state.kb.store.log_open(crate::store::OpenEvent {
+            at: crate::store::now(),
+            card_id: view.id.clone(),
+            query: Some(query.to_string()),
+            source: "api",
+        });
+    }
     let body = |content_type: &'static str, text: String| {
         ([(header::CONTENT_TYPE, content_type)], text).into_response()
     };
@@ -400,34 +441,179 @@ pub async fn card(
 pub struct FeedbackRequest {
     /// `helpful` or `outdated`.
     pub verdict: String,
+    /// Up to 2,000 characters.
     #[serde(default)]
     pub comment: Option<String>,
 }
 
-/// Marks a card helpful or outdated. Not stored by this version: answers
-/// 501 until the feedback database lands.
+const MAX_COMMENT_CHARS: usize = 2000;
+
+/// Feedback as the API shows it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FeedbackView {
+    pub id: i64,
+    pub card_id: String,
+    /// `helpful` or `outdated`.
+    pub verdict: &'static str,
+    pub comment: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub resolved_at: Option<String>,
+}
+
+impl From<crate::store::Feedback> for FeedbackView {
+    fn from(f: crate::store::Feedback) -> Self {
+        let time = |secs: i64| {
+            chrono::DateTime::from_timestamp(secs, 0)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default()
+        };
+        FeedbackView {
+            id: f.id,
+            card_id: f.card_id,
+            verdict: f.verdict.as_str(),
+            comment: f.comment,
+            created_at: time(f.created_at),
+            resolved_at: f.resolved_at.map(time),
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FeedbackList {
+    pub feedback: Vec<FeedbackView>,
+    /// "Outdated" flags not yet resolved.
+    pub open_flags: usize,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Resolved {
+    /// How many "outdated" flags were resolved.
+    pub resolved: usize,
+}
+
+/// The id feedback is kept under, and every id the card had (its aliases),
+/// so feedback follows a renamed card.
+pub fn feedback_ids(
+    state: &AppState,
+    access: Access,
+    id: &str,
+) -> Result<(String, Vec<String>), ApiError> {
+    let (view, _) =
+        find_card(state, access, id)?.ok_or_else(|| ApiError::CardNotFound(id.to_string()))?;
+    let mut ids = vec![view.id.clone()];
+    ids.extend(view.aliases.iter().cloned());
+    Ok((view.id, ids))
+}
+
+/// Stores a reader's verdict; shared with the site's form.
+pub fn add_feedback(
+    state: &AppState,
+    access: Access,
+    id: &str,
+    request: &FeedbackRequest,
+) -> Result<FeedbackView, ApiError> {
+    let verdict = crate::store::Verdict::parse(&request.verdict).ok_or_else(|| {
+        ApiError::InvalidParameter(format!(
+            "`verdict` must be helpful or outdated, got {:?}",
+            request.verdict
+        ))
+    })?;
+    let comment = request
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+        return Err(ApiError::InvalidParameter(format!(
+            "`comment` is over {MAX_COMMENT_CHARS} characters"
+        )));
+    }
+    let (current, _) = feedback_ids(state, access, id)?;
+    let stored = state
+        .kb
+        .store
+        .add_feedback(&current, verdict, comment)
+        .map_err(ApiError::internal)?;
+    Ok(stored.into())
+}
+
+/// Feedback on a card, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cards/{id}/feedback",
+    tag = "feedback",
+    params(("id" = String, Path, description = "The card's id.", example = "playbooks/refunds/annual-plans")),
+    responses(
+        (status = 200, description = "The card's feedback, including what it got under its old ids", body = FeedbackList),
+        (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 404, description = "No such card", body = ErrorBody),
+    )
+)]
+pub fn list_feedback(state: &AppState, access: Access, id: &str) -> Result<Response, ApiError> {
+    let (_, ids) = feedback_ids(state, access, id)?;
+    let feedback = state
+        .kb
+        .store
+        .feedback_for(&ids)
+        .map_err(ApiError::internal)?;
+    let open_flags = feedback
+        .iter()
+        .filter(|f| f.verdict == crate::store::Verdict::Outdated && f.resolved_at.is_none())
+        .count();
+    Ok(Json(FeedbackList {
+        feedback: feedback.into_iter().map(FeedbackView::from).collect(),
+        open_flags,
+    })
+    .into_response())
+}
+
+/// Marks a card helpful or outdated, with an optional comment. Durable when
+/// answered.
 #[utoipa::path(
     post,
     path = "/api/v1/cards/{id}/feedback",
-    tag = "cards",
+    tag = "feedback",
     params(("id" = String, Path, description = "The card's id.", example = "playbooks/refunds/annual-plans")),
     request_body = FeedbackRequest,
     responses(
+        (status = 201, description = "Stored", body = FeedbackView),
+        (status = 400, description = "A bad verdict or body", body = ErrorBody),
         (status = 401, description = "A token is required", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
-        (status = 501, description = "Feedback is not stored by this version", body = ErrorBody),
     )
 )]
 pub async fn card_post(
     State(state): State<AppState>,
     access: Access,
     Path(path): Path<String>,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    if let Some(id) = path.strip_suffix("/feedback/resolve") {
+        return resolve_feedback(&state, access, id);
+    }
     let Some(id) = path.strip_suffix("/feedback") else {
         return Err(ApiError::NotFound);
     };
-    if find_card(&state, access, id)?.is_none() {
-        return Err(ApiError::CardNotFound(id.to_string()));
-    }
-    Err(ApiError::NotImplemented("storing feedback"))
+    let request: FeedbackRequest = json_body(body, 64 * 1024).await?;
+    let stored = add_feedback(&state, access, id, &request)?;
+    Ok((axum::http::StatusCode::CREATED, Json(stored)).into_response())
+}
+
+/// Resolves a card's open "outdated" flags (an author fixed the card).
+#[utoipa::path(
+    post,
+    path = "/api/v1/cards/{id}/feedback/resolve",
+    tag = "feedback",
+    params(("id" = String, Path, description = "The card's id.", example = "playbooks/refunds/annual-plans")),
+    responses(
+        (status = 200, description = "How many flags were resolved", body = Resolved),
+        (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 404, description = "No such card", body = ErrorBody),
+    )
+)]
+pub fn resolve_feedback(state: &AppState, access: Access, id: &str) -> Result<Response, ApiError> {
+    let (_, ids) = feedback_ids(state, access, id)?;
+    let resolved = state.kb.store.resolve(&ids).map_err(ApiError::internal)?;
+    Ok(Json(Resolved { resolved }).into_response())
 }

@@ -19,7 +19,6 @@ pub enum ApiError {
     BadSignature,
     /// An integration that `quire.toml` does not configure.
     NotConfigured(&'static str),
-    NotImplemented(&'static str),
     InvalidBody(String),
     PayloadTooLarge(usize),
 }
@@ -47,7 +46,6 @@ impl ApiError {
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unauthorized | ApiError::BadSignature => StatusCode::UNAUTHORIZED,
             ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
-            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
             ApiError::InvalidBody(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         }
@@ -63,7 +61,6 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::BadSignature => "invalid_signature",
             ApiError::NotConfigured(_) => "not_configured",
-            ApiError::NotImplemented(_) => "not_implemented",
             ApiError::InvalidBody(_) => "invalid_body",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
         }
@@ -81,7 +78,6 @@ impl ApiError {
             }
             ApiError::BadSignature => "the request signature is missing or does not match".into(),
             ApiError::NotConfigured(what) => format!("{what} is not configured on this server"),
-            ApiError::NotImplemented(what) => format!("{what} is not available on this server yet"),
             ApiError::InvalidBody(why) => why.clone(),
             ApiError::PayloadTooLarge(max) => format!("the request body is over {max} bytes"),
         }

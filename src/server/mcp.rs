@@ -260,6 +260,7 @@ fn search_cards(
     let results =
         search::search(&state.kb.index, &request).map_err(|e| api_error(ApiError::internal(e)))?;
     state.kb.metrics.search(results.took);
+    api::log_search(state, &request, results.total, "mcp");
     let total = results.total;
     let hits: Vec<HitView> = results.hits.into_iter().map(HitView::from).collect();
     let mut text = format!("{total} cards match {query:?}.");

@@ -21,12 +21,15 @@ use super::api;
         api::collections,
         api::tags,
         api::card,
+        api::list_feedback,
         api::card_post,
+        api::resolve_feedback,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "search", description = "Finding cards: by words, while typing, from a ticket."),
         (name = "cards", description = "Reading cards, collections and tags."),
+        (name = "feedback", description = "Readers' verdicts on cards, and resolving \"outdated\" flags."),
     )
 )]
 struct ApiDoc;

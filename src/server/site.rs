@@ -29,7 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/tags/{tag}", get(tag_page))
         .route("/events", get(super::live::events))
         .route("/sidebar", get(sidebar))
-        .route("/cards/{*id}", get(card))
+        .route("/cards/{*id}", get(card).post(card_form))
+        .route("/insights", get(insights))
         .route("/files/{*path}", get(attachment))
         .route("/static/{*path}", get(theme_asset))
 }
@@ -137,6 +138,9 @@ async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
         match search::search(&state.kb.index, &request) {
             Ok(r) => {
                 state.kb.metrics.search(r.took);
+                if page_number == 1 {
+                    super::api::log_search(&state, &request, r.total, "site");
+                }
                 Some(SearchView::new(&query, r))
             }
             Err(e) => {
@@ -360,6 +364,7 @@ async fn card(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
     if let Some(id) = id.strip_suffix(".md") {
         return super::agents::card_markdown(&state, &headers, id)
@@ -421,6 +426,26 @@ async fn card(
         )
     };
     let related = related(&state, &stored.card);
+    let params = Params::parse(raw.as_deref());
+    state.kb.store.log_open(crate::store::OpenEvent {
+        at: crate::store::now(),
+        card_id: view.id.clone(),
+        query: params.get("q").map(str::to_string),
+        source: "site",
+    });
+    let mut ids = vec![view.id.clone()];
+    ids.extend(view.aliases.iter().cloned());
+    let flags: Vec<_> = match state.kb.store.feedback_for(&ids) {
+        Ok(all) => all
+            .into_iter()
+            .filter(|f| f.verdict == crate::store::Verdict::Outdated && f.resolved_at.is_none())
+            .map(super::api::FeedbackView::from)
+            .collect(),
+        Err(e) => {
+            tracing::error!("reading feedback of {}: {e}", view.id);
+            Vec::new()
+        }
+    };
     let tags: Vec<_> = view
         .tags
         .iter()
@@ -438,6 +463,112 @@ async fn card(
             "related": related,
             "tags": tags,
             "source_url": format!("{}.md", card_url(&stored.card.id)),
+            "flags": flags,
+            "thanks": params.get("feedback"),
+        }),
+    )
+}
+
+/// The card page's forms: feedback (`.../feedback`) and resolving the
+/// outdated flags (`.../feedback/resolve`); both go back to the card.
+async fn card_form(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let access = super::access::Access::default();
+    let (id, outcome) = if let Some(id) = path.strip_suffix("/feedback/resolve") {
+        (
+            id,
+            super::api::resolve_feedback(&state, access, id).map(|_| "resolved"),
+        )
+    } else if let Some(id) = path.strip_suffix("/feedback") {
+        let request = super::api::FeedbackRequest {
+            verdict: field("verdict").unwrap_or_default(),
+            comment: field("comment"),
+        };
+        (
+            id,
+            super::api::add_feedback(&state, access, id, &request).map(|_| "thanks"),
+        )
+    } else {
+        return not_found(&state, &path);
+    };
+    match outcome {
+        // Post, redirect, get: a reload does not post twice.
+        Ok(what) => match CardId::new(id) {
+            Ok(card) => (
+                StatusCode::SEE_OTHER,
+                [(
+                    header::LOCATION,
+                    format!("{}?feedback={what}#feedback", card_url(&card)),
+                )],
+            )
+                .into_response(),
+            Err(_) => not_found(&state, id),
+        },
+        Err(super::error::ApiError::CardNotFound(_)) => not_found(&state, id),
+        Err(e) => page(
+            &state,
+            e.status(),
+            "error.html",
+            json!({ "message": e.message() }),
+        ),
+    }
+}
+
+/// What readers search for and read: top queries, queries with no result,
+/// queries whose results nobody opens, most-read and most-flagged cards.
+async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let params = Params::parse(raw.as_deref());
+    let days = params.number("days", 30).unwrap_or(30).clamp(1, 3650);
+    let since = crate::store::now() - days as i64 * 86_400;
+    let insights = match state.kb.store.insights(since, 20) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!("reading insights: {e}");
+            return page(
+                &state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.html",
+                json!({ "message": "The insights could not be read." }),
+            );
+        }
+    };
+    // Card ids as links with titles.
+    let titled = |list: &[crate::store::QueryCount]| -> Vec<serde_json::Value> {
+        let catalog = state.kb.catalog();
+        list.iter()
+            .map(|q| {
+                let card = CardId::new(q.text.as_str())
+                    .ok()
+                    .and_then(|id| catalog.get(&id).cloned());
+                json!({
+                    "id": q.text,
+                    "title": card.as_ref().map_or(q.text.clone(), |c| c.title.clone()),
+                    "url": card.as_ref().map(|c| card_url(&c.id)),
+                    "count": q.count,
+                    "open": q.hits,
+                })
+            })
+            .collect()
+    };
+    page(
+        &state,
+        StatusCode::OK,
+        "insights.html",
+        json!({
+            "days": days,
+            "periods": [7, 30, 90, 365],
+            "enabled": state.kb.config.analytics,
+            "searches": insights.searches,
+            "top_queries": insights.top_queries,
+            "no_results": insights.no_results,
+            "never_opened": insights.never_opened,
+            "most_read": titled(&insights.most_read),
+            "most_flagged": titled(&insights.most_flagged),
         }),
     )
 }

@@ -155,20 +155,69 @@ async fn collections_and_tags_are_listed_with_counts() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn feedback_is_a_json_501_until_it_is_stored_and_404_for_no_card() {
+async fn feedback_is_stored_listed_and_resolved_and_follows_a_renamed_card() {
     let t = TestKb::demo().await;
     let url = format!("/api/v1/cards/{REFUNDS}/feedback");
     let (status, body) = t.post_json(&url, &json!({ "verdict": "helpful" })).await;
-    assert_eq!(status, 501, "{body}");
-    assert_eq!(body["code"], "not_implemented");
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["verdict"], "helpful");
+    let (status, body) = t
+        .post_json(
+            &url,
+            &json!({ "verdict": "outdated", "comment": "The 30 days are 14 now." }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = t.post_json(&url, &json!({ "verdict": "meh" })).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_parameter"))
+    );
     let (status, body) = t
         .post_json(
             "/api/v1/cards/no/such/feedback",
             &json!({ "verdict": "helpful" }),
         )
         .await;
-    assert_eq!(status, 404);
-    assert_eq!(body["code"], "card_not_found");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("card_not_found"))
+    );
+
+    let (_, list) = t.get(&url).await;
+    assert_eq!(list["feedback"].as_array().unwrap().len(), 2);
+    assert_eq!(list["open_flags"], 1);
+    assert_eq!(list["feedback"][0]["comment"], "The 30 days are 14 now.");
+
+    // Renamed with an alias to the old id: the feedback comes along.
+    let old = t.path("playbooks/refunds/annual-plans.md");
+    let text = std::fs::read_to_string(&old).unwrap().replacen(
+        "aliases: [playbooks/refund-annual]",
+        "aliases: [playbooks/refund-annual, playbooks/refunds/annual-plans]",
+        1,
+    );
+    std::fs::remove_file(&old).unwrap();
+    t.write("playbooks/refunds/annual.md", &text);
+    t.eventually("the renamed card", || async {
+        t.get("/api/v1/cards/playbooks/refunds/annual/feedback")
+            .await
+            .1["open_flags"]
+            == 1
+    })
+    .await;
+
+    let (status, resolved) = t
+        .post_json(
+            "/api/v1/cards/playbooks/refunds/annual/feedback/resolve",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(resolved["resolved"], 1);
+    let (_, list) = t
+        .get("/api/v1/cards/playbooks/refunds/annual/feedback")
+        .await;
+    assert_eq!(list["open_flags"], 0);
 }
 
 fn token(secret: &str, public_only: bool) -> TokenConfig {

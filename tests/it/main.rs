@@ -5,6 +5,7 @@ mod api;
 mod bad_cards;
 mod demo;
 mod inbox;
+mod insight;
 mod integrations;
 mod nasty_queries;
 mod restart;

@@ -98,7 +98,8 @@
     if (!preview.dataset.loaded) {
       preview.textContent = "Loading…";
       try {
-        const card = await json(await api("/api/v1/cards/" + encodeId(li.dataset.id)));
+        const q = box.value.trim() ? "?q=" + encodeURIComponent(box.value.trim()) : "";
+        const card = await json(await api("/api/v1/cards/" + encodeId(li.dataset.id) + q));
         fill(preview, card, li);
         preview.dataset.loaded = "1";
       } catch (e) {
@@ -186,7 +187,6 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ verdict }),
       });
-      if (response.status === 501) return say("Thanks. Feedback is not stored by this server yet.");
       await json(response);
       say(verdict === "helpful" ? "Thanks, marked helpful" : "Thanks, the owner will check this card");
     } catch (e) {

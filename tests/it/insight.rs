@@ -1,0 +1,169 @@
+//! Feedback that survives a crash, and the insights page after a scripted
+//! series of searches.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{DEADLINE, TestKb, encode};
+
+const REFUNDS: &str = "playbooks/refunds/annual-plans";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_insights_page_shows_what_readers_search_miss_and_flag() {
+    let t = TestKb::demo().await;
+    for q in [
+        "refund annual",
+        "refund annual",
+        "refund annual",
+        "zzqx frobnicate",
+        "chargeback",
+    ] {
+        let (status, _) = t.get(&format!("/api/v1/search?q={}", encode(q))).await;
+        assert_eq!(status, 200);
+    }
+    // "refund annual" led somewhere; "chargeback" was searched, never opened.
+    let (status, _) = t
+        .get(&format!(
+            "/api/v1/cards/{REFUNDS}?q={}",
+            encode("refund annual")
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = t.get_text(&format!("/cards/{REFUNDS}")).await;
+    assert_eq!(status, 200);
+    let (status, _) = t
+        .post_json(
+            &format!("/api/v1/cards/{REFUNDS}/feedback"),
+            &json!({"verdict": "outdated", "comment": "old numbers"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let store = t.kb.clone();
+    tokio::task::spawn_blocking(move || store.store.flush())
+        .await
+        .unwrap();
+
+    let (status, html) = t.get_text("/insights?days=7").await;
+    assert_eq!(status, 200);
+    let section = |id: &str| {
+        let start = html
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} missing"));
+        let end = html[start..]
+            .find("</section>")
+            .map_or(html.len(), |e| start + e);
+        html[start..end].to_string()
+    };
+    assert!(
+        section("top-queries").contains("refund annual</a> <span class=\"meta\">×3"),
+        "{html}"
+    );
+    assert!(section("no-results").contains("zzqx frobnicate"), "{html}");
+    assert!(!section("no-results").contains("refund annual"));
+    assert!(section("never-opened").contains("chargeback"), "{html}");
+    assert!(!section("never-opened").contains("refund annual"));
+    assert!(section("most-read").contains("Refunds on annual plans"));
+    assert!(section("most-flagged").contains("Refunds on annual plans"));
+    // The card shows its open flag to authors.
+    let (_, card) = t.get_text(&format!("/cards/{REFUNDS}")).await;
+    assert!(card.contains("Flagged as outdated 1 time") && card.contains("old numbers"));
+}
+
+/// Starts `quire serve` on a free port over `dir` and returns it and its
+/// address once it answers.
+fn start_server(dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["--config"])
+        .arg(dir.join("quire.toml"))
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start quire");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(at) = line.find("on http://") {
+                let addr: String = line[at + 3..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                let _ = tx.send(addr);
+            }
+        }
+    });
+    let base = rx.recv_timeout(DEADLINE).expect("the server's address");
+    (child, base)
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the server never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn acknowledged_feedback_survives_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::support::write_file(
+        dir.path(),
+        "content/a/card.md",
+        "---\ntitle: A card\n---\nText.\n",
+    );
+    std::fs::write(
+        dir.path().join("quire.toml"),
+        "content = \"content\"\ndata = \"data\"\nbind = \"127.0.0.1:0\"\nwatch = false\n",
+    )
+    .unwrap();
+    let client = reqwest::Client::new();
+    let (mut server, base) = start_server(dir.path());
+    wait_ready(&client, &base).await;
+    for i in 0..20 {
+        let response = client
+            .post(format!("{base}/api/v1/cards/a/card/feedback"))
+            .json(&json!({"verdict": "outdated", "comment": format!("note {i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    // SIGKILL right after the last acknowledged write: no shutdown, no flush.
+    server.kill().expect("kill -9");
+    let _ = server.wait();
+
+    let (mut server, base) = start_server(dir.path());
+    wait_ready(&client, &base).await;
+    let list: serde_json::Value = client
+        .get(format!("{base}/api/v1/cards/a/card/feedback"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(
+        list["feedback"].as_array().map(Vec::len),
+        Some(20),
+        "{list}"
+    );
+    assert_eq!(list["open_flags"], 20);
+}
