@@ -2,11 +2,13 @@
 //! (`content`), indexed (`index`), searched (`search`), kept current as files
 //! change (`watch`, `reindex`) and served as a site and a JSON API (`server`).
 
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod index;
 pub mod kb;
 pub mod metrics;
+pub mod parallel;
 pub mod reindex;
 pub mod search;
 pub mod store;

@@ -48,6 +48,16 @@ enum Command {
     },
     /// Build or update the index, then exit.
     Index,
+    /// Check every card like a compiler: `path:line:col: error|warning: message`.
+    /// Exits 1 on an error (with --strict, on a warning too).
+    Check {
+        /// `text` (default) or `json`.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Search the cards from the terminal.
     Search {
         /// What to look for; no query is an error.
@@ -105,6 +115,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             serve(config)
         }
         Command::Index => index(config),
+        Command::Check { format, strict } => check(config, &format, strict),
         Command::Search {
             query,
             json,
@@ -156,6 +167,31 @@ fn log_opened(kb: &Kb) {
         }
         _ => {}
     }
+}
+
+fn check(config: Config, format: &str, strict: bool) -> Result<ExitCode> {
+    let content = quire::content::ContentDir::open(&config.content_dir)
+        .with_context(|| format!("cannot open {}", config.content_dir.display()))?;
+    let limits = quire::content::Limits {
+        max_card_bytes: config.max_card_bytes,
+    };
+    let findings = quire::check::check(&content, limits, chrono::Local::now().date_naive());
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(&findings)?),
+        "text" => {
+            for problem in &findings.problems {
+                println!("{problem}");
+            }
+            println!("{}", findings.summary());
+        }
+        other => anyhow::bail!("--format must be text or json, not {other:?}"),
+    }
+    let failed = findings.errors > 0 || (strict && findings.warnings > 0);
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn index(config: Config) -> Result<ExitCode> {

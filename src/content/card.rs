@@ -173,8 +173,32 @@ pub fn parse(
         verified_at: reader.date(&fields, "verified_at"),
         verify_every: reader.period(&fields, "verify_every"),
     };
+    for &line in &outline.images_without_alt {
+        reader.problems.push(Problem::warning(
+            rel_path,
+            line,
+            1,
+            "image without alt text: describe it for readers who cannot see it",
+        ));
+    }
     let (lang, lang_declared) = match reader.string(&fields, "lang") {
-        Some(l) => (lang::normalize(&l), true),
+        Some(l) => {
+            let declared = lang::normalize(&l);
+            // Only a clear verdict on enough text is worth a warning.
+            if outline.text.chars().count() >= 200
+                && let Some(detected) = lang::detect(&format!("{}\n{}", title, outline.text))
+                && detected != declared
+            {
+                let line = reader.line_of("lang");
+                reader.problems.push(Problem::warning(
+                    rel_path,
+                    line,
+                    1,
+                    format!("`lang: {declared}` but the text reads as `{detected}`"),
+                ));
+            }
+            (declared, true)
+        }
         None => (
             lang::detect(&format!("{title}\n{}", outline.text)).unwrap_or_else(|| "en".to_string()),
             false,

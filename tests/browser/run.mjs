@@ -4,12 +4,21 @@
 //
 //   cd tests/browser && npm ci && node run.mjs
 //
-// QUIRE_BIN overrides the server binary (default: target/debug/quire);
-// CHROMIUM the browser (default: /usr/bin/chromium). Screenshots go to
-// target/screenshots/.
+// QUIRE_BIN overrides the server binary (default: <repo>/target/debug/quire;
+// a relative QUIRE_BIN is taken from the current directory); CHROMIUM the
+// browser (default: /usr/bin/chromium). `node run.mjs sidebar` runs only the
+// modules whose file name contains "sidebar". Screenshots go to
+// <repo>/target/screenshots/.
+//
+// A test module exports `name` and `async run(ctx)`; ctx holds
+//   browser, context (a fresh browser context, closed after the test),
+//   base (quire's URL), hostPage (a page on another loopback origin that
+//   frames BASE/sidebar), contentDir (the temporary copy of content/, which
+//   quire watches), screenshotsDir, screenshot(page, name), axe(page)
+//   (serious and critical violations) and assert (node:assert/strict).
 
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,50 +28,75 @@ import { chromium } from "playwright-core";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "../..");
-const quireBin = process.env.QUIRE_BIN || path.join(repo, "target/debug/quire");
+const quireBin = process.env.QUIRE_BIN ? path.resolve(process.env.QUIRE_BIN) : path.join(repo, "target/debug/quire");
 const screenshots = path.join(repo, "target/screenshots");
 const STARTUP_DEADLINE_MS = 60_000;
 
 /** Starts quire over a temporary copy of content/; resolves to its base URL. */
 async function startQuire(work) {
+  if (!existsSync(quireBin)) {
+    throw new Error(`no quire binary at ${quireBin}: run \`cargo build\` or set QUIRE_BIN`);
+  }
   const contentDir = path.join(work, "content");
+  const dataDir = path.join(work, "data");
   cpSync(path.join(repo, "content"), contentDir, { recursive: true });
+  mkdirSync(dataDir);
+  // The configuration file holds what has no flag: the repository's themes
+  // (so theme edits are tested without a rebuild) and the sidebar's framing
+  // origins. Content, data and bind are given as flags, which override it.
+  const config = path.join(work, "quire.toml");
   writeFileSync(
-    path.join(work, "quire.toml"),
+    config,
     [
-      `content = "content"`,
       `themes = ${JSON.stringify(path.join(repo, "themes"))}`,
-      `data = "data"`,
-      `bind = "127.0.0.1:0"`,
       `[sidebar]`,
       // The test's host page is another loopback origin.
       `frame_origins = ["http://127.0.0.1:*"]`,
       "",
     ].join("\n"),
   );
-  const child = spawn(quireBin, ["--config", path.join(work, "quire.toml"), "serve"], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    quireBin,
+    ["--config", config, "--content", contentDir, "--data", dataDir, "serve", "--bind", "127.0.0.1:0"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let log = "";
-  const base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("quire did not start:\n" + log)), STARTUP_DEADLINE_MS);
-    child.stderr.on("data", (chunk) => {
-      log += chunk;
-      const m = log.match(/on (http:\/\/[0-9.:]+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const base = await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`quire printed no address within ${STARTUP_DEADLINE_MS / 1000} s:\n${log}`)),
+        STARTUP_DEADLINE_MS,
+      );
+      child.stderr.on("data", (chunk) => {
+        log += chunk;
+        const m = log.match(/on (http:\/\/[0-9.:]+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.on("error", (e) => reject(new Error(`cannot start ${quireBin}: ${e.message}`)));
+      child.on("exit", (code, signal) => reject(new Error(`quire exited (${code ?? signal}):\n${log}`)));
     });
-    child.on("exit", (code) => reject(new Error(`quire exited (${code}):\n${log}`)));
-  });
-  const started = Date.now();
-  while (Date.now() - started < STARTUP_DEADLINE_MS) {
-    const ok = await fetch(base + "/healthz").then((r) => r.ok, () => false);
-    if (ok) return { child, base, contentDir };
-    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    while (Date.now() - started < STARTUP_DEADLINE_MS) {
+      const ok = await fetch(base + "/healthz").then((r) => r.status === 200, () => false);
+      if (ok) return { child, stop, base, contentDir };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("quire never answered /healthz with 200:\n" + log);
+  } catch (e) {
+    await stop();
+    throw e;
   }
-  throw new Error("quire never became ready:\n" + log);
 }
 
 /** A page on another origin that embeds the sidebar, as an inbox would. */
@@ -77,12 +111,18 @@ async function startHostPage(base) {
   return { server, url: `http://127.0.0.1:${server.address().port}/` };
 }
 
-const axeSource = readFileSync(path.join(here, "node_modules/axe-core/axe.min.js"), "utf8");
+const axePath = path.join(here, "node_modules/axe-core/axe.min.js");
+const axeSource = readFileSync(axePath, "utf8");
 
-/** Serious and critical axe-core violations on the page. Injected through
- * the debugging protocol, so the page's CSP (no inline script) stays on. */
+/** Serious and critical axe-core violations on the page. axe.min.js is added
+ * as a script tag; where the page's CSP refuses that, it is evaluated through
+ * the debugging protocol instead, so the page keeps its CSP either way. */
 async function axe(page) {
-  await page.evaluate(axeSource);
+  const loaded = () => page.evaluate(() => typeof window.axe === "object").catch(() => false);
+  if (!(await loaded())) {
+    await page.addScriptTag({ path: axePath }).catch(() => {});
+    if (!(await loaded())) await page.evaluate(axeSource);
+  }
   const results = await page.evaluate(() => window.axe.run(document));
   return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
@@ -90,27 +130,42 @@ async function axe(page) {
 async function main() {
   mkdirSync(screenshots, { recursive: true });
   const work = mkdtempSync(path.join(tmpdir(), "quire-browser-"));
-  const quire = await startQuire(work);
-  const host = await startHostPage(quire.base);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  const only = process.argv[2];
-  const modules = readdirSync(path.join(here, "tests"))
-    .filter((f) => f.endsWith(".mjs") && (!only || f.includes(only)))
-    .sort();
+  let quire = null;
+  let host = null;
+  let browser = null;
+  const cleanUp = async () => {
+    await browser?.close().catch(() => {});
+    host?.server.close();
+    await quire?.stop();
+    rmSync(work, { recursive: true, force: true });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => cleanUp().finally(() => process.exit(130)));
+  }
   let failed = 0;
+  let modules = [];
   try {
+    quire = await startQuire(work);
+    host = await startHostPage(quire.base);
+    // launch() gives the browser a fresh, temporary user-data-dir of its own
+    // (Playwright refuses --user-data-dir in args); it is removed on close.
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    const only = process.argv[2];
+    modules = readdirSync(path.join(here, "tests"))
+      .filter((f) => f.endsWith(".mjs") && (!only || f.includes(only)))
+      .sort();
     for (const file of modules) {
       const test = await import(path.join(here, "tests", file));
       const context = await browser.newContext();
@@ -122,6 +177,7 @@ async function main() {
           base: quire.base,
           hostPage: host.url,
           contentDir: quire.contentDir,
+          screenshotsDir: screenshots,
           screenshot: (page, name) => page.screenshot({ path: path.join(screenshots, name + ".png"), fullPage: true }),
           axe,
           assert,
@@ -135,13 +191,10 @@ async function main() {
       }
     }
   } finally {
-    await browser.close();
-    host.server.close();
-    quire.child.kill();
-    rmSync(work, { recursive: true, force: true });
+    await cleanUp();
   }
   console.log(`browser: ${modules.length - failed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
+  process.exit(failed || modules.length === 0 ? 1 : 0);
 }
 
 main().catch((e) => {

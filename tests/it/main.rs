@@ -3,6 +3,7 @@
 
 mod api;
 mod bad_cards;
+mod check;
 mod demo;
 mod inbox;
 mod insight;

@@ -37,7 +37,7 @@ export async function run({ context, base, contentDir, screenshot, axe, assert }
   assert.equal(await page.locator(".collection-tile").count(), 4);
   await page.locator("#recent-heading").waitFor();
   assert.ok((await page.locator("#verify-heading + ul li").count()) > 0, "cards needing verification");
-  await shoot(page, screenshot, "home");
+  await shoot(page, screenshot, "site-home");
   await noSeriousViolations(page, axe, assert, "the home page");
 
   // "/" focuses the search; results come while typing; arrows and Enter open one.

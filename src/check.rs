@@ -1,0 +1,263 @@
+//! `quire check`: the whole content folder validated the way a compiler
+//! does, for a pre-commit hook and CI. Reads files only (no index): every
+//! card's own problems (front matter, dates, periods, alt text, language),
+//! plus what needs all cards at once: links to nothing, duplicate ids and
+//! aliases, stale and never-verified cards.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::content::card::{self, Limits};
+use crate::content::scan::{ContentDir, FileKind};
+use crate::content::{Card, Catalog, Problem, Resolved, Severity, Trust};
+
+/// What `check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Findings {
+    pub problems: Vec<Problem>,
+    pub cards: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Findings {
+    /// `checked 59 cards: 1 error, 13 warnings`
+    pub fn summary(&self) -> String {
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        format!(
+            "checked {}: {}, {}",
+            plural(self.cards, "card"),
+            plural(self.errors, "error"),
+            plural(self.warnings, "warning")
+        )
+    }
+}
+
+/// Checks every card under `content` as of `today`.
+pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings {
+    let (files, mut problems) = content.walk("");
+    let mut catalog = Catalog::default();
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let cards: Vec<_> = files.iter().filter(|f| f.kind == FileKind::Card).collect();
+    let parsed = crate::parallel::map(&cards, |file| {
+        let bytes = match content.read(&file.rel_path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Err(Problem::error(
+                    &file.rel_path,
+                    0,
+                    0,
+                    format!("cannot read: {e}"),
+                ));
+            }
+        };
+        let front: String =
+            String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned();
+        card::parse(&file.rel_path, &bytes, file.stamp, limits)
+            .map(|p| (p.card, front))
+            .map_err(|e| e.0)
+    });
+    let mut ok_cards: Vec<Card> = Vec::new();
+    for result in parsed {
+        match result {
+            Ok((card, front)) => {
+                texts.insert(card.id.rel_path(), front);
+                ok_cards.push(card);
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    for file in &files {
+        match file.kind {
+            FileKind::Attachment => catalog.add_attachment(&file.rel_path),
+            FileKind::FolderPage => {
+                if let Ok(bytes) = content.read(&file.rel_path) {
+                    match card::parse_folder_page(&file.rel_path, &bytes, limits) {
+                        Ok((page, page_problems)) => {
+                            let folder = file
+                                .rel_path
+                                .rsplit_once('/')
+                                .map_or("", |(folder, _)| folder);
+                            catalog.set_folder(folder, page);
+                            problems.extend(page_problems);
+                        }
+                        Err(e) => problems.push(e.0),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    problems.extend(duplicates(&ok_cards, &texts));
+    for card in &ok_cards {
+        catalog.upsert(card.clone());
+    }
+    for card in &ok_cards {
+        let path = card.id.rel_path();
+        problems.extend(card.problems.iter().cloned());
+        for link in &card.links {
+            if catalog.resolve(&card.id, link) == Resolved::Broken {
+                problems.push(Problem::error(
+                    &path,
+                    link.line,
+                    1,
+                    format!("broken link: no card or file `{}`", link.target),
+                ));
+            }
+        }
+        let text = texts.get(&path).map(String::as_str).unwrap_or("");
+        match card.verification.trust(today) {
+            Trust::Verified => {}
+            Trust::Stale => problems.push(Problem::warning(
+                &path,
+                line_of_key(text, "verified_at"),
+                1,
+                format!(
+                    "stale: verification lapsed on {}{}",
+                    crate::server::views::verified_until(card).unwrap_or_default(),
+                    card.owner
+                        .as_deref()
+                        .map(|o| format!("; owner {o}"))
+                        .unwrap_or_default()
+                ),
+            )),
+            Trust::Unverified => problems.push(Problem::warning(
+                &path,
+                1,
+                1,
+                "never verified: add `verified_by` and `verified_at` once someone checks it",
+            )),
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    Findings {
+        warnings: problems.len() - errors,
+        errors,
+        cards: cards.len(),
+        problems,
+    }
+}
+
+/// Two cards claiming one id: an alias naming another card, an alias on
+/// two cards, or ids that differ only in case (one file on macOS and
+/// Windows).
+fn duplicates(cards: &[Card], texts: &BTreeMap<String, String>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut by_lower: BTreeMap<String, &Card> = BTreeMap::new();
+    for card in cards {
+        let lower = card.id.as_str().to_lowercase();
+        if let Some(other) = by_lower.get(&lower) {
+            problems.push(Problem::error(
+                &card.id.rel_path(),
+                1,
+                1,
+                format!(
+                    "duplicate id: `{}` differs from `{}` only in case",
+                    card.id, other.id
+                ),
+            ));
+        } else {
+            by_lower.insert(lower, card);
+        }
+    }
+    let mut claimed: BTreeMap<String, &Card> = BTreeMap::new();
+    for card in cards {
+        for alias in &card.aliases {
+            let path = card.id.rel_path();
+            let line = line_of_key(
+                texts.get(&path).map(String::as_str).unwrap_or(""),
+                "aliases",
+            );
+            if let Some(owner) = by_lower
+                .get(&alias.to_lowercase())
+                .filter(|c| c.id != card.id)
+            {
+                problems.push(Problem::error(
+                    &path,
+                    line,
+                    1,
+                    format!(
+                        "duplicate id: alias `{alias}` is the id of {}",
+                        owner.id.rel_path()
+                    ),
+                ));
+            } else if let Some(other) = claimed.get(alias.as_str()).filter(|c| c.id != card.id) {
+                problems.push(Problem::error(
+                    &path,
+                    line,
+                    1,
+                    format!(
+                        "duplicate alias: `{alias}` is also an alias of {}",
+                        other.id.rel_path()
+                    ),
+                ));
+            } else {
+                claimed.insert(alias.clone(), card);
+            }
+        }
+    }
+    problems
+}
+
+/// The 1-based line where front matter sets `key`, or 1.
+fn line_of_key(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with([':', '=']))
+        })
+        .map_or(1, |i| i + 1)
+}
+
+/// A stale or never-verified card, for the verification list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overdue {
+    pub id: String,
+    pub title: String,
+    pub owner: Option<String>,
+    pub verified_by: Option<String>,
+    /// When verification lapsed; `None` if never verified.
+    pub since: Option<NaiveDate>,
+    pub days_overdue: Option<i64>,
+}
+
+/// Stale and never-verified cards, grouped by owner (then verifier), the
+/// longest overdue first within a group.
+pub fn overdue(cards: &[&Card], today: NaiveDate) -> BTreeMap<String, Vec<Overdue>> {
+    let mut groups: BTreeMap<String, Vec<Overdue>> = BTreeMap::new();
+    for card in cards {
+        let trust = card.verification.trust(today);
+        if trust == Trust::Verified || card.draft {
+            continue;
+        }
+        let since = match trust {
+            Trust::Stale => card.verification.verified_until(),
+            _ => None,
+        };
+        let who = card
+            .owner
+            .clone()
+            .or_else(|| card.verification.verified_by.clone())
+            .unwrap_or_else(|| "(no owner)".to_string());
+        groups.entry(who).or_default().push(Overdue {
+            id: card.id.to_string(),
+            title: card.title.clone(),
+            owner: card.owner.clone(),
+            verified_by: card.verification.verified_by.clone(),
+            days_overdue: since.map(|s| (today - s).num_days()),
+            since,
+        });
+    }
+    for list in groups.values_mut() {
+        // Never verified first (the longest overdue of all), then by age.
+        list.sort_by_key(|o| (o.since.unwrap_or(NaiveDate::MIN), o.id.clone()));
+    }
+    groups
+}
