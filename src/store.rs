@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -180,15 +180,15 @@ impl Store {
     pub fn in_memory(analytics: bool) -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch(SCHEMA)?;
-        // Memory databases are per connection: log synchronously through it.
-        let store = Store {
+        // A memory database lives in one connection, so the writer thread
+        // cannot share it: without a data folder, searches are not logged.
+        if analytics {
+            tracing::debug!("no data folder: searches are not logged");
+        }
+        Ok(Store {
             conn: Mutex::new(conn),
             log: None,
-        };
-        if analytics {
-            tracing::debug!("search log kept only for this process");
-        }
-        Ok(store)
+        })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -426,17 +426,4 @@ fn write_batch(conn: &mut Connection, batch: &[Event]) -> Result<(), rusqlite::E
         }
     }
     tx.commit()
-}
-
-/// The number of rows, for tests.
-pub fn count(store: &Store, table: &str) -> Option<i64> {
-    if !["feedback", "searches", "opens"].contains(&table) {
-        return None;
-    }
-    store
-        .conn()
-        .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-        .optional()
-        .ok()
-        .flatten()
 }

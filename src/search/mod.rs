@@ -115,34 +115,33 @@ pub struct SearchResults {
 
 /// Runs a search. Errors only when the index itself cannot be read.
 pub fn search(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResults, IndexError> {
-    let started = Instant::now();
     let parsed = query::parse(&request.q);
-    let request = with_typed_filters(request, &parsed);
-    let searcher = index.searcher();
-    let plan = Plan::new(index, &searcher, &parsed, Scope::Everything);
-    let relaxable = plan.content_words() > 1;
-    run(
-        index,
-        &searcher,
-        &request,
-        started,
-        relaxable,
-        &|required| plan.query(required),
-    )
+    planned(index, request, &parsed, Scope::Everything)
 }
 
 /// Completions of card titles for a search box that updates on every key:
 /// the last word is a prefix, typos are forgiven, and only titles, summaries
 /// and headings are looked at. No snippets.
 pub fn suggest(index: &SearchIndex, request: &SearchRequest) -> Result<SearchResults, IndexError> {
-    let started = Instant::now();
     let mut parsed = query::parse(&request.q);
     parsed.prefix_last = !parsed.text.trim().is_empty();
-    let mut request = with_typed_filters(request, &parsed);
+    let mut request = request.clone();
     request.snippets = false;
+    planned(index, &request, &parsed, Scope::Titles)
+}
+
+/// Plans `parsed` over `scope`'s fields and runs it.
+fn planned(
+    index: &SearchIndex,
+    request: &SearchRequest,
+    parsed: &query::ParsedQuery,
+    scope: Scope,
+) -> Result<SearchResults, IndexError> {
+    let started = Instant::now();
+    let request = with_typed_filters(request, parsed);
     let searcher = index.searcher();
-    let plan = Plan::new(index, &searcher, &parsed, Scope::Titles);
-    if plan.content_words() == 0 {
+    let plan = Plan::new(index, &searcher, parsed, scope);
+    if scope == Scope::Titles && plan.content_words() == 0 {
         // An empty box suggests nothing rather than every card.
         return Ok(SearchResults::empty(started));
     }
@@ -300,6 +299,7 @@ fn snippet_generator(
     ))
 }
 
+/// The first `max` bytes of `text`, cut at a character boundary.
 fn head(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;

@@ -46,24 +46,13 @@ pub fn clean_subject(subject: &str) -> String {
 
 /// The customer's own words in `text` (HTML or plain text).
 pub fn clean(text: &str) -> String {
-    let text = head(text, MAX_TICKET_BYTES);
+    let text = super::head(text, MAX_TICKET_BYTES);
     let plain = if looks_like_html(text) {
         html_to_text(text)
     } else {
         text.to_string()
     };
     strip_history_and_signature(&plain)
-}
-
-fn head(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 fn looks_like_html(text: &str) -> bool {
