@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::content::card::{self, Limits};
-use crate::content::scan::{ContentDir, FileKind};
+use crate::content::scan::{ContentDir, ContentFile, FileKind};
 use crate::content::{Card, Catalog, Problem, Resolved, Severity, Trust};
 
 /// What `check` found.
@@ -35,10 +35,18 @@ impl Findings {
     }
 }
 
-/// Checks every card under `content` as of `today`.
-pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings {
+/// Every file under the content folder, and the cards that parsed.
+struct Read {
+    files: Vec<ContentFile>,
+    card_files: usize,
+    cards: Vec<Card>,
+    /// The first 64 KiB of each card's text, by path, to find key lines.
+    texts: BTreeMap<String, String>,
+    problems: Vec<Problem>,
+}
+
+fn read_all(content: &ContentDir, limits: Limits) -> Read {
     let (files, mut problems) = content.walk("");
-    let mut catalog = Catalog::default();
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
     let cards: Vec<_> = files.iter().filter(|f| f.kind == FileKind::Card).collect();
     let parsed = crate::parallel::map(&cards, |file| {
@@ -69,6 +77,36 @@ pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings
             Err(problem) => problems.push(problem),
         }
     }
+    Read {
+        card_files: cards.len(),
+        files,
+        cards: ok_cards,
+        texts,
+        problems,
+    }
+}
+
+/// Stale and never-verified cards under `content`, grouped as [`overdue`].
+pub fn stale(
+    content: &ContentDir,
+    limits: Limits,
+    today: NaiveDate,
+) -> BTreeMap<String, Vec<Overdue>> {
+    let read = read_all(content, limits);
+    let cards: Vec<&Card> = read.cards.iter().collect();
+    overdue(&cards, today)
+}
+
+/// Checks every card under `content` as of `today`.
+pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings {
+    let Read {
+        files,
+        card_files,
+        cards: ok_cards,
+        texts,
+        mut problems,
+    } = read_all(content, limits);
+    let mut catalog = Catalog::default();
     for file in &files {
         match file.kind {
             FileKind::Attachment => catalog.add_attachment(&file.rel_path),
@@ -90,13 +128,40 @@ pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings
             _ => {}
         }
     }
-    problems.extend(duplicates(&ok_cards, &texts));
-    for card in &ok_cards {
-        catalog.upsert(card.clone());
+    for card in ok_cards {
+        catalog.upsert(card);
     }
-    for card in &ok_cards {
+    let front = |path: &str| texts.get(path).cloned().unwrap_or_default();
+    problems.extend(findings(&catalog, Some(today), &front));
+    problems.sort();
+    problems.dedup();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    Findings {
+        warnings: problems.len() - errors,
+        errors,
+        cards: card_files,
+        problems,
+    }
+}
+
+/// What a catalog shows is wrong: each file's own problems, then what
+/// needs every card at once (links to nothing, duplicate ids and aliases)
+/// and, given `today`, stale and never-verified cards. `front` gives a
+/// card's front matter text (by path) for the line of a key; it is called
+/// only for cards with such a finding. Sorted by file and line.
+pub fn findings(
+    catalog: &Catalog,
+    today: Option<NaiveDate>,
+    front: &dyn Fn(&str) -> String,
+) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = catalog.problems().cloned().collect();
+    let cards: Vec<&Card> = catalog.cards().map(|c| c.as_ref()).collect();
+    problems.extend(duplicates(&cards, front));
+    for card in cards {
         let path = card.id.rel_path();
-        problems.extend(card.problems.iter().cloned());
         for link in &card.links {
             if catalog.resolve(&card.id, link) == Resolved::Broken {
                 problems.push(Problem::error(
@@ -107,12 +172,12 @@ pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings
                 ));
             }
         }
-        let text = texts.get(&path).map(String::as_str).unwrap_or("");
+        let Some(today) = today else { continue };
         match card.verification.trust(today) {
             Trust::Verified => {}
             Trust::Stale => problems.push(Problem::warning(
                 &path,
-                line_of_key(text, "verified_at"),
+                line_of_key(&front(&path), "verified_at"),
                 1,
                 format!(
                     "stale: verification lapsed on {}{}",
@@ -133,22 +198,13 @@ pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings
     }
     problems.sort();
     problems.dedup();
-    let errors = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    Findings {
-        warnings: problems.len() - errors,
-        errors,
-        cards: cards.len(),
-        problems,
-    }
+    problems
 }
 
 /// Two cards claiming one id: an alias naming another card, an alias on
 /// two cards, or ids that differ only in case (one file on macOS and
 /// Windows).
-fn duplicates(cards: &[Card], texts: &BTreeMap<String, String>) -> Vec<Problem> {
+fn duplicates(cards: &[&Card], front: &dyn Fn(&str) -> String) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut by_lower: BTreeMap<String, &Card> = BTreeMap::new();
     for card in cards {
@@ -171,17 +227,14 @@ fn duplicates(cards: &[Card], texts: &BTreeMap<String, String>) -> Vec<Problem> 
     for card in cards {
         for alias in &card.aliases {
             let path = card.id.rel_path();
-            let line = line_of_key(
-                texts.get(&path).map(String::as_str).unwrap_or(""),
-                "aliases",
-            );
+            let line = || line_of_key(&front(&path), "aliases");
             if let Some(owner) = by_lower
                 .get(&alias.to_lowercase())
                 .filter(|c| c.id != card.id)
             {
                 problems.push(Problem::error(
                     &path,
-                    line,
+                    line(),
                     1,
                     format!(
                         "duplicate id: alias `{alias}` is the id of {}",
@@ -191,7 +244,7 @@ fn duplicates(cards: &[Card], texts: &BTreeMap<String, String>) -> Vec<Problem> 
             } else if let Some(other) = claimed.get(alias.as_str()).filter(|c| c.id != card.id) {
                 problems.push(Problem::error(
                     &path,
-                    line,
+                    line(),
                     1,
                     format!(
                         "duplicate alias: `{alias}` is also an alias of {}",
@@ -220,6 +273,7 @@ fn line_of_key(text: &str, key: &str) -> usize {
 #[derive(Debug, Clone, Serialize)]
 pub struct Overdue {
     pub id: String,
+    pub path: String,
     pub title: String,
     pub owner: Option<String>,
     pub verified_by: Option<String>,
@@ -248,6 +302,7 @@ pub fn overdue(cards: &[&Card], today: NaiveDate) -> BTreeMap<String, Vec<Overdu
             .unwrap_or_else(|| "(no owner)".to_string());
         groups.entry(who).or_default().push(Overdue {
             id: card.id.to_string(),
+            path: card.id.rel_path(),
             title: card.title.clone(),
             owner: card.owner.clone(),
             verified_by: card.verification.verified_by.clone(),
@@ -260,4 +315,45 @@ pub fn overdue(cards: &[&Card], today: NaiveDate) -> BTreeMap<String, Vec<Overdu
         list.sort_by_key(|o| (o.since.unwrap_or(NaiveDate::MIN), o.id.clone()));
     }
     groups
+}
+
+impl Overdue {
+    /// `stale for 45 days (since 2026-10-09; verified by bob@example.com)`
+    /// or `never verified`.
+    pub fn describe(&self) -> String {
+        match (self.since, self.days_overdue) {
+            (Some(since), Some(days)) => format!(
+                "stale for {days} day{} (since {since}{})",
+                if days == 1 { "" } else { "s" },
+                self.verified_by
+                    .as_deref()
+                    .map(|v| format!("; verified by {v}"))
+                    .unwrap_or_default()
+            ),
+            _ => "never verified".to_string(),
+        }
+    }
+}
+
+/// The verification list as text: a block per owner, then a total.
+pub fn overdue_text(groups: &BTreeMap<String, Vec<Overdue>>) -> String {
+    let mut out = String::new();
+    let mut total = 0;
+    for (who, cards) in groups {
+        total += cards.len();
+        let n = cards.len();
+        out.push_str(&format!(
+            "{who}: {n} card{}\n",
+            if n == 1 { "" } else { "s" }
+        ));
+        for card in cards {
+            out.push_str(&format!("  {}: {}\n", card.path, card.describe()));
+        }
+    }
+    out.push_str(&match total {
+        0 => "every card is verified\n".to_string(),
+        1 => "1 card needs verification\n".to_string(),
+        n => format!("{n} cards need verification\n"),
+    });
+    out
 }

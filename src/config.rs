@@ -34,6 +34,29 @@ pub struct Config {
     pub intercom_secret: Option<String>,
     /// Origins allowed to frame `/sidebar` (CSP `frame-ancestors`).
     pub sidebar_frame_origins: Vec<String>,
+    pub git: GitConfig,
+}
+
+/// `[git]`: last changes read from the repository holding the content.
+#[derive(Debug, Clone)]
+pub struct GitConfig {
+    /// Read git history at all (off: the file's modification time).
+    pub enabled: bool,
+    /// A link to a file's history with `{path}`; unset, derived from the
+    /// `origin` remote on GitHub, GitLab, Codeberg or Bitbucket.
+    pub history_url: Option<String>,
+    /// How often to look for new commits.
+    pub poll_seconds: u64,
+}
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        GitConfig {
+            enabled: true,
+            history_url: None,
+            poll_seconds: 2,
+        }
+    }
 }
 
 /// `[api]`: who may call the JSON API and MCP, and from which origins.
@@ -90,6 +113,15 @@ struct File {
     helpscout: Option<SecretFile>,
     intercom: Option<SecretFile>,
     sidebar: Option<SidebarFile>,
+    git: Option<GitFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GitFile {
+    enabled: Option<bool>,
+    history_url: Option<String>,
+    poll_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,6 +188,7 @@ impl Default for Config {
                 "https://*.frontapp.com".into(),
                 "https://*.frontapplication.com".into(),
             ],
+            git: GitConfig::default(),
         }
     }
 }
@@ -242,6 +275,20 @@ impl Config {
         config.intercom_secret = file.intercom.map(|s| s.secret);
         if let Some(sidebar) = file.sidebar {
             config.sidebar_frame_origins = sidebar.frame_origins;
+        }
+        if let Some(git) = file.git {
+            if let Some(url) = &git.history_url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                return Err(invalid(format!(
+                    "[git] history_url = {url:?} must start with https:// or http://"
+                )));
+            }
+            config.git = GitConfig {
+                enabled: git.enabled.unwrap_or(true),
+                history_url: git.history_url,
+                poll_seconds: git.poll_seconds.unwrap_or(2).max(1),
+            };
         }
         Ok(config)
     }

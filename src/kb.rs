@@ -3,12 +3,13 @@
 //! change feed. Shared behind an `Arc`; only the reindex loop mutates it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::broadcast;
 
 use crate::config::Config;
-use crate::content::{Catalog, ContentDir, Limits};
+use crate::content::{Catalog, ContentDir, Limits, Problem};
+use crate::history::{History, Repo};
 use crate::index::{self, IndexError, Opened, SearchIndex};
 use crate::metrics::Metrics;
 use crate::reindex::Reindexer;
@@ -39,6 +40,10 @@ pub struct Kb {
     pub metrics: Metrics,
     /// Feedback and the search log (SQLite).
     pub store: Store,
+    /// Last changes from git; empty until read (or outside git).
+    history: RwLock<Arc<History>>,
+    /// `quire check`'s findings as of a generation, computed on demand.
+    findings: Mutex<Option<(u64, Arc<Vec<Problem>>)>>,
 }
 
 impl Kb {
@@ -76,6 +81,8 @@ impl Kb {
             opened,
             metrics: Metrics::default(),
             store,
+            history: RwLock::new(Arc::new(History::default())),
+            findings: Mutex::new(None),
         });
         let reindexer = Reindexer::new(kb.clone(), writer, limits);
         Ok((kb, reindexer))
@@ -90,6 +97,103 @@ impl Kb {
 
     pub(crate) fn catalog_mut(&self) -> RwLockWriteGuard<'_, Catalog> {
         self.catalog.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What `quire check` finds in the cards being served, except stale and
+    /// unverified cards (the verification page lists those): each file's
+    /// problems, broken links, duplicate ids and aliases. Computed once per
+    /// batch of changes, when first asked for.
+    pub fn findings(&self) -> Arc<Vec<Problem>> {
+        let mut cached = self.findings.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = self.generation();
+        if let Some((at, findings)) = cached.as_ref()
+            && *at == generation
+        {
+            return findings.clone();
+        }
+        let front = |path: &str| {
+            self.content
+                .read(path)
+                .map(|b| String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]).into_owned())
+                .unwrap_or_default()
+        };
+        let findings = Arc::new(crate::check::findings(&self.catalog(), None, &front));
+        *cached = Some((generation, findings.clone()));
+        findings
+    }
+
+    /// The findings about one file (`support/refunds.md`).
+    pub fn findings_of(&self, rel_path: &str) -> Vec<Problem> {
+        self.findings()
+            .iter()
+            .filter(|p| p.path == rel_path)
+            .cloned()
+            .collect()
+    }
+
+    /// Git's last change of each card, as last read.
+    pub fn history(&self) -> Arc<History> {
+        self.history
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reads git history on a background thread, then (with `poll`) reads
+    /// new commits as they arrive, until the knowledge base is dropped.
+    pub fn follow_history(self: &Arc<Self>, poll: bool) {
+        let git = &self.config.git;
+        if !git.enabled {
+            return;
+        }
+        let Some(repo) = Repo::discover(self.content.root()) else {
+            return;
+        };
+        let kb = Arc::downgrade(self);
+        let url = git.history_url.clone();
+        let every = std::time::Duration::from_secs(git.poll_seconds);
+        let spawned = std::thread::Builder::new()
+            .name("quire-history".into())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                let mut current = match History::read(repo, url) {
+                    Ok(history) => Arc::new(history),
+                    Err(e) => {
+                        tracing::warn!("git history not shown: {e}");
+                        return;
+                    }
+                };
+                let (files, commits) = current.size();
+                tracing::info!(
+                    "read git history: {files} files, {commits} commits in {:.2?}",
+                    started.elapsed()
+                );
+                match kb.upgrade() {
+                    Some(kb) => {
+                        *kb.history.write().unwrap_or_else(|e| e.into_inner()) = current.clone()
+                    }
+                    None => return,
+                }
+                if !poll {
+                    return;
+                }
+                loop {
+                    std::thread::sleep(every);
+                    let Some(kb) = kb.upgrade() else { return };
+                    match current.refreshed() {
+                        Ok(Some(next)) => {
+                            current = Arc::new(next);
+                            *kb.history.write().unwrap_or_else(|e| e.into_inner()) =
+                                current.clone();
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!("cannot read new commits: {e}"),
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("git history not shown: {e}");
+        }
     }
 
     pub fn is_ready(&self) -> bool {

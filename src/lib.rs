@@ -5,9 +5,11 @@
 pub mod check;
 pub mod config;
 pub mod content;
+pub mod history;
 pub mod index;
 pub mod kb;
 pub mod metrics;
+pub mod new_card;
 pub mod parallel;
 pub mod reindex;
 pub mod search;

@@ -54,9 +54,28 @@ enum Command {
         /// `text` (default) or `json`.
         #[arg(long, default_value = "text")]
         format: String,
-        /// Fail on warnings too.
+        /// Fail on warnings too (with --stale: on any card overdue).
         #[arg(long)]
         strict: bool,
+        /// Instead, list stale and never-verified cards by owner, the
+        /// longest overdue first (for CI or a weekly reminder).
+        #[arg(long)]
+        stale: bool,
+    },
+    /// Write a new card with its front matter filled in (never overwrites).
+    New {
+        /// The card's id: its path under the content folder without `.md`,
+        /// e.g. `support/refunds/annual-plans`.
+        id: String,
+        /// The title [default: from the id's last part]
+        #[arg(long)]
+        title: Option<String>,
+        /// Who owns it [default: `git config user.email`]
+        #[arg(long)]
+        owner: Option<String>,
+        /// A tag; repeat for more.
+        #[arg(long)]
+        tag: Vec<String>,
     },
     /// Search the cards from the terminal.
     Search {
@@ -115,7 +134,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             serve(config)
         }
         Command::Index => index(config),
-        Command::Check { format, strict } => check(config, &format, strict),
+        Command::Check {
+            format,
+            strict,
+            stale,
+        } => check(config, &format, strict, stale),
+        Command::New {
+            id,
+            title,
+            owner,
+            tag,
+        } => {
+            let owner = owner.or_else(|| quire::history::user_email(&config.content_dir));
+            let title = title.unwrap_or_else(|| title_from_id(&id));
+            let card = quire::new_card::NewCard {
+                id,
+                title,
+                owner,
+                tags: tag,
+                today: chrono::Local::now().date_naive(),
+            };
+            let path = quire::new_card::create(&config.content_dir, &card)?;
+            println!("created {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Search {
             query,
             json,
@@ -169,13 +211,28 @@ fn log_opened(kb: &Kb) {
     }
 }
 
-fn check(config: Config, format: &str, strict: bool) -> Result<ExitCode> {
+fn check(config: Config, format: &str, strict: bool, stale: bool) -> Result<ExitCode> {
     let content = quire::content::ContentDir::open(&config.content_dir)
         .with_context(|| format!("cannot open {}", config.content_dir.display()))?;
     let limits = quire::content::Limits {
         max_card_bytes: config.max_card_bytes,
     };
-    let findings = quire::check::check(&content, limits, chrono::Local::now().date_naive());
+    let today = chrono::Local::now().date_naive();
+    if stale {
+        let groups = quire::check::stale(&content, limits, today);
+        match format {
+            "json" => println!("{}", serde_json::to_string_pretty(&groups)?),
+            "text" => print!("{}", quire::check::overdue_text(&groups)),
+            other => anyhow::bail!("--format must be text or json, not {other:?}"),
+        }
+        let failed = strict && groups.values().any(|g| !g.is_empty());
+        return Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let findings = quire::check::check(&content, limits, today);
     match format {
         "json" => println!("{}", serde_json::to_string_pretty(&findings)?),
         "text" => {
@@ -239,7 +296,7 @@ fn search(config: Config, request: SearchRequest, json: bool) -> Result<ExitCode
     reindexer.start(&|_, _| {})?;
     let results = search::search(&kb.index, &request)?;
     if json {
-        let view = quire::server::views::SearchView::new(&request.q, results);
+        let view = quire::server::views::SearchView::new(&request.q, results, &kb.history());
         println!("{}", serde_json::to_string_pretty(&view)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -257,6 +314,17 @@ fn search(config: Config, request: SearchRequest, json: bool) -> Result<ExitCode
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `support/refunds/annual-plans` → `Annual plans`.
+fn title_from_id(id: &str) -> String {
+    let last = id.trim_end_matches(".md").rsplit('/').next().unwrap_or(id);
+    let words = last.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => id.to_string(),
+    }
 }
 
 fn unescape(s: &str) -> String {

@@ -158,6 +158,7 @@ impl Reindexer {
     /// Starts the loop on a thread of its own: `start`, then apply every
     /// batch the watcher sends (when `watch` is on) and every command.
     pub fn spawn(self, watch: bool) -> std::io::Result<ReindexHandle> {
+        self.kb.follow_history(watch);
         let (tx, rx) = mpsc::channel();
         let watch_tx = watch.then(|| tx.clone());
         let thread = std::thread::Builder::new()

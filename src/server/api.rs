@@ -173,7 +173,11 @@ pub async fn search(
     let results = search::search(&state.kb.index, &request).map_err(ApiError::internal)?;
     state.kb.metrics.search(results.took);
     log_search(&state, &request, results.total, "api");
-    Ok(Json(SearchView::new(&request.q, results)))
+    Ok(Json(SearchView::new(
+        &request.q,
+        results,
+        &state.kb.history(),
+    )))
 }
 
 /// Card titles completing what is typed, for a box that updates on every key.
@@ -256,7 +260,7 @@ pub fn match_cards(
     logged.q = ticket.subject.clone();
     log_search(state, &logged, results.total, "match");
     let terms = results.terms.clone();
-    Ok(MatchView::new(terms, results))
+    Ok(MatchView::new(terms, results, &state.kb.history()))
 }
 
 /// The cards most likely to answer a ticket, best first.
@@ -371,6 +375,7 @@ pub fn find_card(
             stored.text.clone(),
             today,
             visible,
+            &state.kb.history(),
         )
     };
     Ok(Some((view, stored)))

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::views::{card_url, encode_path, updated, verified_until};
 use crate::content::{Card, Catalog, Trust};
+use crate::history::History;
 
 /// A card in a list.
 #[derive(Serialize, Clone, Debug)]
@@ -26,7 +27,7 @@ pub struct CardItem {
 }
 
 impl CardItem {
-    pub fn of(card: &Card, today: NaiveDate) -> Self {
+    pub fn of(card: &Card, today: NaiveDate, history: &History) -> Self {
         CardItem {
             id: card.id.to_string(),
             title: card.title.clone(),
@@ -34,7 +35,7 @@ impl CardItem {
             summary: card.summary.clone(),
             trust: card.verification.trust(today).as_str(),
             owner: card.owner.clone(),
-            updated: updated(card),
+            updated: updated(card, history),
             verified_until: verified_until(card),
         }
     }
@@ -160,6 +161,7 @@ pub fn neighbours(
     catalog: &Catalog,
     card: &Card,
     today: NaiveDate,
+    history: &History,
 ) -> (Option<CardItem>, Option<CardItem>) {
     let siblings = cards_in(catalog, card.id.folder());
     let Some(at) = siblings.iter().position(|c| c.id == card.id) else {
@@ -168,26 +170,36 @@ pub fn neighbours(
     let previous = at.checked_sub(1).and_then(|i| siblings.get(i));
     let next = siblings.get(at + 1);
     (
-        previous.map(|c| CardItem::of(c, today)),
-        next.map(|c| CardItem::of(c, today)),
+        previous.map(|c| CardItem::of(c, today, history)),
+        next.map(|c| CardItem::of(c, today, history)),
     )
 }
 
 /// The most recently updated cards, newest first.
-pub fn recently_updated(catalog: &Catalog, today: NaiveDate, limit: usize) -> Vec<CardItem> {
+pub fn recently_updated(
+    catalog: &Catalog,
+    today: NaiveDate,
+    history: &History,
+    limit: usize,
+) -> Vec<CardItem> {
     let mut cards: Vec<&Arc<Card>> = catalog.cards().filter(|c| !c.draft).collect();
-    // `updated` in front matter wins; else the file's modification time.
-    let key = |c: &Card| (updated(c).unwrap_or_default(), c.stamp.mtime_ns);
+    // `updated` in front matter wins; else the last commit; else the file's
+    // modification time.
+    let key = |c: &Card| (updated(c, history).unwrap_or_default(), c.stamp.mtime_ns);
     cards.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.id.cmp(&b.id)));
     cards
         .into_iter()
         .take(limit)
-        .map(|c| CardItem::of(c, today))
+        .map(|c| CardItem::of(c, today, history))
         .collect()
 }
 
 /// Stale cards (longest overdue first), then never-verified ones.
-pub fn needing_verification(catalog: &Catalog, today: NaiveDate) -> Vec<CardItem> {
+pub fn needing_verification(
+    catalog: &Catalog,
+    today: NaiveDate,
+    history: &History,
+) -> Vec<CardItem> {
     let mut cards: Vec<&Arc<Card>> = catalog
         .cards()
         .filter(|c| !c.draft && c.verification.trust(today) != Trust::Verified)
@@ -197,15 +209,21 @@ pub fn needing_verification(catalog: &Catalog, today: NaiveDate) -> Vec<CardItem
         _ => (1, NaiveDate::MIN),
     };
     cards.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id)));
-    cards.into_iter().map(|c| CardItem::of(c, today)).collect()
+    cards
+        .into_iter()
+        .map(|c| CardItem::of(c, today, history))
+        .collect()
 }
 
 /// Cards carrying `tag` (any case), by title.
-pub fn tagged(catalog: &Catalog, tag: &str, today: NaiveDate) -> Vec<CardItem> {
+pub fn tagged(catalog: &Catalog, tag: &str, today: NaiveDate, history: &History) -> Vec<CardItem> {
     let mut cards: Vec<&Arc<Card>> = catalog
         .cards()
         .filter(|c| !c.draft && c.tags.iter().any(|t| t.eq_ignore_ascii_case(tag)))
         .collect();
     cards.sort_by_key(|c| c.title.to_lowercase());
-    cards.into_iter().map(|c| CardItem::of(c, today)).collect()
+    cards
+        .into_iter()
+        .map(|c| CardItem::of(c, today, history))
+        .collect()
 }

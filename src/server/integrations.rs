@@ -235,7 +235,11 @@ async fn intercom_submit(
     let mut search_request = SearchRequest::new(query.clone());
     search_request.limit = HITS;
     let results = search::search(&state.kb.index, &search_request).map_err(ApiError::internal)?;
-    let hits: Vec<HitView> = results.hits.into_iter().map(HitView::from).collect();
+    let hits: Vec<HitView> = results
+        .hits
+        .into_iter()
+        .map(|hit| HitView::new(hit, &state.kb.history()))
+        .collect();
     let base = public_url(&state, &headers);
     Ok(Json(canvas(&base, &query, &hits, "Results")))
 }

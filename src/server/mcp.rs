@@ -262,7 +262,11 @@ fn search_cards(
     state.kb.metrics.search(results.took);
     api::log_search(state, &request, results.total, "mcp");
     let total = results.total;
-    let hits: Vec<HitView> = results.hits.into_iter().map(HitView::from).collect();
+    let hits: Vec<HitView> = results
+        .hits
+        .into_iter()
+        .map(|hit| HitView::new(hit, &state.kb.history()))
+        .collect();
     let mut text = format!("{total} cards match {query:?}.");
     if hits.is_empty() {
         text.push_str(" Try other or fewer words.");

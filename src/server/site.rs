@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/sidebar", get(sidebar))
         .route("/cards/{*id}", get(card).post(card_form))
         .route("/insights", get(insights))
+        .route("/problems", get(problems))
+        .route("/verification", get(verification))
         .route("/files/{*path}", get(attachment))
         .route("/static/{*path}", get(theme_asset))
 }
@@ -94,11 +96,12 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
             .into_response();
     }
     let today = chrono::Local::now().date_naive();
+    let history = state.kb.history();
     let (recent, stale) = {
         let catalog = state.kb.catalog();
         (
-            browse::recently_updated(&catalog, today, 8),
-            browse::needing_verification(&catalog, today),
+            browse::recently_updated(&catalog, today, &history, 8),
+            browse::needing_verification(&catalog, today, &history),
         )
     };
     let stale_total = stale.len();
@@ -141,7 +144,7 @@ async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
                 if page_number == 1 {
                     super::api::log_search(&state, &request, r.total, "site");
                 }
-                Some(SearchView::new(&query, r))
+                Some(SearchView::new(&query, r, &state.kb.history()))
             }
             Err(e) => {
                 tracing::error!("search failed: {e}");
@@ -297,6 +300,7 @@ fn pagination(params: &Params, total: usize, current: usize) -> Pages {
 async fn collection(State(state): State<AppState>, Path(path): Path<String>) -> Response {
     let path = path.trim_matches('/').to_string();
     let today = chrono::Local::now().date_naive();
+    let history = state.kb.history();
     let context = {
         let catalog = state.kb.catalog();
         let cards = browse::cards_in(&catalog, &path);
@@ -322,7 +326,7 @@ async fn collection(State(state): State<AppState>, Path(path): Path<String>) -> 
                 "intro": intro,
                 "breadcrumbs": crumbs,
                 "sections": sections,
-                "cards": cards.iter().map(|c| browse::CardItem::of(c, today)).collect::<Vec<_>>(),
+                "cards": cards.iter().map(|c| browse::CardItem::of(c, today, &history)).collect::<Vec<_>>(),
                 "search_url": format!("/search?collection={}", encode_component(path.split('/').next().unwrap_or(""))),
             }))
         }
@@ -344,7 +348,7 @@ async fn all_tags(State(state): State<AppState>) -> Response {
 
 async fn tag_page(State(state): State<AppState>, Path(tag): Path<String>) -> Response {
     let today = chrono::Local::now().date_naive();
-    let cards = browse::tagged(&state.kb.catalog(), &tag, today);
+    let cards = browse::tagged(&state.kb.catalog(), &tag, today, &state.kb.history());
     if cards.is_empty() {
         return not_found(&state, &format!("tags/{tag}"));
     }
@@ -408,9 +412,10 @@ async fn card(
         }
     };
     let today = chrono::Local::now().date_naive();
+    let history = state.kb.history();
     let (view, breadcrumbs, previous, next) = {
         let catalog = state.kb.catalog();
-        let (previous, next) = browse::neighbours(&catalog, &stored.card, today);
+        let (previous, next) = browse::neighbours(&catalog, &stored.card, today, &history);
         (
             CardView::new(
                 &catalog,
@@ -419,12 +424,20 @@ async fn card(
                 stored.text,
                 today,
                 Visible { public_only: false },
+                &history,
             ),
             browse::breadcrumbs(&catalog, stored.card.id.folder()),
             previous,
             next,
         )
     };
+    let mut view = view;
+    view.problems = state
+        .kb
+        .findings_of(&stored.card.id.rel_path())
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     let related = related(&state, &stored.card);
     let params = Params::parse(raw.as_deref());
     state.kb.store.log_open(crate::store::OpenEvent {
@@ -590,13 +603,14 @@ fn related(state: &AppState, card: &crate::content::Card) -> Vec<views::HitView>
     let mut request = search::SearchRequest::new("");
     request.limit = 6;
     request.snippets = false;
+    let history = state.kb.history();
     match search::similar(&state.kb.index, &ticket, &request) {
         Ok(results) => results
             .hits
             .into_iter()
             .filter(|h| h.card.id != card.id && !h.card.draft)
             .take(4)
-            .map(views::HitView::from)
+            .map(|hit| views::HitView::new(hit, &history))
             .collect(),
         Err(e) => {
             tracing::error!("related cards of {}: {e}", card.id);
@@ -665,4 +679,94 @@ async fn theme_asset(State(state): State<AppState>, Path(path): Path<String>) ->
 
 pub async fn fallback(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
     not_found(&state, uri.path().trim_start_matches('/'))
+}
+
+/// Everything `quire check` reports except trust, by file: what authors
+/// must fix. Live reload refreshes it as files are fixed.
+async fn problems(State(state): State<AppState>) -> Response {
+    let findings = state.kb.findings();
+    let mut files: Vec<serde_json::Value> = Vec::new();
+    let mut current: Option<(String, Vec<serde_json::Value>)> = None;
+    for p in findings.iter() {
+        if current.as_ref().is_none_or(|(path, _)| *path != p.path) {
+            if let Some((path, list)) = current.take() {
+                files.push(problem_file(&state, path, list));
+            }
+            current = Some((p.path.clone(), Vec::new()));
+        }
+        if let Some((_, list)) = current.as_mut() {
+            list.push(json!({
+                "line": p.line,
+                "column": p.column,
+                "severity": p.severity.as_str(),
+                "message": p.message,
+            }));
+        }
+    }
+    if let Some((path, list)) = current.take() {
+        files.push(problem_file(&state, path, list));
+    }
+    let errors = findings
+        .iter()
+        .filter(|p| p.severity == crate::content::Severity::Error)
+        .count();
+    page(
+        &state,
+        StatusCode::OK,
+        "problems.html",
+        json!({
+            "files": files,
+            "errors": errors,
+            "warnings": findings.len() - errors,
+        }),
+    )
+}
+
+/// One file on the problems page, linked to its card when it is served.
+fn problem_file(
+    state: &AppState,
+    path: String,
+    problems: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let url = CardId::from_rel_path(&path)
+        .filter(|id| state.kb.catalog().get(id).is_some())
+        .map(|id| card_url(&id));
+    json!({ "path": path, "url": url, "problems": problems })
+}
+
+/// Stale and never-verified cards grouped by owner, the longest overdue
+/// first: the same list as `quire check --stale`.
+async fn verification(State(state): State<AppState>) -> Response {
+    let today = chrono::Local::now().date_naive();
+    let groups = {
+        let catalog = state.kb.catalog();
+        let cards: Vec<&crate::content::Card> = catalog.cards().map(|c| c.as_ref()).collect();
+        crate::check::overdue(&cards, today)
+    };
+    let total: usize = groups.values().map(Vec::len).sum();
+    let groups: Vec<serde_json::Value> = groups
+        .into_iter()
+        .map(|(who, cards)| {
+            let cards: Vec<serde_json::Value> = cards
+                .iter()
+                .map(|c| {
+                    json!({
+                        "title": c.title,
+                        "url": CardId::new(c.id.as_str()).ok().map(|id| card_url(&id)),
+                        "path": c.path,
+                        "verified_by": c.verified_by,
+                        "since": c.since.map(|d| d.to_string()),
+                        "days_overdue": c.days_overdue,
+                    })
+                })
+                .collect();
+            json!({ "owner": who, "cards": cards })
+        })
+        .collect();
+    page(
+        &state,
+        StatusCode::OK,
+        "verification.html",
+        json!({ "groups": groups, "total": total, "today": today.to_string() }),
+    )
 }

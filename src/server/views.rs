@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::content::markdown::{self, LinkKind, Target};
 use crate::content::{Card, CardId, Catalog, Resolved};
+use crate::history::{Commit, History};
 use crate::search::{Facets, Hit, SearchResults};
 
 /// Search results: one page of hits, the total, and facet counts.
@@ -83,7 +84,7 @@ pub struct MatchHitView {
 }
 
 impl MatchView {
-    pub fn new(terms: Vec<String>, results: SearchResults) -> Self {
+    pub fn new(terms: Vec<String>, results: SearchResults, history: &History) -> Self {
         MatchView {
             terms,
             took_ms: results.took.as_secs_f64() * 1000.0,
@@ -92,7 +93,7 @@ impl MatchView {
                 .into_iter()
                 .map(|mut hit| MatchHitView {
                     matched: std::mem::take(&mut hit.matched),
-                    hit: HitView::from(hit),
+                    hit: HitView::new(hit, history),
                 })
                 .collect(),
         }
@@ -221,26 +222,30 @@ pub fn tags(catalog: &Catalog, visible: Visible) -> Vec<TagView> {
 }
 
 impl SearchView {
-    pub fn new(query: &str, results: SearchResults) -> Self {
+    pub fn new(query: &str, results: SearchResults, history: &History) -> Self {
         SearchView {
             query: query.to_string(),
             total: results.total,
             took_ms: results.took.as_secs_f64() * 1000.0,
-            hits: results.hits.into_iter().map(HitView::from).collect(),
+            hits: results
+                .hits
+                .into_iter()
+                .map(|hit| HitView::new(hit, history))
+                .collect(),
             facets: results.facets.into(),
             relaxed: results.relaxed,
         }
     }
 }
 
-impl From<Hit> for HitView {
-    fn from(hit: Hit) -> Self {
+impl HitView {
+    pub fn new(hit: Hit, history: &History) -> Self {
         let card = hit.card;
         HitView {
             path: card.id.rel_path(),
             url: card_url(&card.id),
             collection: card.collection().to_string(),
-            updated: updated(&card),
+            updated: updated(&card, history),
             id: card.id.to_string(),
             title: card.title,
             summary: card.summary,
@@ -254,11 +259,40 @@ impl From<Hit> for HitView {
     }
 }
 
-/// The day a card last changed: `updated` in its front matter, else the
-/// file's modification time.
-pub fn updated(card: &Card) -> Option<String> {
+/// A card's last commit.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct LastChangeView {
+    pub commit: String,
+    pub author: String,
+    pub email: String,
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+    pub subject: String,
+}
+
+impl From<&Commit> for LastChangeView {
+    fn from(c: &Commit) -> Self {
+        LastChangeView {
+            commit: c.id.clone(),
+            author: c.author.clone(),
+            email: c.email.clone(),
+            date: c.date().map(|d| d.to_string()),
+            subject: c.subject.clone(),
+        }
+    }
+}
+
+/// The day a card last changed: `updated` in its front matter, else its
+/// last commit, else the file's modification time.
+pub fn updated(card: &Card, history: &History) -> Option<String> {
     if let Some(d) = card.updated {
         return Some(d.to_string());
+    }
+    if let Some(day) = history
+        .last_change(&card.id.rel_path())
+        .and_then(|c| c.date())
+    {
+        return Some(day.to_string());
     }
     let secs = i64::try_from(card.stamp.mtime_ns / 1_000_000_000).ok()?;
     chrono::DateTime::from_timestamp(secs, 0).map(|t| t.date_naive().to_string())
@@ -322,6 +356,10 @@ pub struct CardView {
     pub verified_at: Option<String>,
     pub verified_until: Option<String>,
     pub updated: Option<String>,
+    /// The last commit that touched the file, when the content is in git.
+    pub last_change: Option<LastChangeView>,
+    /// The file's history on the forge, when known.
+    pub history_url: Option<String>,
     pub aliases: Vec<String>,
     pub weight: Option<i64>,
     pub draft: bool,
@@ -425,6 +463,7 @@ impl CardView {
         text: String,
         today: chrono::NaiveDate,
         visible: Visible,
+        history: &History,
     ) -> Self {
         let links = card
             .links
@@ -461,7 +500,11 @@ impl CardView {
             verified_by: v.verified_by.clone(),
             verified_at: v.verified_at.map(|d| d.to_string()),
             verified_until: verified_until(card),
-            updated: updated(card),
+            updated: updated(card, history),
+            last_change: history
+                .last_change(&card.id.rel_path())
+                .map(LastChangeView::from),
+            history_url: history.history_url(&card.id.rel_path()),
             aliases: card.aliases.clone(),
             weight: card.weight,
             draft: card.draft,

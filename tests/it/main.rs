@@ -2,9 +2,11 @@
 //! binary, a module per feature. See `support.rs` for the `TestKb` fixture.
 
 mod api;
+mod authors;
 mod bad_cards;
 mod check;
 mod demo;
+mod history;
 mod inbox;
 mod insight;
 mod integrations;

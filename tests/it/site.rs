@@ -3,12 +3,8 @@
 
 use crate::support::{TestKb, card};
 
-/// A page's status and HTML, with the `/` that templates escape in
-/// attributes (`&#x2f;`, as browsers read it) put back, so tests can look
-/// for hrefs.
 async fn html(t: &TestKb, path: &str) -> (u16, String) {
-    let (status, text) = t.get_text(path).await;
-    (status, text.replace("&#x2f;", "/"))
+    t.page(path).await
 }
 
 const REFUNDS: &str = "/cards/playbooks/refunds/annual-plans";

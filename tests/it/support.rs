@@ -65,7 +65,7 @@ impl TestKb {
         TestKb::serve_with(content, data, |_| {}).await
     }
 
-    async fn serve_with(
+    pub async fn serve_with(
         content: TempDir,
         data: TempDir,
         configure: impl FnOnce(&mut Config),
@@ -187,6 +187,14 @@ impl TestKb {
             response.status().as_u16(),
             response.text().await.expect("body"),
         )
+    }
+
+    /// A page's status and HTML, with the `/` and `'` that templates escape
+    /// (`&#x2f;`, `&#x27;`, as browsers read them) put back, so tests can
+    /// look for hrefs and messages.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let (status, text) = self.get_text(path).await;
+        (status, text.replace("&#x2f;", "/").replace("&#x27;", "'"))
     }
 
     /// POSTs `body` as JSON, returning the status and the JSON answer.

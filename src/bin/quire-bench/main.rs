@@ -9,6 +9,7 @@
 //! watcher (alone and during a burst of 1,000 changed files), memory.
 
 mod corpus;
+mod git_history;
 mod http;
 
 use std::collections::BTreeMap;
@@ -55,6 +56,10 @@ struct Args {
     /// then exit.
     #[arg(long, value_name = "FILE")]
     export_json: Option<PathBuf>,
+    /// Also build a git repository of this many commits over the corpus'
+    /// paths and time reading every card's last change from it.
+    #[arg(long, value_name = "COMMITS")]
+    git_commits: Option<usize>,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -137,6 +142,19 @@ fn main() -> Result<()> {
         median_card_bytes(&content, &corpus),
         "bytes",
     );
+
+    if let Some(commits) = args.git_commits {
+        let started = Instant::now();
+        let (ms, files, read) =
+            git_history::measure(&dir.join("git"), &corpus, commits, args.seed)?;
+        eprintln!(
+            "built a repository of {read} commits in {:.1?}",
+            started.elapsed()
+        );
+        figures.add("git_history_commits", read as f64, "commits");
+        figures.add("git_history_files", files as f64, "files");
+        figures.add("git_history_read", ms, "ms");
+    }
 
     // Cold build and restart, each in a child process.
     let _ = std::fs::remove_dir_all(&data);

@@ -1,0 +1,165 @@
+//! What authors see: the problems page and a card's banner (changing as
+//! files are fixed), the verification page, `quire check --stale` and
+//! `quire new`.
+
+use std::process::Command;
+
+use crate::support::{TestKb, write_file};
+
+const VERIFIED: &str = "verified_by: v@example.com\nverified_at: 2099-01-01\nverify_every: 1y";
+
+#[tokio::test]
+async fn the_problems_page_lists_what_check_finds_and_follows_fixes() {
+    let t = TestKb::start(&[
+        (
+            "a/good.md",
+            &format!("---\ntitle: Good\n{VERIFIED}\n---\nSee [[a/missing]].\n"),
+        ),
+        ("a/yaml.md", "---\ntitle: [unclosed\n---\nBody.\n"),
+    ])
+    .await;
+    let (status, page) = t.page("/problems").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("a/good.md:7:1"), "{page}");
+    assert!(page.contains("broken link: no card or file `a/missing`"));
+    assert!(page.contains("a/yaml.md:3:1"));
+    assert!(page.contains("invalid YAML front matter"));
+    // The card itself carries the banner.
+    let (_, card) = t.page("/cards/a/good").await;
+    assert!(card.contains("This card has problems"), "{card}");
+    assert!(card.contains("broken link"));
+
+    // Fixing the files clears them.
+    t.write(
+        "a/missing.md",
+        &format!("---\ntitle: Missing\n{VERIFIED}\n---\nHere.\n"),
+    );
+    t.write(
+        "a/yaml.md",
+        &format!("---\ntitle: Fixed\n{VERIFIED}\n---\nBody.\n"),
+    );
+    t.eventually("the problems to be fixed", || async {
+        t.page("/problems").await.1.contains("No problems")
+    })
+    .await;
+    let (_, card) = t.page("/cards/a/good").await;
+    assert!(!card.contains("This card has problems"));
+}
+
+#[tokio::test]
+async fn the_verification_page_groups_overdue_cards_by_owner_oldest_first() {
+    let t = TestKb::start(&[
+        ("a/old.md", "---\ntitle: Old\nowner: ann@example.com\nverified_by: bob@example.com\nverified_at: 2020-01-01\nverify_every: 30d\n---\nx\n"),
+        ("a/older.md", "---\ntitle: Older\nowner: ann@example.com\nverified_by: bob@example.com\nverified_at: 2019-01-01\nverify_every: 30d\n---\nx\n"),
+        ("a/never.md", "---\ntitle: Never\nowner: cara@example.com\n---\nx\n"),
+        ("a/fine.md", &format!("---\ntitle: Fine\nowner: ann@example.com\n{VERIFIED}\n---\nx\n")),
+    ])
+    .await;
+    let (status, page) = t.page("/verification").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("3 cards need verification"), "{page}");
+    let at = |s: &str| page.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(at("ann@example.com") < at("Older"));
+    assert!(at("Older") < at(">Old<"), "the longest overdue first");
+    assert!(at(">Old<") < at("cara@example.com"));
+    assert!(at("cara@example.com") < at("Never"));
+    assert!(page.contains("stale since 2019-01-31"));
+    assert!(page.contains("never verified"));
+    assert!(!page.contains(">Fine<"));
+}
+
+#[test]
+fn check_stale_prints_overdue_cards_by_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    write_file(
+        c,
+        "a/old.md",
+        "---\ntitle: Old\nowner: ann@example.com\nverified_by: bob@example.com\nverified_at: 2020-01-01\nverify_every: 30d\n---\nx\n",
+    );
+    write_file(c, "a/never.md", "---\ntitle: Never\n---\nx\n");
+    write_file(
+        c,
+        "a/fine.md",
+        &format!("---\ntitle: Fine\n{VERIFIED}\n---\nx\n"),
+    );
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_quire"))
+            .arg("--content")
+            .arg(c)
+            .args(["check", "--stale"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let days = (chrono::Local::now().date_naive()
+        - chrono::NaiveDate::from_ymd_opt(2020, 1, 31).unwrap())
+    .num_days();
+    assert_eq!(
+        text,
+        format!(
+            "(no owner): 1 card\n  a/never.md: never verified\n\
+             ann@example.com: 1 card\n  a/old.md: stale for {days} days (since 2020-01-31; verified by bob@example.com)\n\
+             2 cards need verification\n"
+        )
+    );
+    assert_eq!(out.status.code(), Some(0), "a list, not a failure");
+    assert_eq!(
+        run(&["--strict"]).status.code(),
+        Some(1),
+        "--strict fails CI"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&["--format", "json"]).stdout).unwrap();
+    assert_eq!(json["ann@example.com"][0]["days_overdue"], days);
+}
+
+#[test]
+fn quire_new_writes_a_card_check_accepts_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    let new = |title: &str| {
+        Command::new(env!("CARGO_BIN_EXE_quire"))
+            .arg("--content")
+            .arg(&content)
+            .args(["new", "support/refunds/annual-plans", "--title", title])
+            .args(["--owner", "ann@example.com"])
+            .output()
+            .unwrap()
+    };
+    let out = new("Annual plans: refunds");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = content.join("support/refunds/annual-plans.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let today = chrono::Local::now().date_naive().to_string();
+    assert!(
+        text.starts_with("---\ntitle: \"Annual plans: refunds\"\n"),
+        "{text}"
+    );
+    assert!(text.contains("owner: \"ann@example.com\"\n"));
+    assert!(text.contains(&format!("verified_at: {today}\n")));
+
+    let again = new("Something else");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "untouched");
+
+    let check = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .arg("--content")
+        .arg(&content)
+        .args(["check", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout),
+        "checked 1 card: 0 errors, 0 warnings\n"
+    );
+    assert_eq!(check.status.code(), Some(0));
+}
