@@ -163,3 +163,46 @@ fn quire_new_writes_a_card_check_accepts_and_never_overwrites() {
     );
     assert_eq!(check.status.code(), Some(0));
 }
+
+#[test]
+fn the_pre_commit_hook_checks_the_staged_cards() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .current_dir(r)
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    let hook = || {
+        Command::new("sh")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/hooks/pre-commit"))
+            .current_dir(r)
+            .env("QUIRE", env!("CARGO_BIN_EXE_quire"))
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap()
+    };
+    git(&["init", "-q"]);
+    write_file(r, "content/a/card.md", "---\ntitle: [unclosed\n---\nBody.\n");
+    git(&["add", "-A"]);
+    let out = hook();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("a/card.md:3:1: error: invalid YAML front matter"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Fixed in the index, broken again in the working tree: the commit is
+    // what counts.
+    write_file(r, "content/a/card.md", "---\ntitle: Card\n---\nBody.\n");
+    git(&["add", "-A"]);
+    write_file(r, "content/a/card.md", "---\ntitle: [unclosed\n---\nBody.\n");
+    assert_eq!(hook().status.code(), Some(0));
+}
