@@ -21,6 +21,10 @@ pub struct Config {
     pub max_card_bytes: usize,
     /// Watch the content folder and re-index on change.
     pub watch: bool,
+    /// Compare the whole folder with the index this often, whatever the
+    /// watcher says (missed events, a network mount without any); 0: never.
+    /// Without a working watcher, at least every 5 seconds.
+    pub reconcile_seconds: u64,
     /// Pages reload themselves when what they show is saved.
     pub live_reload: bool,
     /// Log searches and card openings for the insights page.
@@ -35,6 +39,31 @@ pub struct Config {
     /// Origins allowed to frame `/sidebar` (CSP `frame-ancestors`).
     pub sidebar_frame_origins: Vec<String>,
     pub git: GitConfig,
+    pub limits: HttpLimits,
+}
+
+/// `[limits]`: what the HTTP server refuses rather than queues.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Larger request bodies get a 413.
+    pub max_body_bytes: usize,
+    /// A handler that has not answered by then gets a 503.
+    pub request_timeout_ms: u64,
+    /// Requests in flight above this get a 503 with `Retry-After`.
+    pub max_in_flight: usize,
+    /// A client that has not sent its headers by then is disconnected.
+    pub header_read_timeout_ms: u64,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_body_bytes: 1024 * 1024,
+            request_timeout_ms: 10_000,
+            max_in_flight: 256,
+            header_read_timeout_ms: 10_000,
+        }
+    }
 }
 
 /// `[git]`: last changes read from the repository holding the content.
@@ -74,12 +103,15 @@ pub struct TokenConfig {
     pub sha256: [u8; 32],
     /// Only `audience: public` cards are visible with it.
     pub public_only: bool,
+    /// Searches and reads only: no feedback.
+    pub read_only: bool,
 }
 
 impl std::fmt::Debug for TokenConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenConfig")
             .field("public_only", &self.public_only)
+            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
@@ -107,6 +139,7 @@ struct File {
     data: Option<PathBuf>,
     max_card_bytes: Option<usize>,
     watch: Option<bool>,
+    reconcile_seconds: Option<u64>,
     live_reload: Option<bool>,
     insights: Option<InsightsFile>,
     api: Option<ApiFile>,
@@ -114,6 +147,16 @@ struct File {
     intercom: Option<SecretFile>,
     sidebar: Option<SidebarFile>,
     git: Option<GitFile>,
+    limits: Option<LimitsFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    max_body_bytes: Option<usize>,
+    request_timeout_ms: Option<u64>,
+    max_in_flight: Option<usize>,
+    header_read_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +185,8 @@ enum TokenFile {
         token: Option<String>,
         sha256: Option<String>,
         audience: Option<String>,
+        /// `read` (search and read only) or `write` (the default).
+        scope: Option<String>,
     },
 }
 
@@ -178,6 +223,7 @@ impl Default for Config {
             data_dir: Some(PathBuf::from(".quire")),
             max_card_bytes: 2 * 1024 * 1024,
             watch: true,
+            reconcile_seconds: 600,
             live_reload: true,
             analytics: true,
             retention_days: 90,
@@ -189,6 +235,7 @@ impl Default for Config {
                 "https://*.frontapplication.com".into(),
             ],
             git: GitConfig::default(),
+            limits: HttpLimits::default(),
         }
     }
 }
@@ -242,6 +289,9 @@ impl Config {
         if let Some(watch) = file.watch {
             config.watch = watch;
         }
+        if let Some(seconds) = file.reconcile_seconds {
+            config.reconcile_seconds = seconds;
+        }
         if let Some(live_reload) = file.live_reload {
             config.live_reload = live_reload;
         }
@@ -290,6 +340,21 @@ impl Config {
                 poll_seconds: git.poll_seconds.unwrap_or(2).max(1),
             };
         }
+        if let Some(limits) = file.limits {
+            let d = HttpLimits::default();
+            config.limits = HttpLimits {
+                max_body_bytes: limits.max_body_bytes.unwrap_or(d.max_body_bytes).max(1024),
+                request_timeout_ms: limits
+                    .request_timeout_ms
+                    .unwrap_or(d.request_timeout_ms)
+                    .max(100),
+                max_in_flight: limits.max_in_flight.unwrap_or(d.max_in_flight).max(1),
+                header_read_timeout_ms: limits
+                    .header_read_timeout_ms
+                    .unwrap_or(d.header_read_timeout_ms)
+                    .max(100),
+            };
+        }
         Ok(config)
     }
 
@@ -301,16 +366,26 @@ impl Config {
 
 /// Reads one `[api] tokens` entry into the hash the server compares.
 fn token(entry: TokenFile) -> Result<TokenConfig, String> {
-    let (plain, hashed, audience) = match entry {
+    let (plain, hashed, audience, scope) = match entry {
         TokenFile::Plain(s) => match s.strip_prefix("sha256:") {
-            Some(hex) => (None, Some(hex.to_string()), None),
-            None => (Some(s), None, None),
+            Some(hex) => (None, Some(hex.to_string()), None, None),
+            None => (Some(s), None, None, None),
         },
         TokenFile::Scoped {
             token,
             sha256,
             audience,
-        } => (token, sha256, audience),
+            scope,
+        } => (token, sha256, audience, scope),
+    };
+    let read_only = match scope.as_deref() {
+        None | Some("write") => false,
+        Some("read") => true,
+        Some(other) => {
+            return Err(format!(
+                "scope must be \"read\" or \"write\", got {other:?}"
+            ));
+        }
     };
     let sha256 = match (plain, hashed) {
         (Some(t), None) if t.len() >= 16 => sha256_of(t.as_bytes()),
@@ -330,6 +405,7 @@ fn token(entry: TokenFile) -> Result<TokenConfig, String> {
     Ok(TokenConfig {
         sha256,
         public_only,
+        read_only,
     })
 }
 

@@ -178,6 +178,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 fn serve(config: Config) -> Result<ExitCode> {
     let bind = config.bind;
+    let header_read_timeout =
+        std::time::Duration::from_millis(config.limits.header_read_timeout_ms);
     let watch = config.watch;
     let content = config.content_dir.clone();
     let (kb, reindexer) = Kb::open(config).context("cannot start")?;
@@ -194,7 +196,7 @@ fn serve(config: Config) -> Result<ExitCode> {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
         };
-        server::serve(listener, server::router(kb), shutdown).await?;
+        server::serve(listener, server::router(kb), header_read_timeout, shutdown).await?;
         anyhow::Ok(())
     })?;
     reindex.stop();

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc;
+use std::time::Duration;
 
 use crate::content::card::{self, Limits};
 use crate::content::scan::{ContentFile, FileKind, classify};
@@ -14,6 +15,9 @@ use crate::content::{CardId, FileStamp, ParsedCard, Problem};
 use crate::index::{IndexError, IndexWriter};
 use crate::kb::Kb;
 use crate::watch::{self, Batch, WatchHandle};
+
+/// How often the folder is compared with the index when no watcher runs.
+const FALLBACK_RECONCILE: Duration = Duration::from_secs(5);
 
 /// What a reconcile or a batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,6 +124,15 @@ impl Reindexer {
         let mut seen = BTreeSet::new();
         let mut files = Vec::new();
         for path in &batch.paths {
+            // Present but not content (a name that is not UTF-8, a symlink
+            // out): reported at once, as a full walk would.
+            if let Some(problem) = self.kb.content.skipped(path) {
+                if let Some(rel) = self.kb.content.rel_path(path) {
+                    ops.extend(self.vanished(&rel, &BTreeSet::new()));
+                }
+                ops.push(Op::Problems(problem.path.clone(), vec![problem]));
+                continue;
+            }
             let Some(rel) = self.kb.content.rel_path(path) else {
                 continue;
             };
@@ -146,8 +159,14 @@ impl Reindexer {
                     stamp,
                 }),
                 // Gone: the path was a file, or a folder that was removed or
-                // renamed away; forget everything at or under it.
-                None => ops.extend(self.vanished(&rel, &BTreeSet::new())),
+                // renamed away; forget everything at or under it, and any
+                // problem it had.
+                None => {
+                    ops.extend(self.vanished(&rel, &BTreeSet::new()));
+                    if !self.kb.catalog().problems_of(&rel).is_empty() {
+                        ops.push(Op::Problems(rel, Vec::new()));
+                    }
+                }
             }
         }
         // All the batch's files in one diff, so a burst is parsed on all cores.
@@ -180,8 +199,9 @@ impl Reindexer {
                 Ok(handle) => Some(handle),
                 Err(e) => {
                     tracing::error!(
-                        "{e}: {}; changes will show only after a restart",
-                        error_chain(&e)
+                        "{e}: {}; the folder is compared with the index every {}s instead",
+                        error_chain(&e),
+                        FALLBACK_RECONCILE.as_secs()
                     );
                     None
                 }
@@ -202,7 +222,27 @@ impl Reindexer {
             tracing::warn!("{problem}");
         }
         self.kb.changed();
-        for command in rx {
+        // The safety net: a full comparison now and then, and often when
+        // there is no watcher to tell us anything.
+        let configured = self.kb.config.reconcile_seconds;
+        let every = match (configured, _watch.is_some()) {
+            (0, true) => None,
+            (0, false) => Some(FALLBACK_RECONCILE),
+            (s, true) => Some(Duration::from_secs(s)),
+            (s, false) => Some(Duration::from_secs(s).min(FALLBACK_RECONCILE)),
+        };
+        loop {
+            let command = match every {
+                Some(every) => match rx.recv_timeout(every) {
+                    Ok(command) => command,
+                    Err(mpsc::RecvTimeoutError::Timeout) => Command::Reconcile,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                },
+                None => match rx.recv() {
+                    Ok(command) => command,
+                    Err(_) => return,
+                },
+            };
             let started = std::time::Instant::now();
             let (result, first_event) = match command {
                 Command::Apply(batch) => (self.apply(&batch), batch.first_event),

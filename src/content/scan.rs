@@ -108,18 +108,7 @@ impl ContentDir {
                 continue;
             }
             let Some(rel_path) = self.rel_path(entry.path()) else {
-                let lossy = entry
-                    .path()
-                    .strip_prefix(&self.root)
-                    .unwrap_or(entry.path())
-                    .to_string_lossy()
-                    .into_owned();
-                problems.push(Problem::error(
-                    &lossy,
-                    0,
-                    0,
-                    "file name is not valid UTF-8; rename it",
-                ));
+                problems.push(self.non_utf8_name(entry.path()));
                 continue;
             };
             let file_type = entry.file_type();
@@ -127,24 +116,10 @@ impl ContentDir {
                 continue;
             }
             let metadata = if file_type.is_symlink() {
-                match self.symlink_target_inside(entry.path()) {
-                    Some(m) if m.is_file() => m,
-                    Some(_) => {
-                        problems.push(Problem::warning(
-                            &rel_path,
-                            0,
-                            0,
-                            "symlinked folders are not followed; skipped",
-                        ));
-                        continue;
-                    }
-                    None => {
-                        problems.push(Problem::warning(
-                            &rel_path,
-                            0,
-                            0,
-                            "symlink points outside the content folder; skipped",
-                        ));
+                match self.symlink_target(entry.path(), &rel_path) {
+                    Ok(m) => m,
+                    Err(problem) => {
+                        problems.push(problem);
                         continue;
                     }
                 }
@@ -237,6 +212,51 @@ impl ContentDir {
         let rel = path.strip_prefix(&self.root).ok()?;
         let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
         Some(parts?.join("/"))
+    }
+
+    /// Why a path the watcher reported is not content although it exists:
+    /// a name that is not UTF-8, or a symlink that leaves the folder or
+    /// names a folder. `None` when it is content, or gone.
+    pub fn skipped(&self, path: &Path) -> Option<Problem> {
+        let meta = fs::symlink_metadata(path).ok()?;
+        let Some(rel_path) = self.rel_path(path) else {
+            return path
+                .starts_with(&self.root)
+                .then(|| self.non_utf8_name(path));
+        };
+        if !meta.file_type().is_symlink() {
+            return None;
+        }
+        self.symlink_target(path, &rel_path).err()
+    }
+
+    fn non_utf8_name(&self, path: &Path) -> Problem {
+        let lossy = path
+            .strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned();
+        Problem::error(&lossy, 0, 0, "file name is not valid UTF-8; rename it")
+    }
+
+    /// The metadata of a symlink's target when it is a file inside the
+    /// folder; otherwise why it is skipped.
+    fn symlink_target(&self, path: &Path, rel_path: &str) -> Result<fs::Metadata, Problem> {
+        match self.symlink_target_inside(path) {
+            Some(m) if m.is_file() => Ok(m),
+            Some(_) => Err(Problem::warning(
+                rel_path,
+                0,
+                0,
+                "symlinked folders are not followed; skipped",
+            )),
+            None => Err(Problem::warning(
+                rel_path,
+                0,
+                0,
+                "symlink points outside the content folder; skipped",
+            )),
+        }
     }
 
     fn symlink_target_inside(&self, path: &Path) -> Option<fs::Metadata> {

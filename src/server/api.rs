@@ -585,6 +585,7 @@ pub fn list_feedback(state: &AppState, access: Access, id: &str) -> Result<Respo
         (status = 201, description = "Stored", body = FeedbackView),
         (status = 400, description = "A bad verdict or body", body = ErrorBody),
         (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 403, description = "A read-only token, or a page of another site", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
     )
 )]
@@ -592,8 +593,10 @@ pub async fn card_post(
     State(state): State<AppState>,
     access: Access,
     Path(path): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    super::access::may_write(&state, access, &headers)?;
     if let Some(id) = path.strip_suffix("/feedback/resolve") {
         return resolve_feedback(&state, access, id);
     }
@@ -614,6 +617,7 @@ pub async fn card_post(
     responses(
         (status = 200, description = "How many flags were resolved", body = Resolved),
         (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 403, description = "A read-only token, or a page of another site", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
     )
 )]

@@ -21,6 +21,15 @@ pub enum ApiError {
     NotConfigured(&'static str),
     InvalidBody(String),
     PayloadTooLarge(usize),
+    /// Too many requests in flight: shed rather than queue.
+    Overloaded,
+    /// The handler did not answer within the request time limit.
+    Timeout,
+    /// Refused whatever the credentials (a cross-site form post, a
+    /// read-only token writing).
+    Forbidden(&'static str),
+    /// Too many failed logins or tokens from one address.
+    RateLimited(u64),
 }
 
 /// The `code` of an error response, left in its extensions.
@@ -48,6 +57,9 @@ impl ApiError {
             ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
             ApiError::InvalidBody(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Overloaded | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -63,6 +75,10 @@ impl ApiError {
             ApiError::NotConfigured(_) => "not_configured",
             ApiError::InvalidBody(_) => "invalid_body",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::Overloaded => "overloaded",
+            ApiError::Timeout => "timeout",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::RateLimited(_) => "rate_limited",
         }
     }
 
@@ -80,6 +96,12 @@ impl ApiError {
             ApiError::NotConfigured(what) => format!("{what} is not configured on this server"),
             ApiError::InvalidBody(why) => why.clone(),
             ApiError::PayloadTooLarge(max) => format!("the request body is over {max} bytes"),
+            ApiError::Overloaded => "the server is busy; retry in a moment".into(),
+            ApiError::Timeout => "the request took too long and was stopped".into(),
+            ApiError::Forbidden(why) => (*why).into(),
+            ApiError::RateLimited(secs) => {
+                format!("too many failed attempts; retry in {secs} seconds")
+            }
         }
     }
 
@@ -104,8 +126,11 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(ErrorCode(self.code()));
         let headers = response.headers_mut();
         match self {
-            ApiError::NotReady => {
+            ApiError::NotReady | ApiError::Overloaded | ApiError::Timeout => {
                 headers.insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            }
+            ApiError::RateLimited(secs) => {
+                headers.insert("retry-after", axum::http::HeaderValue::from(secs));
             }
             ApiError::Unauthorized => {
                 headers.insert(

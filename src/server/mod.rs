@@ -9,6 +9,7 @@ pub mod browse;
 pub mod error;
 pub mod files;
 pub mod integrations;
+pub mod limits;
 pub mod live;
 pub mod mcp;
 pub mod openapi;
@@ -20,17 +21,23 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::serve::ListenerExt;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
+use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
@@ -46,10 +53,13 @@ pub struct AppState {
     pub theme_changes: broadcast::Sender<()>,
     /// Keeps the theme folder watched while the router lives.
     _theme_watch: Option<Arc<crate::watch::WatchHandle>>,
+    /// Permits for requests in flight (`[limits] max_in_flight`).
+    pub in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 pub fn router(kb: Arc<Kb>) -> Router {
     let theme = Arc::new(Theme::load(&kb.config.theme_dir()));
+    let kb_limits = kb.config.limits.clone();
     let (theme_changes, _) = broadcast::channel(16);
     let theme_watch = if kb.config.watch && kb.config.live_reload && theme.dir().is_dir() {
         let sender = theme_changes.clone();
@@ -71,6 +81,7 @@ pub fn router(kb: Arc<Kb>) -> Router {
         theme,
         theme_changes,
         _theme_watch: theme_watch,
+        in_flight: limits::in_flight(kb_limits.max_in_flight),
     };
     let api = api::router()
         .merge(mcp::router())
@@ -91,8 +102,10 @@ pub fn router(kb: Arc<Kb>) -> Router {
         .merge(agents::router())
         .merge(site::router())
         .fallback(site::fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), limits::guard))
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .layer(middleware::from_fn(security_headers))
+        .layer(DefaultBodyLimit::max(kb_limits.max_body_bytes))
         .with_state(state)
         .layer(CompressionLayer::new())
         // A bug in one handler answers that request with a JSON 500; the
@@ -104,7 +117,22 @@ pub fn router(kb: Arc<Kb>) -> Router {
         ))
         // A 503 while the index builds is expected, not an error worth a log
         // line; real failures are logged where they happen.
-        .layer(TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+                })
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
+        // Every request gets an id (or keeps the caller's), logged with
+        // each line about it and echoed as `x-request-id`.
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 /// The base of absolute links sent into another tool: `public_url`, else
@@ -157,9 +185,16 @@ async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        // No inline script or style anywhere: a card that smuggled markup
+        // past the sanitizer still could not run it. Images may come from
+        // other https hosts (they cannot run code).
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
+            HeaderValue::from_static(
+                "default-src 'none'; script-src 'self'; style-src 'self'; \
+                 img-src 'self' data: https:; connect-src 'self'; form-action 'self'; \
+                 base-uri 'none'; frame-ancestors 'none'",
+            ),
         );
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
@@ -184,19 +219,62 @@ async fn record(State(state): State<AppState>, request: Request, next: Next) -> 
     response
 }
 
+/// How long connections in flight may take to finish after shutdown.
+const DRAIN: Duration = Duration::from_secs(10);
+
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the
-/// requests in flight.
+/// requests in flight (for at most `DRAIN`). Connections are served by
+/// hyper directly rather than `axum::serve`, for a header read timeout: a
+/// client that opens connections and trickles its headers (slowloris) is
+/// cut off instead of holding them forever.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    header_read_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Without TCP_NODELAY a keep-alive client waits ~40 ms on each small
-    // response (Nagle's algorithm meeting delayed ACKs).
-    let listener = listener.tap_io(|tcp| {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .max_headers(100)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before
+                    // it was accepted: the listener is fine; back off a
+                    // moment rather than spin.
+                    tracing::warn!("accepting a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Without TCP_NODELAY a keep-alive client waits ~40 ms on each small
+        // response (Nagle's algorithm meeting delayed ACKs).
         let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        let service = TowerToHyperService::new(app.clone().map_request(
+            |request: axum::http::Request<hyper::body::Incoming>| {
+                request.map(axum::body::Body::new)
+            },
+        ));
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));
+        tokio::spawn(async move {
+            // A client that goes away mid-request is not our error.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open after {DRAIN:?}; closing them");
+    }
+    Ok(())
 }

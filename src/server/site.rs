@@ -487,8 +487,17 @@ async fn card(
 async fn card_form(
     State(state): State<AppState>,
     Path(path): Path<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if !super::access::same_origin(&headers) {
+        return page(
+            &state,
+            StatusCode::FORBIDDEN,
+            "error.html",
+            json!({ "message": "This form can only be sent from this site's own pages." }),
+        );
+    }
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let access = super::access::Access::default();

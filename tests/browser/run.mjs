@@ -114,15 +114,13 @@ async function startHostPage(base) {
 const axePath = path.join(here, "node_modules/axe-core/axe.min.js");
 const axeSource = readFileSync(axePath, "utf8");
 
-/** Serious and critical axe-core violations on the page. axe.min.js is added
- * as a script tag; where the page's CSP refuses that, it is evaluated through
- * the debugging protocol instead, so the page keeps its CSP either way. */
+/** Serious and critical axe-core violations on the page. axe.min.js is
+ * evaluated through the debugging protocol, not added as a script tag: the
+ * page keeps its CSP, and the CSP check below sees only the page's own
+ * violations. */
 async function axe(page) {
   const loaded = () => page.evaluate(() => typeof window.axe === "object").catch(() => false);
-  if (!(await loaded())) {
-    await page.addScriptTag({ path: axePath }).catch(() => {});
-    if (!(await loaded())) await page.evaluate(axeSource);
-  }
+  if (!(await loaded())) await page.evaluate(axeSource);
   const results = await page.evaluate(() => window.axe.run(document));
   return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
@@ -169,6 +167,16 @@ async function main() {
     for (const file of modules) {
       const test = await import(path.join(here, "tests", file));
       const context = await browser.newContext();
+      // Every page must run under its CSP without a single refusal: no
+      // inline script or style, nothing from another host.
+      const cspViolations = [];
+      context.on("page", (page) =>
+        page.on("console", (msg) => {
+          if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) {
+            cspViolations.push(`${page.url()}: ${msg.text()}`);
+          }
+        }),
+      );
       const started = Date.now();
       try {
         await test.run({
@@ -182,6 +190,7 @@ async function main() {
           axe,
           assert,
         });
+        assert.deepEqual(cspViolations, [], "CSP violations");
         console.log(`ok - ${test.name} (${Date.now() - started} ms)`);
       } catch (e) {
         failed++;

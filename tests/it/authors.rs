@@ -188,7 +188,11 @@ fn the_pre_commit_hook_checks_the_staged_cards() {
             .unwrap()
     };
     git(&["init", "-q"]);
-    write_file(r, "content/a/card.md", "---\ntitle: [unclosed\n---\nBody.\n");
+    write_file(
+        r,
+        "content/a/card.md",
+        "---\ntitle: [unclosed\n---\nBody.\n",
+    );
     git(&["add", "-A"]);
     let out = hook();
     assert_eq!(out.status.code(), Some(1));
@@ -203,6 +207,10 @@ fn the_pre_commit_hook_checks_the_staged_cards() {
     // what counts.
     write_file(r, "content/a/card.md", "---\ntitle: Card\n---\nBody.\n");
     git(&["add", "-A"]);
-    write_file(r, "content/a/card.md", "---\ntitle: [unclosed\n---\nBody.\n");
+    write_file(
+        r,
+        "content/a/card.md",
+        "---\ntitle: [unclosed\n---\nBody.\n",
+    );
     assert_eq!(hook().status.code(), Some(0));
 }

@@ -224,6 +224,7 @@ fn token(secret: &str, public_only: bool) -> TokenConfig {
     TokenConfig {
         sha256: sha256_of(secret.as_bytes()),
         public_only,
+        read_only: false,
     }
 }
 
@@ -453,9 +454,11 @@ async fn the_sidebar_is_light_and_framed_only_by_the_inbox_origins() {
 
     // Every other page refuses to be framed.
     let home = t.client.get(t.url("/")).send().await.unwrap();
-    assert_eq!(
-        home.headers()["content-security-policy"],
-        "frame-ancestors 'none'"
+    let csp = home.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.ends_with("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self';"),
+        "no inline script: {csp}"
     );
     assert_eq!(home.headers()["x-frame-options"], "DENY");
 }

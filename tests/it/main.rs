@@ -7,6 +7,7 @@ mod bad_cards;
 mod check;
 mod demo;
 mod history;
+mod hostile;
 mod inbox;
 mod insight;
 mod integrations;

@@ -78,15 +78,18 @@ impl TestKb {
         };
         configure(&mut config);
         let (kb, reindexer) = Kb::open(config).expect("open kb");
-        let reindex = reindexer.spawn(true).expect("spawn reindex loop");
+        let reindex = reindexer
+            .spawn(kb.config.watch)
+            .expect("spawn reindex loop");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel();
         let app = quire::server::router(kb.clone());
+        let header_timeout = Duration::from_millis(kb.config.limits.header_read_timeout_ms);
         let server = tokio::spawn(async move {
-            let _ = quire::server::serve(listener, app, async {
+            let _ = quire::server::serve(listener, app, header_timeout, async {
                 let _ = rx.await;
             })
             .await;

@@ -198,7 +198,13 @@ fn main() -> Result<()> {
         let addr = listener.local_addr()?;
         let app = quire::server::router(kb.clone());
         tokio::spawn(async move {
-            let _ = quire::server::serve(listener, app, std::future::pending()).await;
+            let _ = quire::server::serve(
+                listener,
+                app,
+                Duration::from_secs(10),
+                std::future::pending(),
+            )
+            .await;
         });
         figures.add(
             "rss_serving_at_rest",
