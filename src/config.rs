@@ -40,6 +40,22 @@ pub struct Config {
     pub sidebar_frame_origins: Vec<String>,
     pub git: GitConfig,
     pub limits: HttpLimits,
+    pub site: SiteAccess,
+}
+
+/// `[site]`: who may read the site when it is not open to all.
+#[derive(Debug, Clone, Default)]
+pub struct SiteAccess {
+    /// Every page needs a signed-in session (a token from `[api] tokens`
+    /// entered on `/login`) or the SSO proxy's header.
+    pub require_login: bool,
+    /// A header an SSO proxy sets to the signed-in user
+    /// (`X-Forwarded-User`); trusted only from `trusted_proxies`.
+    pub trusted_header: Option<String>,
+    /// Peers whose `trusted_header` and `X-Forwarded-For` are believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a session lasts.
+    pub session_hours: u64,
 }
 
 /// `[limits]`: what the HTTP server refuses rather than queues.
@@ -148,6 +164,17 @@ struct File {
     sidebar: Option<SidebarFile>,
     git: Option<GitFile>,
     limits: Option<LimitsFile>,
+    site: Option<SiteFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteFile {
+    require_login: Option<bool>,
+    trusted_header: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    session_hours: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -236,6 +263,10 @@ impl Default for Config {
             ],
             git: GitConfig::default(),
             limits: HttpLimits::default(),
+            site: SiteAccess {
+                session_hours: 12,
+                ..SiteAccess::default()
+            },
         }
     }
 }
@@ -340,6 +371,40 @@ impl Config {
                 poll_seconds: git.poll_seconds.unwrap_or(2).max(1),
             };
         }
+        if let Some(site) = file.site {
+            let trusted_proxies = site
+                .trusted_proxies
+                .iter()
+                .map(|p| {
+                    p.parse().map_err(|_| {
+                        invalid(format!(
+                            "[site] trusted_proxies: {p:?} is not an IP address"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if site.trusted_header.is_some() && trusted_proxies.is_empty() {
+                return Err(invalid(
+                    "[site] trusted_header needs trusted_proxies: the addresses of the SSO proxy"
+                        .into(),
+                ));
+            }
+            config.site = SiteAccess {
+                require_login: site.require_login.unwrap_or(false),
+                trusted_header: site.trusted_header,
+                trusted_proxies,
+                session_hours: site.session_hours.unwrap_or(12).clamp(1, 24 * 90),
+            };
+            if config.site.require_login
+                && config.api.tokens.is_empty()
+                && config.site.trusted_header.is_none()
+            {
+                return Err(invalid(
+                    "[site] require_login needs [api] tokens to sign in with, or trusted_header"
+                        .into(),
+                ));
+            }
+        }
         if let Some(limits) = file.limits {
             let d = HttpLimits::default();
             config.limits = HttpLimits {
@@ -415,15 +480,7 @@ pub fn sha256_of(bytes: &[u8]) -> [u8; 32] {
 }
 
 fn parse_hex32(hex: &str) -> Option<[u8; 32]> {
-    let hex = hex.trim();
-    if hex.len() != 64 || !hex.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
+    crate::hex::decode(hex.trim())?.try_into().ok()
 }
 
 #[cfg(test)]

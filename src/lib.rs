@@ -5,6 +5,7 @@
 pub mod check;
 pub mod config;
 pub mod content;
+pub mod hex;
 pub mod history;
 pub mod index;
 pub mod kb;

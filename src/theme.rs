@@ -34,7 +34,7 @@ macro_rules! builtin {
 /// The default theme, compiled in (the files under `themes/default/`).
 const TEMPLATES: &[(&str, &[u8])] = builtin!("templates":
     "base.html", "home.html", "search.html", "card.html", "collection.html", "tags.html",
-    "tag.html", "sidebar.html", "insights.html", "problems.html", "verification.html",
+    "tag.html", "sidebar.html", "insights.html", "problems.html", "verification.html", "login.html",
     "404.html", "error.html",
 );
 const STATIC: &[(&str, &[u8])] = builtin!("static":

@@ -1,16 +1,25 @@
-//! Who is calling: bearer tokens for the API and MCP (`[api] tokens`), and
-//! what a token may see. Tokens are kept as SHA-256 hashes and compared in
-//! constant time; without configured tokens the API is open.
+//! Who is calling, and what they may do. `identify` runs first on every
+//! request: a bearer token (`[api] tokens`, kept as SHA-256 hashes and
+//! compared in constant time), else a signed-in session cookie, else an SSO
+//! proxy's trusted header; wrong credentials count against the caller's
+//! address and, past a limit, get 429s. Then the API and MCP need an
+//! identity when tokens are configured (`require_token`), and the site
+//! needs one when `[site] require_login` is on (`require_login`).
 
-use axum::extract::{FromRequestParts, Request, State};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use super::AppState;
 use super::error::ApiError;
+use super::{AppState, session};
 use crate::config::{TokenConfig, sha256_of};
 
 /// What the caller may see, left in the request's extensions.
@@ -23,14 +32,135 @@ pub struct Access {
     pub read_only: bool,
 }
 
-/// Requires a configured token on every request it wraps (when any are
-/// configured) and records the caller's `Access`.
+/// Who the request comes from, left in its extensions by `identify`.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    /// What the caller's credentials grant; `None`: none presented, or
+    /// wrong ones.
+    pub identity: Option<Access>,
+    /// The client's address (the SSO proxy's `X-Forwarded-For` when the
+    /// peer is a trusted proxy).
+    pub ip: Option<IpAddr>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// Wrong tokens and passwords allowed per address per window.
+const MAX_FAILURES: u32 = 10;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Failed sign-ins by address, so guessing tokens is slow.
+#[derive(Debug, Default)]
+pub struct Failures(Mutex<HashMap<IpAddr, (u32, Instant)>>);
+
+impl Failures {
+    /// Seconds until `ip` may try again, when it is over the limit.
+    pub fn blocked(&self, ip: Option<IpAddr>) -> Option<u64> {
+        let ip = ip?;
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, since) = map.get(&ip)?;
+        let left = FAILURE_WINDOW.saturating_sub(since.elapsed());
+        (*count >= MAX_FAILURES && !left.is_zero()).then(|| left.as_secs().max(1))
+    }
+
+    pub fn record(&self, ip: Option<IpAddr>) {
+        let Some(ip) = ip else { return };
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        }
+        let entry = map.entry(ip).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= FAILURE_WINDOW {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+    }
+}
+
+/// Works out who is calling (see the module comment). Wrong credentials
+/// from an address over the limit get a 429 before anything else.
+pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let site = &state.kb.config.site;
+    // Set by `server::serve`; a router served some other way has no peer.
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let headers = request.headers();
+    let from_proxy = site.trusted_proxies.contains(&peer);
+    let ip = if from_proxy {
+        forwarded_for(headers).unwrap_or(peer)
+    } else {
+        peer
+    };
+    let tokens = &state.kb.config.api.tokens;
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().ok().and_then(bearer).unwrap_or(""));
+    let identity = match presented {
+        // An open server ignores credentials rather than counting them.
+        Some(_) if tokens.is_empty() => None,
+        Some(token) => {
+            if let Some(wait) = state.failures.blocked(Some(ip)) {
+                return ApiError::RateLimited(wait).into_response();
+            }
+            let granted = check(tokens, token);
+            if granted.is_none() {
+                state.failures.record(Some(ip));
+            }
+            granted
+        }
+        None => session::from_headers(headers)
+            .and_then(|cookie| state.sessions.verify(cookie, tokens, crate::store::now()))
+            .map(|token| Access {
+                public_only: token.public_only,
+                read_only: token.read_only,
+            })
+            .or_else(|| {
+                let name = site.trusted_header.as_deref()?;
+                let user = headers.get(name)?.to_str().ok()?;
+                (from_proxy && !user.trim().is_empty()).then(Access::default)
+            }),
+    };
+    request.extensions_mut().insert(Caller {
+        identity,
+        ip: Some(ip),
+    });
+    next.run(request).await
+}
+
+/// The client an SSO proxy saw: the last `X-Forwarded-For` address (the
+/// one the proxy added; earlier ones are the client's own claims).
+fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .next_back()
+}
+
+/// Requires an identity on every request it wraps when tokens are
+/// configured (or the site needs a login), and records the caller's
+/// `Access`.
 pub async fn require_token(
     State(state): State<AppState>,
+    caller: Caller,
     mut request: Request,
     next: Next,
 ) -> Response {
-    match access(&state, request.headers()) {
+    match access(&state, &caller) {
         Ok(access) => {
             request.extensions_mut().insert(access);
             next.run(request).await
@@ -39,19 +169,51 @@ pub async fn require_token(
     }
 }
 
-/// The access the request's bearer token grants (everything when no tokens
-/// are configured).
-pub fn access(state: &AppState, headers: &HeaderMap) -> Result<Access, ApiError> {
-    let tokens = &state.kb.config.api.tokens;
-    if tokens.is_empty() {
+/// What the caller may see: everything when the server is open, else what
+/// their credentials grant.
+pub fn access(state: &AppState, caller: &Caller) -> Result<Access, ApiError> {
+    let config = &state.kb.config;
+    if config.api.tokens.is_empty() && !config.site.require_login {
         return Ok(Access::default());
     }
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
-        .and_then(|t| check(tokens, t))
-        .ok_or(ApiError::Unauthorized)
+    caller.identity.ok_or(ApiError::Unauthorized)
+}
+
+/// Paths anyone may reach even when the site needs a login: signing in,
+/// the theme's assets, health and metrics, the API's description, and the
+/// inbox integrations (which check their own signatures). The API, MCP,
+/// `llms.txt` and `/cards/<id>.md` answer 401 through `require_token`.
+fn open_when_locked(path: &str) -> bool {
+    matches!(
+        path,
+        "/login" | "/logout" | "/healthz" | "/metrics" | "/api/v1/openapi.json"
+    ) || path.starts_with("/static/")
+        || path.starts_with("/integrations/")
+        || path.starts_with("/api/")
+        || path == "/mcp"
+        || path == "/llms.txt"
+        || (path.starts_with("/cards/") && path.ends_with(".md"))
+}
+
+/// With `[site] require_login`, a page without a signed-in caller sends the
+/// browser to `/login` (and back afterwards).
+pub async fn require_login(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if !state.kb.config.site.require_login || caller.identity.is_some() || open_when_locked(path) {
+        return next.run(request).await;
+    }
+    let back = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let to = format!("/login?next={}", super::views::encode_component(&back));
+    (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -66,14 +228,19 @@ fn bearer(value: &str) -> Option<&str> {
 /// The access `presented` grants, if it is one of `tokens`. Every token is
 /// compared, in constant time, so timing tells nothing about which failed.
 pub fn check(tokens: &[TokenConfig], presented: &str) -> Option<Access> {
+    find(tokens, presented).map(|token| Access {
+        public_only: token.public_only,
+        read_only: token.read_only,
+    })
+}
+
+/// The configured token `presented` is, compared as `check` does.
+pub fn find<'a>(tokens: &'a [TokenConfig], presented: &str) -> Option<&'a TokenConfig> {
     let hash = sha256_of(presented.as_bytes());
     let mut found = None;
     for token in tokens {
         if bool::from(token.sha256.ct_eq(&hash)) {
-            found = Some(Access {
-                public_only: token.public_only,
-                read_only: token.read_only,
-            });
+            found = Some(token);
         }
     }
     found

@@ -28,8 +28,12 @@ fn markdown(text: String) -> Response {
         .into_response()
 }
 
-async fn llms_txt(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let access = access::access(&state, &headers)?;
+async fn llms_txt(
+    State(state): State<AppState>,
+    caller: access::Caller,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let access = access::access(&state, &caller)?;
     let visible = Visible {
         public_only: access.public_only,
     };
@@ -86,10 +90,10 @@ fn one_line(text: &str) -> String {
 /// `/cards/<id>.md`: the card's file as written (front matter included).
 pub fn card_markdown(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: &access::Caller,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let access = access::access(state, headers)?;
+    let access = access::access(state, caller)?;
     let missing = || ApiError::CardNotFound(id.to_string());
     let id = CardId::new(id).map_err(|_| missing())?;
     let rel_path = {

@@ -168,21 +168,11 @@ async fn intercom_request(
         .clone()
         .ok_or(ApiError::NotConfigured("the Intercom app"))?;
     let bytes = read(body).await?;
-    let signature = header(headers, "x-body-signature").and_then(decode_hex);
+    let signature = header(headers, "x-body-signature").and_then(crate::hex::decode);
     if !signed::<Hmac<sha2::Sha256>>(&secret, &bytes, signature) {
         return Err(ApiError::BadSignature);
     }
     parse(&bytes)
-}
-
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
-        .collect()
 }
 
 /// The inbox app opens on a conversation: cards matching it, and a search box.
@@ -303,8 +293,5 @@ mod tests {
         ));
         assert!(!signed::<Hmac<sha1::Sha1>>("key", b"{}", Some(good)));
         assert!(!signed::<Hmac<sha1::Sha1>>("key", body, None));
-        assert_eq!(decode_hex("0aFf"), Some(vec![0x0a, 0xff]));
-        assert_eq!(decode_hex("0g"), None);
-        assert_eq!(decode_hex("abc"), None);
     }
 }

@@ -11,9 +11,11 @@ pub mod files;
 pub mod integrations;
 pub mod limits;
 pub mod live;
+pub mod login;
 pub mod mcp;
 pub mod openapi;
 pub mod params;
+pub mod session;
 pub mod site;
 pub mod views;
 
@@ -55,6 +57,10 @@ pub struct AppState {
     _theme_watch: Option<Arc<crate::watch::WatchHandle>>,
     /// Permits for requests in flight (`[limits] max_in_flight`).
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Signs the site's session cookies.
+    pub sessions: Arc<session::SessionKey>,
+    /// Wrong credentials by address, for rate limiting.
+    pub failures: Arc<access::Failures>,
 }
 
 pub fn router(kb: Arc<Kb>) -> Router {
@@ -76,12 +82,15 @@ pub fn router(kb: Arc<Kb>) -> Router {
     } else {
         None
     };
+    let sessions = Arc::new(session::SessionKey::load(kb.config.data_dir.as_deref()));
     let state = AppState {
         kb,
         theme,
         theme_changes,
         _theme_watch: theme_watch,
         in_flight: limits::in_flight(kb_limits.max_in_flight),
+        sessions,
+        failures: Arc::new(access::Failures::default()),
     };
     let api = api::router()
         .merge(mcp::router())
@@ -101,7 +110,13 @@ pub fn router(kb: Arc<Kb>) -> Router {
         .merge(integrations::router())
         .merge(agents::router())
         .merge(site::router())
+        .merge(login::router())
         .fallback(site::fallback)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::require_login,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), access::identify))
         .layer(middleware::from_fn_with_state(state.clone(), limits::guard))
         .layer(middleware::from_fn_with_state(state.clone(), record))
         .layer(middleware::from_fn(security_headers))
@@ -241,7 +256,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (tcp, _) = tokio::select! {
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -259,8 +274,13 @@ pub async fn serve(
         // response (Nagle's algorithm meeting delayed ACKs).
         let _ = tcp.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone().map_request(
-            |request: axum::http::Request<hyper::body::Incoming>| {
-                request.map(axum::body::Body::new)
+            move |request: axum::http::Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                // Who is at the other end, for rate limits and proxies.
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
             },
         ));
         let connection = graceful.watch(http.serve_connection(TokioIo::new(tcp), service));

@@ -39,7 +39,7 @@ pub fn router() -> Router<AppState> {
 
 /// A themed page, or when the template itself fails, a plain page that names
 /// the template, line and cause (and the log says the same).
-fn page(
+pub(super) fn page(
     state: &AppState,
     status: StatusCode,
     template: &str,
@@ -65,9 +65,14 @@ fn page(
     }
 }
 
-/// What every page may use: whether live reload is on.
+/// What every page may use: whether live reload is on, and whether the
+/// site needs signing in (for a sign-out button).
 fn with_site(state: &AppState, mut context: serde_json::Value) -> serde_json::Value {
     if let Some(map) = context.as_object_mut() {
+        map.insert(
+            "require_login".into(),
+            json!(state.kb.config.site.require_login),
+        );
         map.insert(
             "live_reload".into(),
             json!(state.kb.config.live_reload && state.kb.config.watch),
@@ -366,12 +371,12 @@ fn collections(state: &AppState) -> Vec<CollectionView> {
 
 async fn card(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    caller: super::access::Caller,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
     if let Some(id) = id.strip_suffix(".md") {
-        return super::agents::card_markdown(&state, &headers, id)
+        return super::agents::card_markdown(&state, &caller, id)
             .unwrap_or_else(IntoResponse::into_response);
     }
     let Ok(requested) = CardId::new(id.trim_end_matches('/')) else {
@@ -486,10 +491,19 @@ async fn card(
 /// outdated flags (`.../feedback/resolve`); both go back to the card.
 async fn card_form(
     State(state): State<AppState>,
+    caller: super::access::Caller,
     Path(path): Path<String>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if caller.identity.is_some_and(|a| a.read_only) {
+        return page(
+            &state,
+            StatusCode::FORBIDDEN,
+            "error.html",
+            json!({ "message": "You are signed in read-only: you can read, not send feedback." }),
+        );
+    }
     if !super::access::same_origin(&headers) {
         return page(
             &state,

@@ -268,9 +268,7 @@ async fn odd_file_names_are_served_at_their_own_urls_or_skipped_with_a_reason() 
         let (status, page) = t.get_text(&url).await;
         assert_eq!(status, 200, "{id} at {url}");
         assert!(page.contains(&format!("<h1>{title}</h1>")), "{id}");
-        let (status, card) = t
-            .get(&format!("/api/v1{url}"))
-            .await;
+        let (status, card) = t.get(&format!("/api/v1{url}")).await;
         assert_eq!(
             (status, card["title"].as_str()),
             (200, Some(title)),

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on loopback over real files. One
 //! binary, a module per feature. See `support.rs` for the `TestKb` fixture.
 
+mod access;
 mod api;
 mod authors;
 mod bad_cards;
