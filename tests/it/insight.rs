@@ -1,12 +1,9 @@
 //! Feedback that survives a crash, and the insights page after a scripted
 //! series of searches.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use serde_json::json;
 
-use crate::support::{DEADLINE, TestKb, encode};
+use crate::support::{TestKb, encode, start_server, wait_ready};
 
 const REFUNDS: &str = "playbooks/refunds/annual-plans";
 
@@ -71,54 +68,6 @@ async fn the_insights_page_shows_what_readers_search_miss_and_flag() {
     assert!(card.contains("Flagged as outdated 1 time") && card.contains("old numbers"));
 }
 
-/// Starts `quire serve` on a free port over `dir` and returns it and its
-/// address once it answers.
-fn start_server(dir: &std::path::Path) -> (std::process::Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .args(["--config"])
-        .arg(dir.join("quire.toml"))
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start quire");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if let Some(at) = line.find("on http://") {
-                let addr: String = line[at + 3..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    let base = rx.recv_timeout(DEADLINE).expect("the server's address");
-    (child, base)
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the server never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn acknowledged_feedback_survives_a_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -133,7 +82,7 @@ async fn acknowledged_feedback_survives_a_kill_9() {
     )
     .unwrap();
     let client = reqwest::Client::new();
-    let (mut server, base) = start_server(dir.path());
+    let (mut server, base) = start_server(&dir.path().join("quire.toml"));
     wait_ready(&client, &base).await;
     for i in 0..20 {
         let response = client
@@ -148,7 +97,7 @@ async fn acknowledged_feedback_survives_a_kill_9() {
     server.kill().expect("kill -9");
     let _ = server.wait();
 
-    let (mut server, base) = start_server(dir.path());
+    let (mut server, base) = start_server(&dir.path().join("quire.toml"));
     wait_ready(&client, &base).await;
     let list: serde_json::Value = client
         .get(format!("{base}/api/v1/cards/a/card/feedback"))

@@ -6,6 +6,7 @@ mod api;
 mod authors;
 mod bad_cards;
 mod check;
+mod crash;
 mod demo;
 mod history;
 mod hostile;

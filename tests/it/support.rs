@@ -286,3 +286,56 @@ fn copy_dir(from: &Path, to: &Path) {
 pub fn card(title: &str, body: &str) -> String {
     format!("---\ntitle: {title}\n---\n{body}\n")
 }
+
+/// Starts `quire --config <config> serve` as its own process and returns
+/// it with its address (read from its log) once it listens.
+pub fn start_server(config: &Path) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["--config"])
+        .arg(config)
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start quire");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(at) = line.find("on http://") {
+                let addr: String = line[at + 3..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                let _ = tx.send(addr);
+            }
+        }
+    });
+    let base = rx.recv_timeout(DEADLINE).expect("the server's address");
+    (child, base)
+}
+
+/// Polls `/healthz` until the server at `base` has indexed the folder.
+pub async fn wait_ready(client: &reqwest::Client, base: &str) {
+    wait_ready_within(client, base, DEADLINE).await;
+}
+
+pub async fn wait_ready_within(client: &reqwest::Client, base: &str, deadline: Duration) {
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < deadline,
+            "the server never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
