@@ -50,7 +50,7 @@ fn read_all(content: &ContentDir, limits: Limits) -> Read {
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
     let cards: Vec<_> = files.iter().filter(|f| f.kind == FileKind::Card).collect();
     let parsed = crate::parallel::map(&cards, |file| {
-        let bytes = match content.read(&file.rel_path) {
+        let bytes = match content.read_at_most(&file.rel_path, limits.max_card_bytes) {
             Ok(b) => b,
             Err(e) => {
                 return Err(Problem::error(
@@ -111,7 +111,7 @@ pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings
         match file.kind {
             FileKind::Attachment => catalog.add_attachment(&file.rel_path),
             FileKind::FolderPage => {
-                if let Ok(bytes) = content.read(&file.rel_path) {
+                if let Ok(bytes) = content.read_at_most(&file.rel_path, limits.max_card_bytes) {
                     match card::parse_folder_page(&file.rel_path, &bytes, limits) {
                         Ok((page, page_problems)) => {
                             let folder = file

@@ -198,23 +198,20 @@ struct GitFile {
 #[serde(deny_unknown_fields)]
 struct ApiFile {
     #[serde(default)]
-    tokens: Vec<TokenFile>,
+    tokens: Vec<toml::Value>,
     #[serde(default)]
     cors_origins: Vec<String>,
 }
 
-/// `"secret"`, `"sha256:<hex>"`, or a table that adds a scope.
+/// A misspelt key must not silently widen what a token grants.
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum TokenFile {
-    Plain(String),
-    Scoped {
-        token: Option<String>,
-        sha256: Option<String>,
-        audience: Option<String>,
-        /// `read` (search and read only) or `write` (the default).
-        scope: Option<String>,
-    },
+#[serde(deny_unknown_fields)]
+struct ScopedToken {
+    token: Option<String>,
+    sha256: Option<String>,
+    audience: Option<String>,
+    /// `read` (search and read only) or `write` (the default).
+    scope: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -430,18 +427,25 @@ impl Config {
 }
 
 /// Reads one `[api] tokens` entry into the hash the server compares.
-fn token(entry: TokenFile) -> Result<TokenConfig, String> {
+/// An entry is `"secret"`, `"sha256:<hex>"`, or a table that adds a scope.
+fn token(entry: toml::Value) -> Result<TokenConfig, String> {
     let (plain, hashed, audience, scope) = match entry {
-        TokenFile::Plain(s) => match s.strip_prefix("sha256:") {
+        toml::Value::String(s) => match s.strip_prefix("sha256:") {
             Some(hex) => (None, Some(hex.to_string()), None, None),
             None => (Some(s), None, None, None),
         },
-        TokenFile::Scoped {
-            token,
-            sha256,
-            audience,
-            scope,
-        } => (token, sha256, audience, scope),
+        table @ toml::Value::Table(_) => {
+            let ScopedToken {
+                token,
+                sha256,
+                audience,
+                scope,
+            } = table
+                .try_into()
+                .map_err(|e: toml::de::Error| e.message().to_string())?;
+            (token, sha256, audience, scope)
+        }
+        _ => return Err("a token is a string or a table".into()),
     };
     let read_only = match scope.as_deref() {
         None | Some("write") => false,
@@ -531,6 +535,8 @@ mod tests {
             "[api]\ntokens = [\"short\"]",
             "[api]\ntokens = [\"sha256:abc\"]",
             "[api]\ntokens = [{ token = \"0123456789abcdef\", audience = \"friends\" }]",
+            "[api]\ntokens = [{ token = \"0123456789abcdef\", audiance = \"public\" }]",
+            "[api]\ntokens = [{ token = \"0123456789abcdef\", scop = \"read\" }]",
             "[api]\ncors_origins = [\"app.frontapp.com\"]",
         ] {
             let e = Config::parse(bad, Path::new(""), Path::new("quire.toml")).unwrap_err();

@@ -28,12 +28,24 @@ pub enum OpenError {
     Store(#[from] crate::store::StoreError),
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexFailure {
+    /// The whole error, for the log and the problems page.
+    pub message: String,
+    /// Its root cause alone ("No space left on device"), without paths:
+    /// what `/healthz` tells anyone who asks.
+    pub cause: String,
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
 pub struct Kb {
     pub config: Config,
     pub index: SearchIndex,
     pub content: ContentDir,
     catalog: RwLock<Catalog>,
     ready: AtomicBool,
+    /// Why the index cannot be written now, if it cannot.
+    index_failure: RwLock<Option<IndexFailure>>,
     generation: AtomicU64,
     changes: broadcast::Sender<u64>,
     pub opened: Opened,
@@ -76,6 +88,7 @@ impl Kb {
             content,
             catalog: RwLock::new(Catalog::default()),
             ready: AtomicBool::new(false),
+            index_failure: RwLock::new(None),
             generation: AtomicU64::new(0),
             changes,
             opened,
@@ -202,6 +215,29 @@ impl Kb {
 
     pub(crate) fn set_ready(&self) {
         self.ready.store(true, Ordering::Release);
+    }
+
+    /// Why changes are not reaching the index (a full disk, a read-only
+    /// folder), and since when; `None` while writes succeed. The index
+    /// keeps serving what it last committed meanwhile.
+    pub fn index_failure(&self) -> Option<IndexFailure> {
+        self.index_failure
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_index_failure(&self, new: Option<(String, String)>) {
+        let mut failure = self
+            .index_failure
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let since = failure.as_ref().map(|f| f.since);
+        *failure = new.map(|(message, cause)| IndexFailure {
+            since: since.unwrap_or_else(chrono::Utc::now),
+            message,
+            cause,
+        });
     }
 
     /// Counts the batches of changes applied so far.

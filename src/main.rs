@@ -182,6 +182,15 @@ fn serve(config: Config) -> Result<ExitCode> {
         std::time::Duration::from_millis(config.limits.header_read_timeout_ms);
     let watch = config.watch;
     let content = config.content_dir.clone();
+    if !config.api.tokens.is_empty()
+        && !config.site.require_login
+        && config.site.trusted_header.is_none()
+    {
+        tracing::warn!(
+            "[api] tokens guard the API, but the site's pages (insights included) are open: \
+             set [site] require_login = true, or serve behind an SSO proxy"
+        );
+    }
     let (kb, reindexer) = Kb::open(config).context("cannot start")?;
     log_opened(&kb);
     let reindex = reindexer.spawn(watch)?;

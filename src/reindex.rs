@@ -57,6 +57,23 @@ enum Unchanged {
     SameHash,
 }
 
+/// When to try again after the index could not be written: 1 s, then
+/// doubling up to a minute.
+#[derive(Default)]
+struct Retry {
+    next: Option<Duration>,
+}
+
+impl Retry {
+    fn backoff(&mut self) -> Duration {
+        let next = self.next.map_or(Duration::from_secs(1), |d| {
+            (d * 2).min(Duration::from_secs(60))
+        });
+        self.next = Some(next);
+        next
+    }
+}
+
 /// A change decided on, not yet applied.
 enum Op {
     Upsert(Box<ParsedCard>, bool),
@@ -207,6 +224,7 @@ impl Reindexer {
                 }
             }
         });
+        let mut retry = Retry::default();
         match self.start(&|_, _| {}) {
             Ok(report) => tracing::info!(
                 "index ready: {} cards ({} read, {} unchanged, {} removed, {} failed)",
@@ -216,7 +234,12 @@ impl Reindexer {
                 report.removed,
                 report.failed
             ),
-            Err(e) => tracing::error!("indexing failed: {e}: {}", error_chain(&e)),
+            Err(e) => {
+                // Serve what the index holds (the catalog was loaded from
+                // it) and keep trying to bring it level with the folder.
+                self.kb.set_ready();
+                self.failed(&e, &mut retry);
+            }
         }
         for problem in self.kb.catalog().problems() {
             tracing::warn!("{problem}");
@@ -232,8 +255,13 @@ impl Reindexer {
             (s, false) => Some(Duration::from_secs(s).min(FALLBACK_RECONCILE)),
         };
         loop {
-            let command = match every {
-                Some(every) => match rx.recv_timeout(every) {
+            // After a failed write, a full reconcile soon retries it.
+            let wait = match (every, retry.next) {
+                (Some(every), Some(next)) => Some(every.min(next)),
+                (every, next) => every.or(next),
+            };
+            let command = match wait {
+                Some(wait) => match rx.recv_timeout(wait) {
                     Ok(command) => command,
                     Err(mpsc::RecvTimeoutError::Timeout) => Command::Reconcile,
                     Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -242,6 +270,12 @@ impl Reindexer {
                     Ok(command) => command,
                     Err(_) => return,
                 },
+            };
+            // A batch after a failure may name only some of the changes
+            // the failed one held: compare everything instead.
+            let command = match command {
+                Command::Apply(_) if retry.next.is_some() => Command::Reconcile,
+                command => command,
             };
             let started = std::time::Instant::now();
             let (result, first_event) = match command {
@@ -254,15 +288,42 @@ impl Reindexer {
                     if report.commits > 0 {
                         tracing::debug!(?report, "re-indexed");
                     }
+                    if retry.next.take().is_some() {
+                        tracing::info!("the index is written again; it matches the folder");
+                        self.kb.set_index_failure(None);
+                        self.kb.changed();
+                    }
+                    retry = Retry::default();
                     self.kb
                         .metrics
                         .reindexed(started.elapsed(), first_event.map(|t| t.elapsed()));
                 }
-                Err(e) => {
-                    self.kb.metrics.reindex_failed();
-                    tracing::error!("re-indexing failed: {e}: {}", error_chain(&e));
-                }
+                Err(e) => self.failed(&e, &mut retry),
             }
+        }
+    }
+
+    /// A write that did not reach the index: say so (log, metrics,
+    /// `/healthz`, the problems page) and retry later, backing off.
+    fn failed(&self, e: &IndexError, retry: &mut Retry) {
+        self.kb.metrics.reindex_failed();
+        let wait = retry.backoff();
+        tracing::error!(
+            "re-indexing failed: {e}: {}; still serving the index as last written; retrying in {}s",
+            error_chain(e),
+            wait.as_secs_f32()
+        );
+        let first = self.kb.index_failure().is_none();
+        let mut cause: &dyn std::error::Error = e;
+        while let Some(source) = cause.source() {
+            cause = source;
+        }
+        self.kb.set_index_failure(Some((
+            format!("{e}: {}", error_chain(e)),
+            cause.to_string(),
+        )));
+        if first {
+            self.kb.changed();
         }
     }
 
@@ -354,7 +415,10 @@ impl Reindexer {
 /// Reads one file into the change it calls for, or `None` when it is
 /// unchanged (same hash) or already gone.
 fn read_file(kb: &Kb, limits: Limits, file: &ContentFile) -> Option<Op> {
-    let bytes = match kb.content.read(&file.rel_path) {
+    let bytes = match kb
+        .content
+        .read_at_most(&file.rel_path, limits.max_card_bytes)
+    {
         Ok(b) => b,
         // Gone between the walk and the read: the next event removes it.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
@@ -463,11 +527,10 @@ impl Reindexer {
         ops
     }
 
-    /// Writes the index, commits once, then updates the catalog.
-    fn commit(&mut self, ops: Vec<Op>) -> Result<Report, IndexError> {
-        let mut report = Report::default();
+    /// The index's part of a batch, in one commit; whether there was any.
+    fn write_index(&mut self, ops: &[Op]) -> Result<bool, IndexError> {
         let mut touched_index = false;
-        for op in &ops {
+        for op in ops {
             match op {
                 Op::Upsert(parsed, _) | Op::Restamp(parsed) => {
                     self.writer.upsert(parsed)?;
@@ -482,7 +545,21 @@ impl Reindexer {
         }
         if touched_index {
             self.writer.commit()?;
-            report.commits = 1;
+        }
+        Ok(touched_index)
+    }
+
+    /// Writes the index, commits once, then updates the catalog. When the
+    /// index cannot be written, nothing of the batch is kept: the catalog
+    /// stays as the index last committed it, and a later reconcile retries.
+    fn commit(&mut self, ops: Vec<Op>) -> Result<Report, IndexError> {
+        let mut report = Report::default();
+        match self.write_index(&ops) {
+            Ok(touched) => report.commits = usize::from(touched),
+            Err(e) => {
+                self.writer.rollback();
+                return Err(e);
+            }
         }
         let changed = !ops.is_empty();
         let mut catalog = self.kb.catalog_mut();

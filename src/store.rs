@@ -26,6 +26,22 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
 }
 
+impl StoreError {
+    /// Why nothing can be written now, when the cause is the disk rather
+    /// than the request: the reader may retry once it is fixed.
+    pub fn unavailable(&self) -> Option<&'static str> {
+        let (Self::Sql(e) | Self::Open { source: e, .. }) = self;
+        use rusqlite::ErrorCode::*;
+        match e.sqlite_error_code()? {
+            DiskFull => Some("the disk is full"),
+            ReadOnly => Some("the database is read-only"),
+            SystemIoFailure | CannotOpen => Some("the database cannot be written"),
+            DatabaseBusy | DatabaseLocked => Some("the database is busy"),
+            _ => None,
+        }
+    }
+}
+
 /// A reader's verdict on a card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -136,7 +136,7 @@ pub fn parse(
             "not a markdown file with a valid path",
         ))
     })?;
-    let text = decode(rel_path, bytes, limits)?;
+    let text = decode(rel_path, bytes, stamp.size, limits)?;
     let split = front_matter::split(text)
         .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
     let fields = match split.front_matter {
@@ -263,7 +263,7 @@ pub fn parse_folder_page(
     bytes: &[u8],
     limits: Limits,
 ) -> Result<(FolderPage, Vec<Problem>), CardError> {
-    let text = decode(rel_path, bytes, limits)?;
+    let text = decode(rel_path, bytes, 0, limits)?;
     let split = front_matter::split(text)
         .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
     let fields = match split.front_matter {
@@ -306,7 +306,12 @@ const KNOWN_FIELDS: &[&str] = &[
     "reply_snippet",
 ];
 
-fn decode<'a>(rel_path: &str, bytes: &'a [u8], limits: Limits) -> Result<&'a str, CardError> {
+fn decode<'a>(
+    rel_path: &str,
+    bytes: &'a [u8],
+    size: u64,
+    limits: Limits,
+) -> Result<&'a str, CardError> {
     if bytes.len() > limits.max_card_bytes {
         return Err(CardError(Problem::error(
             rel_path,
@@ -314,7 +319,9 @@ fn decode<'a>(rel_path: &str, bytes: &'a [u8], limits: Limits) -> Result<&'a str
             0,
             format!(
                 "file is {} bytes, more than the limit of {} (`max_card_bytes` in quire.toml); split it into several cards",
-                bytes.len(),
+                // Readers stop one byte past the limit: the file's own size
+                // when it is known.
+                size.max(bytes.len() as u64),
                 limits.max_card_bytes
             ),
         )));

@@ -176,20 +176,35 @@ impl ContentDir {
 
     /// Reads a file inside the folder; refuses paths that leave it.
     pub fn read(&self, rel_path: &str) -> io::Result<Vec<u8>> {
-        let path = self.resolve(rel_path).ok_or_else(|| {
+        fs::read(self.inside(rel_path)?)
+    }
+
+    /// Like `read`, but never holds more than `limit + 1` bytes: a file
+    /// that grows past the card limit is not read whole into memory.
+    pub fn read_at_most(&self, rel_path: &str, limit: usize) -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        fs::File::open(self.inside(rel_path)?)?
+            .take(limit as u64 + 1)
+            .read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The real path of `rel_path`, if it is inside the folder (after
+    /// following symlinks).
+    fn inside(&self, rel_path: &str) -> io::Result<PathBuf> {
+        let leaves = || {
             io::Error::new(
                 io::ErrorKind::PermissionDenied,
                 "path leaves the content folder",
             )
-        })?;
+        };
+        let path = self.resolve(rel_path).ok_or_else(leaves)?;
         let canonical = path.canonicalize()?;
         if !canonical.starts_with(&self.root) {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                "path leaves the content folder",
-            ));
+            return Err(leaves());
         }
-        fs::read(canonical)
+        Ok(canonical)
     }
 
     /// Joins a relative `/`-separated path onto the root, refusing `..`,

@@ -329,4 +329,14 @@ impl IndexWriter {
         self.read.reader.reload()?;
         Ok(())
     }
+
+    /// Drops every change since the last commit. After a failed write or
+    /// commit (a full disk, a read-only folder) tantivy's writer may have
+    /// lost its indexing threads; rolling back gives a fresh one, and the
+    /// index stays as last committed.
+    pub fn rollback(&mut self) {
+        if let Err(e) = self.writer.rollback() {
+            tracing::error!("cannot roll the index writer back: {e}");
+        }
+    }
 }

@@ -142,13 +142,10 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
 /// The client an SSO proxy saw: the last `X-Forwarded-For` address (the
 /// one the proxy added; earlier ones are the client's own claims).
 fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
-        .next_back()
+    // Only the very last entry: if it is not an address, an earlier one
+    // (the client's claim) must not stand in for it.
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+    last.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
 }
 
 /// Requires an identity on every request it wraps when tokens are
@@ -204,7 +201,10 @@ pub async fn require_login(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    if !state.kb.config.site.require_login || caller.identity.is_some() || open_when_locked(path) {
+    // A public-only token sees public cards in the API; the site's pages
+    // are not scoped, so it does not open them.
+    let signed_in = caller.identity.is_some_and(|a| !a.public_only);
+    if !state.kb.config.site.require_login || signed_in || open_when_locked(path) {
         return next.run(request).await;
     }
     let back = request

@@ -104,6 +104,10 @@ pub fn card_markdown(
         }
         card.id.rel_path()
     };
-    let bytes = state.kb.content.read(&rel_path).map_err(|_| missing())?;
+    let bytes = state
+        .kb
+        .content
+        .read_at_most(&rel_path, state.kb.config.max_card_bytes)
+        .map_err(|_| missing())?;
     Ok(markdown(String::from_utf8_lossy(&bytes).into_owned()))
 }

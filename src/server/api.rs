@@ -59,7 +59,18 @@ async fn healthz(State(state): State<AppState>) -> Response {
     if !state.kb.is_ready() {
         return ApiError::NotReady.into_response();
     }
-    Json(json!({ "status": "ready", "cards": state.kb.catalog().len() })).into_response()
+    let cards = state.kb.catalog().len();
+    // Still serving, so still 200: a balancer should keep sending readers.
+    match state.kb.index_failure() {
+        None => Json(json!({ "status": "ready", "cards": cards })).into_response(),
+        Some(failure) => Json(json!({
+            "status": "degraded",
+            "cards": cards,
+            "index_error": failure.cause,
+            "index_error_since": failure.since.to_rfc3339(),
+        }))
+        .into_response(),
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -511,6 +522,18 @@ pub fn feedback_ids(
     Ok((view.id, ids))
 }
 
+/// What the database refused: a 503 the caller can retry when the disk is
+/// the cause (full, read-only), else an internal error.
+fn store_failed(e: crate::store::StoreError) -> ApiError {
+    match e.unavailable() {
+        Some(why) => {
+            tracing::error!("database: {e}: {why}");
+            ApiError::StorageUnavailable(why)
+        }
+        None => ApiError::internal(e),
+    }
+}
+
 /// Stores a reader's verdict; shared with the site's form.
 pub fn add_feedback(
     state: &AppState,
@@ -539,7 +562,7 @@ pub fn add_feedback(
         .kb
         .store
         .add_feedback(&current, verdict, comment)
-        .map_err(ApiError::internal)?;
+        .map_err(store_failed)?;
     Ok(stored.into())
 }
 
@@ -553,15 +576,12 @@ pub fn add_feedback(
         (status = 200, description = "The card's feedback, including what it got under its old ids", body = FeedbackList),
         (status = 401, description = "A token is required", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
+        (status = 503, description = "The database cannot be used now (a full or read-only disk); retry later", body = ErrorBody),
     )
 )]
 pub fn list_feedback(state: &AppState, access: Access, id: &str) -> Result<Response, ApiError> {
     let (_, ids) = feedback_ids(state, access, id)?;
-    let feedback = state
-        .kb
-        .store
-        .feedback_for(&ids)
-        .map_err(ApiError::internal)?;
+    let feedback = state.kb.store.feedback_for(&ids).map_err(store_failed)?;
     let open_flags = feedback
         .iter()
         .filter(|f| f.verdict == crate::store::Verdict::Outdated && f.resolved_at.is_none())
@@ -587,6 +607,7 @@ pub fn list_feedback(state: &AppState, access: Access, id: &str) -> Result<Respo
         (status = 401, description = "A token is required", body = ErrorBody),
         (status = 403, description = "A read-only token, or a page of another site", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
+        (status = 503, description = "The database cannot be used now (a full or read-only disk); retry later", body = ErrorBody),
     )
 )]
 pub async fn card_post(
@@ -619,10 +640,11 @@ pub async fn card_post(
         (status = 401, description = "A token is required", body = ErrorBody),
         (status = 403, description = "A read-only token, or a page of another site", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
+        (status = 503, description = "The database cannot be used now (a full or read-only disk); retry later", body = ErrorBody),
     )
 )]
 pub fn resolve_feedback(state: &AppState, access: Access, id: &str) -> Result<Response, ApiError> {
     let (_, ids) = feedback_ids(state, access, id)?;
-    let resolved = state.kb.store.resolve(&ids).map_err(ApiError::internal)?;
+    let resolved = state.kb.store.resolve(&ids).map_err(store_failed)?;
     Ok(Json(Resolved { resolved }).into_response())
 }

@@ -30,6 +30,8 @@ pub enum ApiError {
     Forbidden(&'static str),
     /// Too many failed logins or tokens from one address.
     RateLimited(u64),
+    /// The database refused: the disk is full, read-only, ...
+    StorageUnavailable(&'static str),
 }
 
 /// The `code` of an error response, left in its extensions.
@@ -60,6 +62,7 @@ impl ApiError {
             ApiError::Overloaded | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -79,6 +82,7 @@ impl ApiError {
             ApiError::Timeout => "timeout",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::StorageUnavailable(_) => "storage_unavailable",
         }
     }
 
@@ -101,6 +105,9 @@ impl ApiError {
             ApiError::Forbidden(why) => (*why).into(),
             ApiError::RateLimited(secs) => {
                 format!("too many failed attempts; retry in {secs} seconds")
+            }
+            ApiError::StorageUnavailable(why) => {
+                format!("the database cannot be used now ({why}); nothing was changed; retry later")
             }
         }
     }

@@ -8,7 +8,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// The type a file is served as, and whether it must be a download.
-fn content_type(path: &str) -> (&'static str, bool) {
+/// Scripts and stylesheets run only from the theme (`trusted`): an
+/// author's `.js` or `.css` attachment is served as text, so that even
+/// `script-src 'self'` can never run it.
+fn content_type(path: &str, trusted: bool) -> (&'static str, bool) {
     let ext = path
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
@@ -24,20 +27,21 @@ fn content_type(path: &str) -> (&'static str, bool) {
         "txt" => ("text/plain; charset=utf-8", false),
         "csv" => ("text/csv; charset=utf-8", false),
         "json" => ("application/json", false),
-        "css" => ("text/css; charset=utf-8", false),
-        "js" | "mjs" => ("text/javascript; charset=utf-8", false),
         "woff2" => ("font/woff2", false),
         "woff" => ("font/woff", false),
+        "css" if trusted => ("text/css; charset=utf-8", false),
+        "js" | "mjs" if trusted => ("text/javascript; charset=utf-8", false),
+        "svg" if trusted => ("image/svg+xml", false),
         "svg" => ("image/svg+xml", true),
-        "html" | "htm" | "xml" => ("text/plain; charset=utf-8", true),
+        "css" | "js" | "mjs" | "html" | "htm" | "xml" => ("text/plain; charset=utf-8", true),
         _ => ("application/octet-stream", true),
     }
 }
 
-/// A response for a file's bytes. `trusted` files (the theme's own assets)
-/// may be served inline whatever their type.
+/// A response for a file's bytes. `trusted` files are the theme's own
+/// assets; attachments are not.
 pub fn file_response(name: &str, bytes: Vec<u8>, trusted: bool) -> Response {
-    let (mime, download) = content_type(name);
+    let (mime, download) = content_type(name, trusted);
     let mut response = (StatusCode::OK, bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
@@ -49,7 +53,7 @@ pub fn file_response(name: &str, bytes: Vec<u8>, trusted: bool) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
-    if download && !trusted {
+    if download {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("sandbox; default-src 'none'"),

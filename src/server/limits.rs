@@ -28,7 +28,14 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limits.max_body_bytes as u64) {
+    if let Some(len) = declared.filter(|len| *len > limits.max_body_bytes as u64) {
+        // Read what the client is still sending, up to a bound, and throw
+        // it away: closing on unread bytes resets the connection, and the
+        // client would see a reset instead of our 413.
+        if len <= DRAIN_BYTES {
+            let body = request.into_body();
+            tokio::spawn(tokio::time::timeout(DRAIN_TIME, drain(body)));
+        }
         return ApiError::PayloadTooLarge(limits.max_body_bytes).into_response();
     }
     // Metrics stay reachable under overload: they are how it is seen.
@@ -43,4 +50,15 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }
+}
+
+/// How much of a refused body is read (and discarded) so the client gets
+/// the 413 rather than a reset; larger ones are cut off at once.
+const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+async fn drain(body: axum::body::Body) {
+    use futures_util::StreamExt;
+    let mut chunks = body.into_data_stream();
+    while let Some(Ok(_)) = chunks.next().await {}
 }

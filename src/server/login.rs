@@ -25,7 +25,16 @@ pub fn router() -> Router<AppState> {
 /// Where to go after signing in: a path on this site, never another host.
 fn next_path(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        // Browsers drop tabs and newlines from URLs, so `/\t/evil.example`
+        // would become `//evil.example`: no control or space characters.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -62,7 +71,9 @@ async fn login(
     let next = next_path(field("next"));
     let tokens = &state.kb.config.api.tokens;
     let presented = field("token").unwrap_or("").trim();
-    let Some(token) = access::find(tokens, presented) else {
+    // A token scoped to public cards cannot open the site: its pages show
+    // internal cards.
+    let Some(token) = access::find(tokens, presented).filter(|t| !t.public_only) else {
         state.failures.record(caller.ip);
         return page(
             &state,

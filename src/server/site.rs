@@ -741,6 +741,10 @@ async fn problems(State(state): State<AppState>) -> Response {
             "files": files,
             "errors": errors,
             "warnings": findings.len() - errors,
+            "index_failure": state.kb.index_failure().map(|f| json!({
+                "message": f.message,
+                "since": f.since.format("%Y-%m-%d %H:%M UTC").to_string(),
+            })),
         }),
     )
 }

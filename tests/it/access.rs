@@ -263,3 +263,78 @@ async fn behind_an_sso_proxy_its_header_signs_in_only_from_the_proxy() {
         .unwrap();
     assert_eq!(page.status(), 303, "the header counts only from the proxy");
 }
+
+#[tokio::test]
+async fn a_public_only_token_cannot_open_the_sites_internal_pages() {
+    const PUBLIC: &str = "public-token-for-tests";
+    let t = locked(|c| {
+        c.api.tokens.push(TokenConfig {
+            sha256: sha256_of(PUBLIC.as_bytes()),
+            public_only: true,
+            read_only: false,
+        })
+    })
+    .await;
+    assert_eq!(sign_in(&t, PUBLIC).await, None, "no session for it");
+    let page = no_redirects()
+        .get(t.url("/cards/a/refunds"))
+        .bearer_auth(PUBLIC)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303, "as a bearer token on a page");
+    // In the API it sees public cards only: this one is internal.
+    let (status, _) = crate::support::send(
+        t.client
+            .get(t.url("/api/v1/cards/a/refunds"))
+            .bearer_auth(PUBLIC),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn after_signing_in_the_browser_stays_on_this_site() {
+    let t = locked(|_| {}).await;
+    for (next, to) in [
+        ("%2Fcards%2Fa%2Frefunds", "/cards/a/refunds"),
+        ("%2F%2Fevil.example", "/"),
+        ("%2F%09%2Fevil.example", "/"),
+        ("%2F%0A%2Fevil.example", "/"),
+        ("%2F%5Cevil.example", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("%2F%20%2Fevil.example", "/"),
+    ] {
+        let response = no_redirects()
+            .post(t.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={WRITER}&next={next}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{next}");
+        assert_eq!(response.headers()["location"], to, "{next}");
+    }
+}
+
+#[tokio::test]
+async fn only_the_proxys_own_forwarded_address_counts_for_rate_limits() {
+    // Behind a proxy that appends the client's address, a client's own
+    // X-Forwarded-For claims must not move its failures elsewhere.
+    let t = locked(|c| c.site.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let mut last = 0;
+    for i in 0..12 {
+        let response = t
+            .client
+            .get(t.url("/api/v1/search?q=x"))
+            .bearer_auth("wrong-token-0000000")
+            // The client's claim first, then what the proxy appended, which
+            // is not an address the server can use.
+            .header("x-forwarded-for", format!("10.0.0.{i}, garbage"))
+            .send()
+            .await
+            .unwrap();
+        last = response.status().as_u16();
+    }
+    assert_eq!(last, 429, "the failures counted against one address");
+}

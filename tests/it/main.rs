@@ -8,6 +8,7 @@ mod bad_cards;
 mod check;
 mod crash;
 mod demo;
+mod faults;
 mod history;
 mod hostile;
 mod inbox;
