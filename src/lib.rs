@@ -5,6 +5,8 @@
 pub mod check;
 pub mod config;
 pub mod content;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hex;
 pub mod history;
 pub mod index;

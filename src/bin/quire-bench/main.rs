@@ -6,11 +6,14 @@
 //! Steps: cold index build and restart (in a child process, for honest peak
 //! memory), in-process query latency over a fixed mix, HTTP on loopback
 //! with 1 and 32 keep-alive clients, edit-to-searchable through the real
-//! watcher (alone and during a burst of 1,000 changed files), memory.
+//! watcher (alone and during a burst of 1,000 changed files), memory; with
+//! `--load-rate`, an open-loop load test (a constant request rate against
+//! search, card pages and the sidebar's endpoints while cards are edited).
 
 mod corpus;
 mod git_history;
 mod http;
+mod open_loop;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,6 +63,16 @@ struct Args {
     /// paths and time reading every card's last change from it.
     #[arg(long, value_name = "COMMITS")]
     git_commits: Option<usize>,
+    /// Also run an open-loop load test at this many requests per second
+    /// (search, card pages, sidebar endpoints) while cards are edited.
+    #[arg(long, value_name = "REQUESTS_PER_SECOND")]
+    load_rate: Option<f64>,
+    /// How long the open-loop load test runs.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    load_seconds: u64,
+    /// Cards edited per second during the open-loop load test.
+    #[arg(long, default_value_t = 5.0)]
+    load_edits: f64,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -223,6 +236,49 @@ fn main() -> Result<()> {
                 &mut figures,
             )
             .await?;
+        }
+        // A smoke run checks the open loop too, briefly and gently.
+        let load = match (args.load_rate, args.quick) {
+            (Some(rate), _) => Some((rate, Duration::from_secs(args.load_seconds))),
+            (None, true) => Some((100.0, Duration::from_secs(2))),
+            (None, false) => None,
+        };
+        if let Some((rate, duration)) = load {
+            let searches = quire_paths(&mix);
+            let paths = open_loop::paths(&searches, &corpus, args.seed);
+            let report = open_loop::run(
+                addr,
+                paths,
+                rate,
+                duration,
+                &content,
+                &corpus,
+                args.load_edits,
+            )
+            .await?;
+            let sent = report.latencies.len();
+            figures.add("open_loop_target_rate", rate, "requests/s");
+            figures.add(
+                "open_loop_rate",
+                sent as f64 / report.elapsed.as_secs_f64(),
+                "requests/s",
+            );
+            figures.add("open_loop_requests", sent as f64, "requests");
+            figures.add("open_loop_errors", report.errors as f64, "requests");
+            figures.add("open_loop_edits", report.edits as f64, "edits");
+            let mut latencies = report.latencies;
+            figures.latencies("open_loop", &mut latencies);
+            figures.add(
+                "rss_serving_under_open_loop",
+                proc_status_kb("VmRSS:") / 1024.0,
+                "MiB",
+            );
+            if report.errors > 0 {
+                bail!(
+                    "{} of {sent} requests failed under open-loop load",
+                    report.errors
+                );
+            }
         }
         figures.add(
             "rss_serving_after_load",

@@ -1,0 +1,139 @@
+//! An open-loop load test: requests go out on a fixed schedule whatever
+//! the server is doing, and each one's latency counts from when it was
+//! due, not from when it was sent. A closed loop (the 1- and 32-client
+//! runs) slows down with the server and so hides its stalls; this one
+//! shows them (the "coordinated omission" wrk2 corrects for).
+//!
+//! The mix is what the site and the inbox sidebar ask for: searches,
+//! suggestions while typing, card pages, cards as JSON and as text, and
+//! the sidebar page; meanwhile another thread keeps editing cards.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::corpus::{Corpus, Rng};
+use crate::http;
+
+pub struct Report {
+    /// Latency of each request, from when it was due.
+    pub latencies: Vec<Duration>,
+    pub errors: usize,
+    pub edits: usize,
+    pub elapsed: Duration,
+}
+
+/// Paths for the mix, in the proportions a busy team would send them.
+pub fn paths(searches: &[String], corpus: &Corpus, seed: u64) -> Vec<String> {
+    let mut rng = Rng::new(seed ^ 0x10AD);
+    let mut out = Vec::new();
+    for i in 0..1000 {
+        let id = &corpus.ids[rng.below(corpus.ids.len())];
+        let search = &searches[i % searches.len()];
+        out.push(match i % 20 {
+            0..=8 => search.clone(),
+            9..=11 => search.replacen("/search?", "/suggest?", 1),
+            12..=15 => format!("/cards/{id}"),
+            16..=17 => format!("/api/v1/cards/{id}"),
+            18 => format!("/api/v1/cards/{id}?format=text"),
+            _ => "/sidebar".to_string(),
+        });
+    }
+    out
+}
+
+/// Sends `rate` requests per second for `duration` over `connections`
+/// keep-alive connections, while a thread rewrites `edits_per_second`
+/// cards. Any answer but 200, or a broken connection, is an error.
+pub async fn run(
+    addr: std::net::SocketAddr,
+    paths: Vec<String>,
+    rate: f64,
+    duration: Duration,
+    content: &Path,
+    corpus: &Corpus,
+    edits_per_second: f64,
+) -> Result<Report> {
+    let connections = 64usize;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let total = (rate * duration.as_secs_f64()) as usize;
+    let paths = Arc::new(paths);
+    let errors = Arc::new(AtomicUsize::new(0));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let editor = {
+        let stop = stop.clone();
+        let root = content.to_path_buf();
+        let ids = corpus.ids.clone();
+        let every = Duration::from_secs_f64(1.0 / edits_per_second);
+        std::thread::spawn(move || {
+            let mut rng = Rng::new(0xED175);
+            let mut edits = 0;
+            let started = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                let path = root.join(format!("{}.md", ids[rng.below(ids.len())]));
+                if let Ok(mut text) = std::fs::read_to_string(&path) {
+                    text.push_str(&format!("\nload edit {edits}\n"));
+                    if std::fs::write(&path, text).is_ok() {
+                        edits += 1;
+                    }
+                }
+                // On schedule, not after a fixed pause: a slow write does
+                // not lower the edit rate.
+                let next = every * (edits as u32 + 1);
+                if let Some(wait) = next.checked_sub(started.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            edits
+        })
+    };
+
+    let start = tokio::time::Instant::now() + Duration::from_millis(100);
+    let mut workers = Vec::new();
+    for w in 0..connections {
+        let paths = paths.clone();
+        let errors = errors.clone();
+        workers.push(tokio::spawn(async move {
+            let mut client = http::Client::connect(addr).await?;
+            let mut latencies = Vec::with_capacity(total / connections + 1);
+            // Worker `w` sends requests w, w + connections, ...
+            for k in (w..total).step_by(connections) {
+                let due = start + interval * k as u32;
+                tokio::time::sleep_until(due).await;
+                let ok = match client.get(&paths[k % paths.len()]).await {
+                    Ok((200, _)) => true,
+                    Ok(_) => false,
+                    Err(_) => {
+                        // Reconnect, so one broken connection is one error.
+                        if let Ok(fresh) = http::Client::connect(addr).await {
+                            client = fresh;
+                        }
+                        false
+                    }
+                };
+                if !ok {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+                latencies.push(due.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    for worker in workers {
+        latencies.extend(worker.await??);
+    }
+    let elapsed = start.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let edits = editor.join().unwrap_or(0);
+    Ok(Report {
+        latencies,
+        errors: errors.load(Ordering::Relaxed),
+        edits,
+        elapsed,
+    })
+}
