@@ -628,9 +628,14 @@ fn parse_guarded(
     stamp: FileStamp,
     limits: Limits,
 ) -> Result<ParsedCard, Problem> {
-    match catch_unwind(AssertUnwindSafe(|| {
-        card::parse(rel_path, bytes, stamp, limits)
-    })) {
+    guarded(rel_path, || card::parse(rel_path, bytes, stamp, limits))
+}
+
+fn guarded(
+    rel_path: &str,
+    parse: impl FnOnce() -> Result<ParsedCard, card::CardError>,
+) -> Result<ParsedCard, Problem> {
+    match catch_unwind(AssertUnwindSafe(parse)) {
         Ok(Ok(parsed)) => Ok(parsed),
         Ok(Err(e)) => Err(e.0),
         Err(_) => Err(Problem::error(
@@ -709,5 +714,20 @@ impl ReindexHandle {
 impl Drop for ReindexHandle {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parser_panic_is_a_problem_for_that_card_not_a_crash() {
+        let problem = guarded("a/boom.md", || panic!("a parser bug")).unwrap_err();
+        assert_eq!(
+            problem.to_string(),
+            "a/boom.md:1:1: error: reading this card crashed the markdown parser; \
+             the last good version stays served"
+        );
     }
 }

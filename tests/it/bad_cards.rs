@@ -75,3 +75,33 @@ async fn editor_temp_files_and_hidden_files_are_never_cards() {
     .await;
     assert_eq!(t.search_ids("zebra").await, ["a/card"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn breaking_a_good_card_keeps_its_last_good_version_served_beside_the_error() {
+    let t = TestKb::start(&[("a/refunds.md", &card("Refunds", "Annual plans: pro rata."))]).await;
+    assert_eq!(t.search_ids("rata").await, ["a/refunds"]);
+    t.write(
+        "a/refunds.md",
+        "---\ntitle: Refunds\ntags: [billing\n---\nAnnual plans: never. kiwifruit\n",
+    );
+    t.eventually("the broken edit to be reported", || async {
+        t.kb.catalog().problems().any(|p| p.path == "a/refunds.md")
+    })
+    .await;
+    // The version that parsed is still the one served and found.
+    assert_eq!(t.search_ids("rata").await, ["a/refunds"]);
+    assert!(t.search_ids("kiwifruit").await.is_empty());
+    let (status, body) = t.get("/api/v1/cards/a/refunds").await;
+    assert_eq!((status, body["title"].as_str()), (200, Some("Refunds")));
+    assert!(
+        body["markdown"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pro rata")
+    );
+    let (_, page) = t.page("/problems").await;
+    assert!(
+        page.contains("<code>a/refunds.md:") && page.contains("invalid YAML"),
+        "{page}"
+    );
+}

@@ -59,6 +59,10 @@ struct Args {
     /// then exit.
     #[arg(long, value_name = "FILE")]
     export_json: Option<PathBuf>,
+    /// Write each card as a static HTML page under this folder (for a
+    /// static-site search indexer such as pagefind), then exit.
+    #[arg(long, value_name = "DIR")]
+    export_html: Option<PathBuf>,
     /// Also build a git repository of this many commits over the corpus'
     /// paths and time reading every card's last change from it.
     #[arg(long, value_name = "COMMITS")]
@@ -147,6 +151,9 @@ fn main() -> Result<()> {
     let corpus = prepare_corpus(&content, args.cards, args.seed)?;
     if let Some(path) = &args.export_json {
         return export_json(&content, &corpus, path);
+    }
+    if let Some(dir) = &args.export_html {
+        return export_html(&content, &corpus, dir);
     }
     figures.add("corpus_cards", corpus.ids.len() as f64, "cards");
     figures.add("corpus_bytes", corpus.bytes as f64, "bytes");
@@ -807,4 +814,42 @@ fn export_json(content: &Path, corpus: &corpus::Corpus, out: &Path) -> Result<()
     file.flush()?;
     eprintln!("wrote {} cards to {}", corpus.ids.len(), out.display());
     Ok(())
+}
+
+/// The corpus as a static site, one page per card with its rendered body,
+/// as a docs generator would leave it for pagefind.
+fn export_html(content: &Path, corpus: &corpus::Corpus, out: &Path) -> Result<()> {
+    use quire::content::markdown::{Target, render};
+    use quire::content::{FileStamp, Limits, card};
+    let _ = std::fs::remove_dir_all(out);
+    for id in &corpus.ids {
+        let rel = format!("{id}.md");
+        let bytes = std::fs::read(content.join(&rel))?;
+        let parsed = card::parse(&rel, &bytes, FileStamp::default(), Limits::default())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let body = render(&parsed.markdown, &|link| Target::Url {
+            href: format!("/{}.html", link.target),
+            title: None,
+        });
+        let title = html_escape(&parsed.card.title);
+        let page = format!(
+            "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+             <body><main data-pagefind-body><h1>{title}</h1>{body}</main></body></html>\n",
+            parsed.card.lang
+        );
+        let path = out.join(format!("{id}.html"));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, page)?;
+    }
+    eprintln!("wrote {} pages under {}", corpus.ids.len(), out.display());
+    Ok(())
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
