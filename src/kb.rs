@@ -54,8 +54,10 @@ pub struct Kb {
     pub store: Store,
     /// Last changes from git; empty until read (or outside git).
     history: RwLock<Arc<History>>,
-    /// `quire check`'s findings as of a generation, computed on demand.
+    /// `quire check`'s findings as of a generation: recomputed after each
+    /// change by `follow_findings`, off the request path.
     findings: Mutex<Option<(u64, Arc<Vec<Problem>>)>>,
+    following_findings: AtomicBool,
 }
 
 impl Kb {
@@ -96,6 +98,7 @@ impl Kb {
             store,
             history: RwLock::new(Arc::new(History::default())),
             findings: Mutex::new(None),
+            following_findings: AtomicBool::new(false),
         });
         let reindexer = Reindexer::new(kb.clone(), writer, limits);
         Ok((kb, reindexer))
@@ -117,22 +120,67 @@ impl Kb {
     /// problems, broken links, duplicate ids and aliases. Computed once per
     /// batch of changes, when first asked for.
     pub fn findings(&self) -> Arc<Vec<Problem>> {
-        let mut cached = self.findings.lock().unwrap_or_else(|e| e.into_inner());
-        let generation = self.generation();
-        if let Some((at, findings)) = cached.as_ref()
-            && *at == generation
-        {
-            return findings.clone();
+        let cached = self
+            .findings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match cached {
+            // While `follow_findings` recomputes (tens of ms over 10k
+            // cards), requests get the previous set rather than wait.
+            Some((at, findings))
+                if self.following_findings.load(Ordering::Acquire) || at == self.generation() =>
+            {
+                findings
+            }
+            _ => self.refresh_findings(),
         }
+    }
+
+    /// Computes the findings for the current generation and keeps them.
+    fn refresh_findings(&self) -> Arc<Vec<Problem>> {
+        let generation = self.generation();
         let front = |path: &str| {
             self.content
-                .read(path)
+                .read_at_most(path, 64 * 1024)
                 .map(|b| String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]).into_owned())
                 .unwrap_or_default()
         };
         let findings = Arc::new(crate::check::findings(&self.catalog(), None, &front));
-        *cached = Some((generation, findings.clone()));
+        let mut cached = self.findings.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.as_ref().is_none_or(|(at, _)| *at <= generation) {
+            *cached = Some((generation, findings.clone()));
+        }
         findings
+    }
+
+    /// Recomputes the findings on a background thread after each change
+    /// (several changes in a row are one recomputation), until the
+    /// knowledge base is dropped.
+    pub(crate) fn follow_findings(self: &Arc<Self>) {
+        let mut changes = self.subscribe();
+        let kb = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("quire-findings".into())
+            .spawn(move || {
+                use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+                loop {
+                    match changes.blocking_recv() {
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return,
+                    }
+                    while !matches!(
+                        changes.try_recv(),
+                        Err(TryRecvError::Empty | TryRecvError::Closed)
+                    ) {}
+                    let Some(kb) = kb.upgrade() else { return };
+                    kb.refresh_findings();
+                }
+            });
+        match spawned {
+            Ok(_) => self.following_findings.store(true, Ordering::Release),
+            Err(e) => tracing::warn!("cannot start the findings thread ({e}); computing on demand"),
+        }
     }
 
     /// The findings about one file (`support/refunds.md`).

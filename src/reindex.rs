@@ -195,6 +195,7 @@ impl Reindexer {
     /// batch the watcher sends (when `watch` is on) and every command.
     pub fn spawn(self, watch: bool) -> std::io::Result<ReindexHandle> {
         self.kb.follow_history(watch);
+        self.kb.follow_findings();
         let (tx, rx) = mpsc::channel();
         let watch_tx = watch.then(|| tx.clone());
         let thread = std::thread::Builder::new()

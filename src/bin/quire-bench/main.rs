@@ -206,6 +206,22 @@ fn main() -> Result<()> {
     }
     let mix = query_mix(&corpus, args.seed);
     in_process_queries(&kb, &mix, if args.quick { 3 } else { 60 }, &mut figures)?;
+    // What `quire check` finds, over the whole catalog: recomputed after
+    // each change on a background thread, for the problems page and banners.
+    let started = Instant::now();
+    let front = |path: &str| {
+        kb.content
+            .read_at_most(path, 64 * 1024)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    };
+    let found = quire::check::findings(&kb.catalog(), None, &front).len();
+    figures.add(
+        "findings_recompute",
+        started.elapsed().as_secs_f64() * 1000.0,
+        "ms",
+    );
+    figures.add("findings", found as f64, "findings");
     figures.add(
         "segments_at_rest",
         kb.index.num_segments() as f64,
