@@ -186,7 +186,7 @@ pub fn parse(
             let declared = lang::normalize(&l);
             // Only a clear verdict on enough text is worth a warning.
             if outline.text.chars().count() >= 200
-                && let Some(detected) = lang::detect(&format!("{}\n{}", title, outline.text))
+                && let Some(detected) = lang::detect(&sample(&title, &outline.text))
                 && detected != declared
             {
                 let line = reader.line_of("lang");
@@ -200,7 +200,7 @@ pub fn parse(
             (declared, true)
         }
         None => (
-            lang::detect(&format!("{title}\n{}", outline.text)).unwrap_or_else(|| "en".to_string()),
+            lang::detect(&sample(&title, &outline.text)).unwrap_or_else(|| "en".to_string()),
             false,
         ),
     };
@@ -305,6 +305,13 @@ const KNOWN_FIELDS: &[&str] = &[
     "audience",
     "reply_snippet",
 ];
+
+/// The start of a card as language detection reads it: the title, then
+/// the body's first words (not a copy of the whole body).
+fn sample(title: &str, text: &str) -> String {
+    let end = text.char_indices().nth(2000).map_or(text.len(), |(i, _)| i);
+    format!("{title}\n{}", &text[..end])
+}
 
 fn decode<'a>(
     rel_path: &str,
