@@ -26,6 +26,8 @@ pub enum OpenError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("{0} panicked")]
+    Panicked(&'static str),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,7 +73,18 @@ impl Kb {
             })?;
         // Load the Chinese dictionary while the index opens and the folder is walked.
         std::thread::spawn(crate::index::analyzer::warm_up);
-        let (index, writer, opened) = index::open(config.data_dir.as_deref())?;
+        // Opened on a thread of background priority, so that tantivy's
+        // indexing and merge threads, started here, inherit it.
+        let data_dir = config.data_dir.as_deref();
+        let (index, writer, opened) = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    crate::priority::background();
+                    index::open(data_dir)
+                })
+                .join()
+        })
+        .map_err(|_| OpenError::Panicked("opening the index"))??;
         let store = match &config.data_dir {
             Some(dir) => Store::open(
                 &dir.join("quire.db"),
@@ -163,6 +176,7 @@ impl Kb {
         let spawned = std::thread::Builder::new()
             .name("quire-findings".into())
             .spawn(move || {
+                crate::priority::background();
                 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
                 loop {
                     match changes.blocking_recv() {
@@ -216,6 +230,7 @@ impl Kb {
         let spawned = std::thread::Builder::new()
             .name("quire-history".into())
             .spawn(move || {
+                crate::priority::background();
                 let started = std::time::Instant::now();
                 let mut current = match History::read(repo, url) {
                     Ok(history) => Arc::new(history),

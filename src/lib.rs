@@ -14,6 +14,7 @@ pub mod kb;
 pub mod metrics;
 pub mod new_card;
 pub mod parallel;
+pub mod priority;
 pub mod reindex;
 pub mod search;
 pub mod store;

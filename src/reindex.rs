@@ -208,6 +208,7 @@ impl Reindexer {
     }
 
     fn run(mut self, watch_tx: Option<mpsc::Sender<Command>>, rx: mpsc::Receiver<Command>) {
+        crate::priority::background();
         // Watch before the first reconcile: a file saved while it runs is
         // queued and applied after it, not lost in the gap between the two.
         let _watch: Option<WatchHandle> = watch_tx.and_then(|tx| {
