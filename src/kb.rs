@@ -50,6 +50,8 @@ pub struct Kb {
     index_failure: RwLock<Option<IndexFailure>>,
     generation: AtomicU64,
     changes: broadcast::Sender<u64>,
+    /// A generation whose every view (index, catalog, findings) is ready.
+    settled: broadcast::Sender<u64>,
     pub opened: Opened,
     pub metrics: Metrics,
     /// Feedback and the search log (SQLite).
@@ -97,6 +99,7 @@ impl Kb {
             max_card_bytes: config.max_card_bytes,
         };
         let (changes, _) = broadcast::channel(64);
+        let (settled, _) = broadcast::channel(64);
         let kb = Arc::new(Kb {
             config,
             index,
@@ -106,6 +109,7 @@ impl Kb {
             index_failure: RwLock::new(None),
             generation: AtomicU64::new(0),
             changes,
+            settled,
             opened,
             metrics: Metrics::default(),
             store,
@@ -188,7 +192,9 @@ impl Kb {
                         Err(TryRecvError::Empty | TryRecvError::Closed)
                     ) {}
                     let Some(kb) = kb.upgrade() else { return };
+                    let generation = kb.generation();
                     kb.refresh_findings();
+                    let _ = kb.settled.send(generation);
                 }
             });
         match spawned {
@@ -312,10 +318,20 @@ impl Kb {
     pub(crate) fn changed(&self) {
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         let _ = self.changes.send(generation);
+        if !self.following_findings.load(Ordering::Acquire) {
+            let _ = self.settled.send(generation);
+        }
     }
 
     /// A feed of generations, one per applied batch of changes.
     pub fn subscribe(&self) -> broadcast::Receiver<u64> {
         self.changes.subscribe()
+    }
+
+    /// A feed of generations once everything a page shows reflects them
+    /// (findings included): what open pages reload on, so an author who
+    /// fixes a card never sees the problem it no longer has.
+    pub fn subscribe_settled(&self) -> broadcast::Receiver<u64> {
+        self.settled.subscribe()
     }
 }

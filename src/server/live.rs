@@ -17,7 +17,7 @@ pub async fn events(State(state): State<AppState>) -> Response {
     if !(state.kb.config.live_reload && state.kb.config.watch) {
         return ApiError::NotConfigured("live reload").into_response();
     }
-    let content = state.kb.subscribe();
+    let content = state.kb.subscribe_settled();
     let theme = state.theme_changes.subscribe();
     let stream =
         futures_util::stream::unfold((content, theme), |(mut content, mut theme)| async move {

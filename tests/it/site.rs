@@ -182,6 +182,32 @@ async fn a_saved_card_tells_open_pages_to_reload() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn when_open_pages_reload_after_a_fix_the_problem_is_gone() {
+    let t = TestKb::start(&[
+        ("a/one.md", &card("One", "Text.")),
+        ("a/two.md", "---\ntitle: [broken\n---\nText.\n"),
+    ])
+    .await;
+    let (_, page) = t.page("/problems").await;
+    assert!(page.contains("a/two.md"), "{page}");
+    let mut events = t.client.get(t.url("/events")).send().await.unwrap();
+    t.write("a/two.md", &card("Two", "Fixed."));
+    let deadline = tokio::time::Instant::now() + crate::support::DEADLINE;
+    let mut seen = String::new();
+    while !seen.contains("event: reload") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("a reload event before the deadline")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    // The reload comes once the problems are recomputed, not before.
+    let (_, page) = t.page("/problems").await;
+    assert!(!page.contains("a/two.md"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn hostile_markdown_is_sanitized_on_the_page_and_in_the_api() {
     let hostile = [
         "<script>alert(1)</script>",
