@@ -163,12 +163,8 @@ async fn pages_are_compressed_and_assets_cached() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_saved_card_tells_open_pages_to_reload() {
-    let t = TestKb::start(&[("a/one.md", &card("One", "First text."))]).await;
-    let mut events = t.client.get(t.url("/events")).send().await.unwrap();
-    assert_eq!(events.headers()["content-type"], "text/event-stream");
-    t.write("a/one.md", &card("One", "Second text."));
+/// Reads the event stream until a `reload` event, within the deadline.
+async fn next_reload(events: &mut reqwest::Response) {
     let deadline = tokio::time::Instant::now() + crate::support::DEADLINE;
     let mut seen = String::new();
     while !seen.contains("event: reload") {
@@ -182,6 +178,15 @@ async fn a_saved_card_tells_open_pages_to_reload() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_saved_card_tells_open_pages_to_reload() {
+    let t = TestKb::start(&[("a/one.md", &card("One", "First text."))]).await;
+    let mut events = t.client.get(t.url("/events")).send().await.unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    t.write("a/one.md", &card("One", "Second text."));
+    next_reload(&mut events).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn when_open_pages_reload_after_a_fix_the_problem_is_gone() {
     let t = TestKb::start(&[
         ("a/one.md", &card("One", "Text.")),
@@ -192,16 +197,7 @@ async fn when_open_pages_reload_after_a_fix_the_problem_is_gone() {
     assert!(page.contains("a/two.md"), "{page}");
     let mut events = t.client.get(t.url("/events")).send().await.unwrap();
     t.write("a/two.md", &card("Two", "Fixed."));
-    let deadline = tokio::time::Instant::now() + crate::support::DEADLINE;
-    let mut seen = String::new();
-    while !seen.contains("event: reload") {
-        let chunk = tokio::time::timeout_at(deadline, events.chunk())
-            .await
-            .expect("a reload event before the deadline")
-            .unwrap()
-            .expect("the stream stays open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    next_reload(&mut events).await;
     // The reload comes once the problems are recomputed, not before.
     let (_, page) = t.page("/problems").await;
     assert!(!page.contains("a/two.md"), "{page}");
