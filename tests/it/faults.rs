@@ -83,26 +83,9 @@ fn sandboxed(dir: &Path, size: &str, read_only: bool) -> Sandboxed {
 }
 
 impl Sandboxed {
-    /// The server's address, once it listens, and its log so far.
+    /// The server's address, once it listens.
     fn address(&mut self) -> String {
-        let stderr = self.child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if let Some(at) = line.find("on http://") {
-                    let addr: String = line[at + 3..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace())
-                        .collect();
-                    let _ = tx.send(addr);
-                }
-            }
-        });
-        rx.recv_timeout(DEADLINE).expect("the server's address")
+        crate::support::listening_address(&mut self.child)
     }
 
     /// Waits (with a deadline) for the server to end by itself; its exit

@@ -432,24 +432,20 @@ async fn attachments_that_could_run_are_served_as_inert_downloads() {
 // server answers on another.
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_headers_and_bodies_get_a_4xx_with_a_reason() {
-    let t = TestKb::serve_with(
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        |c| {
-            c.api.tokens = vec![
-                quire::config::TokenConfig {
-                    sha256: quire::config::sha256_of(b"write-token-for-tests"),
-                    public_only: false,
-                    read_only: false,
-                },
-                quire::config::TokenConfig {
-                    sha256: quire::config::sha256_of(b"read-only-token-for-tests"),
-                    public_only: false,
-                    read_only: true,
-                },
-            ]
-        },
-    )
+    let t = TestKb::configured(|c| {
+        c.api.tokens = vec![
+            quire::config::TokenConfig {
+                sha256: quire::config::sha256_of(b"write-token-for-tests"),
+                public_only: false,
+                read_only: false,
+            },
+            quire::config::TokenConfig {
+                sha256: quire::config::sha256_of(b"read-only-token-for-tests"),
+                public_only: false,
+                read_only: true,
+            },
+        ]
+    })
     .await;
     t.write("a/card.md", GOOD);
     t.eventually("the card", || async {
@@ -779,15 +775,11 @@ fn content_length(head: &str) -> Option<usize> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_clients_are_cut_off_and_overload_is_shed() {
-    let t = TestKb::serve_with(
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        |c| {
-            c.limits.header_read_timeout_ms = 300;
-            c.limits.request_timeout_ms = 500;
-            c.limits.max_in_flight = 2;
-        },
-    )
+    let t = TestKb::configured(|c| {
+        c.limits.header_read_timeout_ms = 300;
+        c.limits.request_timeout_ms = 500;
+        c.limits.max_in_flight = 2;
+    })
     .await;
     t.write("a/card.md", GOOD);
     t.eventually("the card", || async {
@@ -870,14 +862,10 @@ async fn slow_clients_are_cut_off_and_overload_is_shed() {
 async fn without_events_the_periodic_reconcile_keeps_the_index_equal_to_the_disk() {
     // No watcher at all (as on a network mount that sends no events): the
     // safety-net reconcile still finds every change.
-    let t = TestKb::serve_with(
-        tempfile::tempdir().unwrap(),
-        tempfile::tempdir().unwrap(),
-        |c| {
-            c.watch = false;
-            c.reconcile_seconds = 1;
-        },
-    )
+    let t = TestKb::configured(|c| {
+        c.watch = false;
+        c.reconcile_seconds = 1;
+    })
     .await;
     t.write("a/card.md", GOOD);
     t.eventually("a new card without any event", || async {

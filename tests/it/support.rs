@@ -65,6 +65,16 @@ impl TestKb {
         TestKb::serve_with(content, data, |_| {}).await
     }
 
+    /// An empty content folder, served with `configure` applied.
+    pub async fn configured(configure: impl FnOnce(&mut Config)) -> TestKb {
+        Self::serve_with(
+            tempfile::tempdir().expect("content dir"),
+            tempfile::tempdir().expect("data dir"),
+            configure,
+        )
+        .await
+    }
+
     pub async fn serve_with(
         content: TempDir,
         data: TempDir,
@@ -298,24 +308,7 @@ pub fn start_server(config: &Path) -> (std::process::Child, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start quire");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if let Some(at) = line.find("on http://") {
-                let addr: String = line[at + 3..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect();
-                let _ = tx.send(addr);
-            }
-        }
-    });
-    let base = rx.recv_timeout(DEADLINE).expect("the server's address");
+    let base = listening_address(&mut child);
     (child, base)
 }
 
@@ -338,4 +331,27 @@ pub async fn wait_ready_within(client: &reqwest::Client, base: &str, deadline: D
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Where a `quire serve` child listens, read from its log (stderr) once it
+/// says so; the log is read to its end on a thread of its own.
+pub fn listening_address(child: &mut std::process::Child) -> String {
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(at) = line.find("on http://") {
+                let addr: String = line[at + 3..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                let _ = tx.send(addr);
+            }
+        }
+    });
+    rx.recv_timeout(DEADLINE).expect("the server's address")
 }
