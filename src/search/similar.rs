@@ -62,8 +62,7 @@ pub fn similar(
         let words: Vec<(Occur, Box<dyn Query>)> = chosen
             .iter()
             .map(|c| {
-                let q: Box<dyn Query> =
-                    Box::new(BoostQuery::new(plan.word(&c.word, false, false), c.weight));
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(plan.exact(&c.word), c.weight));
                 (Occur::Should, q)
             })
             .collect();

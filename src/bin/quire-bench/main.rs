@@ -494,17 +494,27 @@ fn profile_search(
         bytes: 0,
     };
     let mix = query_mix(&corpus, seed);
+    // One class of the mix only, to profile it alone.
+    let only = std::env::var("QUIRE_BENCH_CLASS").ok();
     let started = Instant::now();
-    let mut n = 0u64;
+    let mut took = Vec::new();
     while started.elapsed() < Duration::from_secs(seconds) {
-        for query in mix.iter().filter(|q| q.class != "ticket_5kb") {
+        for query in mix.iter().filter(|q| match &only {
+            Some(class) => q.class == class,
+            None => q.class != "ticket_5kb",
+        }) {
+            let one = Instant::now();
             std::hint::black_box(search(&kb.index, &request_for(query))?);
-            n += 1;
+            took.push(one.elapsed());
         }
     }
+    took.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{n} searches, {:.3} ms each",
-        started.elapsed().as_secs_f64() * 1000.0 / n as f64
+        "{} searches, p50 {:.3} ms, p99 {:.3} ms",
+        took.len(),
+        ms(percentile(&took, 50.0)),
+        ms(percentile(&took, 99.0))
     );
     Ok(())
 }
