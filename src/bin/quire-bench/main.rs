@@ -77,6 +77,10 @@ struct Args {
     /// Cards edited per second during the open-loop load test.
     #[arg(long, default_value_t = 5.0)]
     load_edits: f64,
+    /// Only load a Quire server already running on this address with the
+    /// HTTP query mix (for a profiler attached to that server), then exit.
+    #[arg(long, value_name = "ADDR:PORT")]
+    http_only: Option<std::net::SocketAddr>,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -143,6 +147,17 @@ fn main() -> Result<()> {
     let data = dir.join("data");
     if args.child_build {
         return child_build(&content, &data);
+    }
+    if let Some(addr) = args.http_only {
+        let paths = quire_paths(&query_mix(&generated_ids(args.cards), args.seed));
+        let mut figures = Figures(Vec::new());
+        return tokio::runtime::Runtime::new()?.block_on(http_load(
+            addr,
+            paths,
+            "http",
+            &args,
+            &mut figures,
+        ));
     }
     if let Some(seconds) = args.profile_search {
         return profile_search(&content, &data, args.cards, args.seed, seconds);
@@ -474,6 +489,16 @@ fn query_mix(corpus: &corpus::Corpus, seed: u64) -> Vec<Query> {
     mix
 }
 
+/// The ids and languages of a generated corpus of `cards`, without
+/// reading it (for the modes that reuse one already on disk).
+fn generated_ids(cards: usize) -> corpus::Corpus {
+    corpus::Corpus {
+        ids: (0..cards).map(|i| corpus::id_of(i, cards)).collect(),
+        langs: (0..cards).map(corpus::lang_of).collect(),
+        bytes: 0,
+    }
+}
+
 fn profile_search(
     content: &Path,
     data: &Path,
@@ -488,12 +513,7 @@ fn profile_search(
     };
     let (kb, mut reindexer) = Kb::open(config)?;
     reindexer.start(&|_, _| {})?;
-    let corpus = corpus::Corpus {
-        ids: (0..cards).map(|i| corpus::id_of(i, cards)).collect(),
-        langs: (0..cards).map(corpus::lang_of).collect(),
-        bytes: 0,
-    };
-    let mix = query_mix(&corpus, seed);
+    let mix = query_mix(&generated_ids(cards), seed);
     // One class of the mix only, to profile it alone.
     let only = std::env::var("QUIRE_BENCH_CLASS").ok();
     let started = Instant::now();
