@@ -16,6 +16,9 @@ use crate::index::{IndexError, IndexWriter};
 use crate::kb::Kb;
 use crate::watch::{self, Batch, WatchHandle};
 
+mod queue;
+use queue::Queue;
+
 /// How often the folder is compared with the index when no watcher runs.
 const FALLBACK_RECONCILE: Duration = Duration::from_secs(5);
 
@@ -134,8 +137,20 @@ impl Reindexer {
     /// Applies a batch from the watcher: each path is a file or a folder that
     /// may have been created, changed, removed or renamed.
     pub fn apply(&mut self, batch: &Batch) -> Result<Report, IndexError> {
+        self.apply_until(batch, &mut || false)
+            .map(|(report, _)| report)
+    }
+
+    /// `apply`, reading the files in slices; when `yield_now` says other
+    /// work waits (someone's save behind a bulk change), what is read so
+    /// far is committed and the rest comes back as a batch to apply later.
+    fn apply_until(
+        &mut self,
+        batch: &Batch,
+        yield_now: &mut dyn FnMut() -> bool,
+    ) -> Result<(Report, Option<Batch>), IndexError> {
         if batch.rescan {
-            return self.reconcile();
+            return Ok((self.reconcile()?, None));
         }
         let mut ops = Vec::new();
         let mut seen = BTreeSet::new();
@@ -154,7 +169,7 @@ impl Reindexer {
                 continue;
             };
             if rel.is_empty() {
-                return self.reconcile();
+                return Ok((self.reconcile()?, None));
             }
             // `.git/` churns during every commit and checkout; hidden paths
             // and editor files are never content.
@@ -186,9 +201,30 @@ impl Reindexer {
                 }
             }
         }
-        // All the batch's files in one diff, so a burst is parsed on all cores.
-        ops.extend(self.diff(&files, Unchanged::SameHash, &|_, _| {}));
-        self.commit(ops)
+        // Slices of many files, so a burst is parsed on all cores; each
+        // goes to the index writer at once, so the writer's threads index it
+        // while the next is read.
+        let mut slices = files.chunks(SLICE_FILES).peekable();
+        let mut rest = None;
+        let mut staged = self.stage(&ops);
+        while let Some(slice) = slices.next() {
+            let read = self.diff(slice, Unchanged::SameHash, &|_, _| {});
+            staged = staged.and_then(|before| Ok(self.stage(&read)? || before));
+            ops.extend(read);
+            if staged.is_err() {
+                break;
+            }
+            if slices.peek().is_some() && yield_now() {
+                let root = self.kb.content.root();
+                rest = Some(Batch {
+                    paths: slices.flatten().map(|f| root.join(&f.rel_path)).collect(),
+                    rescan: false,
+                    first_event: batch.first_event,
+                });
+                break;
+            }
+        }
+        Ok((self.commit_staged(ops, staged)?, rest))
     }
 
     /// Starts the loop on a thread of its own: `start`, then apply every
@@ -256,22 +292,33 @@ impl Reindexer {
             (s, true) => Some(Duration::from_secs(s)),
             (s, false) => Some(Duration::from_secs(s).min(FALLBACK_RECONCILE)),
         };
+        let mut queue = Queue::default();
         loop {
             // After a failed write, a full reconcile soon retries it.
             let wait = match (every, retry.next) {
                 (Some(every), Some(next)) => Some(every.min(next)),
                 (every, next) => every.or(next),
             };
-            let command = match wait {
-                Some(wait) => match rx.recv_timeout(wait) {
-                    Ok(command) => command,
-                    Err(mpsc::RecvTimeoutError::Timeout) => Command::Reconcile,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                },
-                None => match rx.recv() {
-                    Ok(command) => command,
-                    Err(_) => return,
-                },
+            if queue.is_empty() {
+                let command = match wait {
+                    Some(wait) => match rx.recv_timeout(wait) {
+                        Ok(command) => command,
+                        Err(mpsc::RecvTimeoutError::Timeout) => Command::Reconcile,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    },
+                    None => match rx.recv() {
+                        Ok(command) => command,
+                        Err(_) => return,
+                    },
+                };
+                queue.push(command);
+            }
+            // Everything sent meanwhile, so a save can go ahead of bulk work.
+            while let Ok(command) = rx.try_recv() {
+                queue.push(command);
+            }
+            let Some(command) = queue.pop() else {
+                continue;
             };
             // A batch after a failure may name only some of the changes
             // the failed one held: compare everything instead.
@@ -281,7 +328,22 @@ impl Reindexer {
             };
             let started = std::time::Instant::now();
             let (result, first_event) = match command {
-                Command::Apply(batch) => (self.apply(&batch), batch.first_event),
+                Command::Apply(batch) => {
+                    let mut save_waiting = || {
+                        while let Ok(command) = rx.try_recv() {
+                            queue.push(command);
+                        }
+                        queue.has_urgent()
+                    };
+                    let result = self.apply_until(&batch, &mut save_waiting);
+                    let result = result.map(|(report, rest)| {
+                        if let Some(rest) = rest {
+                            queue.push_front(Command::Apply(rest));
+                        }
+                        report
+                    });
+                    (result, batch.first_event)
+                }
                 Command::Reconcile => (self.reconcile(), None),
                 Command::Stop => return,
             };
@@ -529,8 +591,9 @@ impl Reindexer {
         ops
     }
 
-    /// The index's part of a batch, in one commit; whether there was any.
-    fn write_index(&mut self, ops: &[Op]) -> Result<bool, IndexError> {
+    /// Hands the index's part of `ops` to the writer, uncommitted; whether
+    /// there was any.
+    fn stage(&mut self, ops: &[Op]) -> Result<bool, IndexError> {
         let mut touched_index = false;
         for op in ops {
             match op {
@@ -545,19 +608,33 @@ impl Reindexer {
                 _ => {}
             }
         }
-        if touched_index {
-            self.writer.commit()?;
-        }
         Ok(touched_index)
     }
 
-    /// Writes the index, commits once, then updates the catalog. When the
-    /// index cannot be written, nothing of the batch is kept: the catalog
-    /// stays as the index last committed it, and a later reconcile retries.
+    /// Writes the index, commits once, then updates the catalog.
     fn commit(&mut self, ops: Vec<Op>) -> Result<Report, IndexError> {
+        let staged = self.stage(&ops);
+        self.commit_staged(ops, staged)
+    }
+
+    /// Commits what `stage` handed over for `ops` (if it handed any), then
+    /// updates the catalog. When the index cannot be written, nothing of
+    /// the batch is kept: the catalog stays as the index last committed
+    /// it, and a later reconcile retries.
+    fn commit_staged(
+        &mut self,
+        ops: Vec<Op>,
+        staged: Result<bool, IndexError>,
+    ) -> Result<Report, IndexError> {
+        let committed = staged.and_then(|staged| {
+            if staged {
+                self.writer.commit()?;
+            }
+            Ok(staged)
+        });
         let mut report = Report::default();
-        match self.write_index(&ops) {
-            Ok(touched) => report.commits = usize::from(touched),
+        match committed {
+            Ok(staged) => report.commits = usize::from(staged),
             Err(e) => {
                 self.writer.rollback();
                 return Err(e);
@@ -680,6 +757,10 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+/// How many files of a batch are read before the loop looks for a save
+/// that should go ahead of the rest.
+const SLICE_FILES: usize = 128;
 
 /// What the reindex loop can be asked to do.
 pub enum Command {

@@ -17,10 +17,10 @@ use crate::content::scan::is_ignored_name;
 pub const QUIET: Duration = Duration::from_millis(30);
 /// The longest a change waits while events keep coming.
 pub const MAX_WAIT: Duration = Duration::from_millis(300);
-/// The most paths in one batch. A `git checkout` of thousands of files is
-/// applied in slices of this size, so an edit saved during it waits for one
-/// slice, not for the whole checkout.
-pub const MAX_BATCH_PATHS: usize = 512;
+/// The most paths in one batch. The first slice of a `git checkout` of
+/// thousands of files goes to the reindexer at once; the rest follows in
+/// slices, which it merges while busy (see `reindex::queue`).
+pub const MAX_BATCH_PATHS: usize = 128;
 
 /// What one notify event means for the content.
 #[derive(Debug, Clone, PartialEq, Eq)]

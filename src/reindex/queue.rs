@@ -1,0 +1,191 @@
+//! The order in which the reindexer takes its work: an author's save goes
+//! ahead of a bulk change queued before it (a `git checkout`, a sync), so a
+//! saved card shows in well under a second even while thousands of others
+//! are being re-read.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::Command;
+use crate::watch::Batch;
+
+/// A batch of at most this many paths is someone's save, not a bulk change.
+pub const SMALL_BATCH: usize = 8;
+
+/// The most paths bulk batches merged into one apply add up to.
+pub const MAX_MERGED_PATHS: usize = 4096;
+
+/// Past this wait a queued batch goes first whatever its size, so a steady
+/// stream of saves cannot hold a bulk change back for long.
+pub const MAX_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+pub struct Queue {
+    waiting: VecDeque<(Instant, Command)>,
+}
+
+impl Queue {
+    pub fn push(&mut self, command: Command) {
+        self.waiting.push_back((Instant::now(), command));
+    }
+
+    /// Back at the head of the queue: the rest of a batch that gave way.
+    pub fn push_front(&mut self, command: Command) {
+        self.waiting.push_front((Instant::now(), command));
+    }
+
+    /// Whether something waits that should not wait for bulk work.
+    pub fn has_urgent(&self) -> bool {
+        self.waiting
+            .iter()
+            .any(|(_, c)| matches!(c, Command::Stop) || is_small(c))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// The next command: a stop at once, then the oldest batch that has
+    /// waited too long, then the oldest small batch, then the oldest of all.
+    /// A bulk batch taken comes with every other bulk batch waiting (up to
+    /// `MAX_MERGED_PATHS`), so a large change costs a few commits, not one
+    /// per watcher batch.
+    pub fn pop(&mut self) -> Option<Command> {
+        let pick = self
+            .position(|_, c| matches!(c, Command::Stop))
+            .or_else(|| self.position(|queued, _| queued.elapsed() >= MAX_WAIT))
+            .or_else(|| self.position(|_, c| is_small(c)))
+            .unwrap_or(0);
+        let (_, command) = self.waiting.remove(pick)?;
+        let Command::Apply(mut batch) = command else {
+            return Some(command);
+        };
+        if is_small_batch(&batch) {
+            return Some(Command::Apply(batch));
+        }
+        let mut i = 0;
+        while i < self.waiting.len() {
+            match &self.waiting[i].1 {
+                Command::Apply(next)
+                    if !next.rescan
+                        && !is_small_batch(next)
+                        && batch.paths.len() + next.paths.len() <= MAX_MERGED_PATHS =>
+                {
+                    if let Some((_, Command::Apply(next))) = self.waiting.remove(i) {
+                        batch.paths.extend(next.paths);
+                        batch.first_event = match (batch.first_event, next.first_event) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        Some(Command::Apply(batch))
+    }
+
+    fn position(&self, wanted: impl Fn(&Instant, &Command) -> bool) -> Option<usize> {
+        self.waiting
+            .iter()
+            .position(|(queued, c)| wanted(queued, c))
+    }
+}
+
+fn is_small(command: &Command) -> bool {
+    matches!(command, Command::Apply(batch) if is_small_batch(batch))
+}
+
+fn is_small_batch(batch: &Batch) -> bool {
+    !batch.rescan && batch.paths.len() <= SMALL_BATCH
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(paths: usize) -> Command {
+        named_batch("card", paths)
+    }
+
+    fn named_batch(name: &str, paths: usize) -> Command {
+        let mut batch = Batch::default();
+        for n in 0..paths {
+            batch.paths.insert(format!("{name}-{n}.md").into());
+        }
+        Command::Apply(batch)
+    }
+
+    fn size(command: Option<Command>) -> Option<usize> {
+        match command? {
+            Command::Apply(batch) => Some(batch.paths.len()),
+            Command::Reconcile => Some(usize::MAX),
+            Command::Stop => Some(0),
+        }
+    }
+
+    #[test]
+    fn a_save_goes_ahead_of_a_bulk_change_queued_before_it() {
+        let mut queue = Queue::default();
+        queue.push(batch(256));
+        queue.push(batch(1));
+        assert_eq!(size(queue.pop()), Some(1));
+        assert_eq!(size(queue.pop()), Some(256));
+        assert_eq!(size(queue.pop()), None);
+    }
+
+    #[test]
+    fn otherwise_work_is_taken_in_order() {
+        let mut queue = Queue::default();
+        queue.push(batch(300));
+        queue.push(Command::Reconcile);
+        queue.push(batch(2));
+        queue.push(batch(3));
+        assert_eq!(size(queue.pop()), Some(2));
+        assert_eq!(size(queue.pop()), Some(3));
+        assert_eq!(size(queue.pop()), Some(300));
+        assert_eq!(size(queue.pop()), Some(usize::MAX));
+    }
+
+    #[test]
+    fn bulk_batches_waiting_are_applied_together() {
+        let mut queue = Queue::default();
+        queue.push(named_batch("a", 100));
+        queue.push(named_batch("b", 100));
+        queue.push(batch(1));
+        queue.push(named_batch("c", 100));
+        assert_eq!(size(queue.pop()), Some(1));
+        assert_eq!(size(queue.pop()), Some(300));
+        assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn merged_batches_stay_under_the_cap() {
+        let mut queue = Queue::default();
+        for name in ["a", "b", "c"] {
+            queue.push(named_batch(name, MAX_MERGED_PATHS / 2));
+        }
+        assert_eq!(size(queue.pop()), Some(MAX_MERGED_PATHS));
+        assert_eq!(size(queue.pop()), Some(MAX_MERGED_PATHS / 2));
+    }
+
+    #[test]
+    fn a_stop_is_taken_at_once() {
+        let mut queue = Queue::default();
+        queue.push(batch(1));
+        queue.push(Command::Stop);
+        assert_eq!(size(queue.pop()), Some(0));
+    }
+
+    #[test]
+    fn a_bulk_change_that_waited_too_long_goes_first() {
+        let mut queue = Queue::default();
+        queue.push(batch(100));
+        queue.push(batch(1));
+        let queued = &mut queue.waiting[0].0;
+        *queued = queued
+            .checked_sub(MAX_WAIT)
+            .expect("the clock is past two seconds");
+        assert_eq!(size(queue.pop()), Some(100));
+    }
+}
