@@ -163,7 +163,7 @@ impl Kb {
                 .map(|b| String::from_utf8_lossy(&b[..b.len().min(64 * 1024)]).into_owned())
                 .unwrap_or_default()
         };
-        let findings = Arc::new(crate::check::findings(&self.catalog(), None, &front));
+        let findings = Arc::new(crate::check::findings_by(|| self.catalog(), None, &front));
         let mut cached = self.findings.lock().unwrap_or_else(|e| e.into_inner());
         if cached.as_ref().is_none_or(|(at, _)| *at <= generation) {
             *cached = Some((generation, findings.clone()));
