@@ -28,6 +28,10 @@ use quire::{Config, Kb};
 
 use corpus::{Lang, Rng};
 
+/// The server's allocator (see `src/main.rs`), so figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Args {
     /// How many cards to generate.
