@@ -282,31 +282,42 @@ fn is_cyrillic(c: char) -> bool {
 }
 
 /// Splits text into runs of Han characters and runs of other letters and
-/// digits, with their byte offsets; everything else separates.
+/// digits, with their byte offsets; everything else separates. ASCII bytes
+/// are classified without decoding a character (most text is ASCII, and
+/// this loop runs over ten bodies for every search's snippets).
 fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    // The character at `i` (a boundary), whether it is Han, whether it can
+    // be part of a word, and its length in bytes.
+    let class = move |i: usize| -> (bool, bool, usize) {
+        let b = bytes[i];
+        if b.is_ascii() {
+            return (false, b.is_ascii_alphanumeric(), 1);
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let han = is_han(c);
+        (han, han || is_word_char(c), c.len_utf8())
+    };
+    let mut i = 0;
     std::iter::from_fn(move || {
-        loop {
-            let (start, c) = chars.next()?;
-            let han = is_han(c);
-            if !han && !is_word_char(c) {
+        while i < bytes.len() {
+            let (han, word, len) = class(i);
+            if !word {
+                i += len;
                 continue;
             }
-            let mut end = start + c.len_utf8();
-            while let Some(&(i, next)) = chars.peek() {
-                let same = if han {
-                    is_han(next)
-                } else {
-                    !is_han(next) && is_word_char(next)
-                };
-                if !same {
+            let start = i;
+            i += len;
+            while i < bytes.len() {
+                let (next_han, next_word, len) = class(i);
+                if !next_word || next_han != han {
                     break;
                 }
-                end = i + next.len_utf8();
-                chars.next();
+                i += len;
             }
-            return Some((start, &text[start..end], han));
+            return Some((start, &text[start..i], han));
         }
+        None
     })
 }
 

@@ -254,7 +254,11 @@ impl SearchIndex {
         };
         Ok(StoredCard {
             card: serde_json::from_slice(meta)?,
-            markdown: text(self.fields.markdown),
+            markdown: doc
+                .get_first(self.fields.markdown)
+                .and_then(|v| v.as_bytes())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default(),
             text: text(self.fields.body),
         })
     }
@@ -286,7 +290,7 @@ impl IndexWriter {
         }
         doc.add_text(f.lead, &lead);
         doc.add_text(f.body, &parsed.text);
-        doc.add_text(f.markdown, &parsed.markdown);
+        doc.add_bytes(f.markdown, parsed.markdown.as_bytes());
         doc.add_text(f.collection, card.collection());
         doc.add_facet(
             f.facets,
