@@ -2,6 +2,10 @@
 //! ahead of a bulk change queued before it (a `git checkout`, a sync), so a
 //! saved card shows in well under a second even while thousands of others
 //! are being re-read.
+//!
+//! Taking batches out of order is safe because applying a path reads the
+//! disk as it is at that moment, not the event: whichever batch names a
+//! path last applies the file's current state.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
