@@ -154,8 +154,9 @@ impl Kb {
         }
     }
 
-    /// Computes the findings for the current generation and keeps them.
-    fn refresh_findings(&self) -> Arc<Vec<Problem>> {
+    /// Computes the findings for the current generation and keeps them
+    /// (what the background thread does after each change).
+    pub fn refresh_findings(&self) -> Arc<Vec<Problem>> {
         let generation = self.generation();
         let front = |path: &str| {
             self.content

@@ -309,7 +309,10 @@ const KNOWN_FIELDS: &[&str] = &[
 /// The start of a card as language detection reads it: the title, then
 /// the body's first words (not a copy of the whole body).
 fn sample(title: &str, text: &str) -> String {
-    let end = text.char_indices().nth(2000).map_or(text.len(), |(i, _)| i);
+    let end = text
+        .char_indices()
+        .nth(lang::SAMPLE_CHARS)
+        .map_or(text.len(), |(i, _)| i);
     format!("{title}\n{}", &text[..end])
 }
 

@@ -1,7 +1,8 @@
 //! Language of a card: the `lang` it declares, else a guess from its text.
 //! Codes are ISO 639-1 where one exists (`en`, `ru`, `ro`, `zh`).
 
-const SAMPLE_CHARS: usize = 1000;
+/// How much of a text `detect` reads.
+pub const SAMPLE_CHARS: usize = 1000;
 
 /// Guesses the language of `text`, or `None` when the text is too short or
 /// mixed to tell. Han script decides Chinese before statistics, since a card

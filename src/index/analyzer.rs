@@ -88,8 +88,8 @@ impl Default for Analyzer {
     }
 }
 
-/// The first two characters of a word, lowercased and folded (`\0` when
-/// the word has one): what `Analyzer::only` compares.
+/// The first three characters of a word, lowercased and folded (`\0` past
+/// a shorter word's end): what `Analyzer::only` compares.
 fn start_of(word: &str) -> Start {
     let lower = |c: char| {
         if c.is_ascii() {
@@ -165,7 +165,7 @@ impl Analyzer {
     }
 
     /// Whether a run of letters may be one of the wanted words, from its
-    /// first two letters alone.
+    /// first letters alone (see `start_of_term`).
     fn wanted(&self, run: &str) -> bool {
         let Some(only) = &self.only else { return true };
         let [a, b, c] = start_of(run);

@@ -228,13 +228,7 @@ fn main() -> Result<()> {
     // What `quire check` finds, over the whole catalog: recomputed after
     // each change on a background thread, for the problems page and banners.
     let started = Instant::now();
-    let front = |path: &str| {
-        kb.content
-            .read_at_most(path, 64 * 1024)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
-    };
-    let found = quire::check::findings(&kb.catalog(), None, &front).len();
+    let found = kb.refresh_findings().len();
     figures.add(
         "findings_recompute",
         started.elapsed().as_secs_f64() * 1000.0,
