@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::content::card::{self, Limits};
 use crate::content::scan::{ContentFile, FileKind, classify};
-use crate::content::{CardId, FileStamp, ParsedCard, Problem};
+use crate::content::{CardId, Catalog, FileStamp, ParsedCard, Problem};
 use crate::index::{IndexError, IndexWriter};
 use crate::kb::Kb;
 use crate::watch::{self, Batch, WatchHandle};
@@ -98,21 +98,18 @@ impl Reindexer {
     /// folder; marks the knowledge base ready. `progress(done, total)` is
     /// called while cards are read.
     pub fn start(&mut self, progress: &dyn Fn(usize, usize)) -> Result<Report, IndexError> {
-        let stored = match self.writer.reader().stored_cards() {
-            Ok(cards) => cards,
-            Err(e) => {
-                // The index is a cache: unreadable stored data means rebuild.
-                tracing::warn!("stored cards are unreadable ({e}); rebuilding the index");
-                self.writer.delete_all()?;
-                self.writer.commit()?;
-                Vec::new()
-            }
-        };
-        {
+        let loaded = {
             let mut catalog = self.kb.catalog_mut();
-            for card in stored {
-                catalog.upsert(card);
-            }
+            self.writer
+                .reader()
+                .stored_cards(|card| catalog.upsert(card))
+        };
+        if let Err(e) = loaded {
+            // The index is a cache: unreadable stored data means rebuild.
+            tracing::warn!("stored cards are unreadable ({e}); rebuilding the index");
+            *self.kb.catalog_mut() = Catalog::default();
+            self.writer.delete_all()?;
+            self.writer.commit()?;
         }
         let report = self.reconcile_with(progress)?;
         self.kb.set_ready();

@@ -72,7 +72,6 @@ pub struct Card {
     pub audience: Option<String>,
     pub reply_snippet: Option<String>,
     pub first_paragraph: String,
-    pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     /// Front matter fields Quire does not know: kept and exposed.
     pub extra: BTreeMap<String, Value>,
@@ -110,6 +109,9 @@ impl Card {
 #[derive(Clone, Debug)]
 pub struct ParsedCard {
     pub card: Card,
+    /// Indexed with the lead, then dropped: a card's page reads them again
+    /// from its markdown, so the catalog does not hold every card's outline.
+    pub headings: Vec<Heading>,
     /// The markdown body (front matter removed).
     pub markdown: String,
     /// Plain text of the body, as a reader sees it.
@@ -231,7 +233,6 @@ pub fn parse(
         audience: reader.string(&fields, "audience"),
         reply_snippet: reader.string(&fields, "reply_snippet"),
         first_paragraph: outline.first_paragraph,
-        headings: outline.headings,
         links: outline.links,
         extra: fields
             .into_iter()
@@ -244,6 +245,7 @@ pub fn parse(
     };
     Ok(ParsedCard {
         card,
+        headings: outline.headings,
         markdown: split.body.to_string(),
         text: outline.text,
     })

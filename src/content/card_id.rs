@@ -2,6 +2,7 @@
 //! without `.md`). Every id that reaches the index or a URL went through here.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,9 @@ use serde::{Deserialize, Serialize};
 /// can never name a path outside the content folder.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct CardId(String);
+// Shared, not owned: the catalog files every id under several keys (file
+// name, title, links), and a clone is then a reference count, not a copy.
+pub struct CardId(Arc<str>);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("invalid card id {id:?}: {reason}")]
@@ -44,7 +47,7 @@ impl CardId {
         if id.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
             return fail("it has an empty, `.` or `..` segment");
         }
-        Ok(CardId(id))
+        Ok(CardId(id.into()))
     }
 
     /// The id of the markdown file at `rel_path` (relative to the content
@@ -103,7 +106,7 @@ impl TryFrom<String> for CardId {
 
 impl From<CardId> for String {
     fn from(id: CardId) -> String {
-        id.0
+        id.0.to_string()
     }
 }
 

@@ -3,12 +3,15 @@
 //! owned by the reindex loop. tantivy types do not leave `index` and `search`.
 
 pub mod analyzer;
+mod read_once;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
 use tantivy::collector::TopDocs;
+use tantivy::columnar::BytesColumn;
 use tantivy::query::TermQuery;
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
@@ -160,6 +163,26 @@ pub fn days(date: NaiveDate) -> i64 {
     date.signed_duration_since(NaiveDate::default()).num_days()
 }
 
+/// How many cards one decoding step of `stored_cards` reads: enough to
+/// amortise handing them over, few enough that decoding and filing overlap.
+const STORED_CHUNK: usize = 2048;
+
+/// The cards at `ords` (sorted) in a `meta` column.
+fn decode_cards(column: &BytesColumn, ords: &[u64]) -> Result<Vec<Card>, IndexError> {
+    let mut cards = Vec::with_capacity(ords.len());
+    let mut failed = None;
+    column.dictionary().sorted_ords_to_term_cb(ords, |bytes| {
+        match serde_json::from_slice(bytes) {
+            Ok(card) => cards.push(card),
+            Err(e) => failed = Some(e),
+        }
+    })?;
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(cards),
+    }
+}
+
 /// A card as stored: its metadata, markdown and plain text.
 #[derive(Clone, Debug)]
 pub struct StoredCard {
@@ -186,17 +209,22 @@ impl SearchIndex {
         self.reader.searcher().segment_readers().len()
     }
 
-    /// Every card's metadata, as last committed: what the catalog is rebuilt
-    /// from at start-up, without reading the content folder again.
-    pub fn stored_cards(&self) -> Result<Vec<Card>, IndexError> {
+    /// Every card's metadata, as last committed, handed to `each` in no
+    /// particular order: what the catalog is rebuilt from at start-up,
+    /// without reading the content folder again. Other threads decode the
+    /// JSON while `each` files the cards, and no list of every card is ever
+    /// held: at 100k cards both halves cost about the same.
+    pub fn stored_cards(&self, mut each: impl FnMut(Card)) -> Result<(), IndexError> {
         let searcher = self.reader.searcher();
-        let mut cards = Vec::with_capacity(searcher.num_docs() as usize);
+        let mut work = Vec::new();
+        let mut columns = Vec::new();
         for segment in searcher.segment_readers() {
             let Some(column) = segment.fast_fields().bytes("meta")? else {
                 continue;
             };
+            columns.push(column.clone());
             // The column's dictionary is sorted; read the live documents'
-            // entries in one ordered pass rather than one lookup each.
+            // entries in ordered passes rather than one lookup each.
             let mut ords: Vec<u64> = (0..segment.max_doc())
                 .filter(|&doc| {
                     segment
@@ -207,19 +235,43 @@ impl SearchIndex {
                 .collect();
             ords.sort_unstable();
             ords.dedup();
-            let mut failed = None;
-            column.dictionary().sorted_ords_to_term_cb(
-                &ords,
-                |bytes| match serde_json::from_slice(bytes) {
-                    Ok(card) => cards.push(card),
-                    Err(e) => failed = Some(e),
-                },
-            )?;
-            if let Some(e) = failed {
-                return Err(e.into());
+            for chunk in ords.chunks(STORED_CHUNK) {
+                work.push((column.clone(), chunk.to_vec()));
             }
         }
-        Ok(cards)
+        let decoders = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
+            .clamp(1, 4);
+        let next = AtomicUsize::new(0);
+        let (sender, received) = std::sync::mpsc::sync_channel(decoders * 2);
+        std::thread::scope(|scope| {
+            for _ in 0..decoders {
+                let (sender, work, next) = (sender.clone(), &work, &next);
+                scope.spawn(move || {
+                    while let Some((column, ords)) = work.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
+                        let decoded = decode_cards(column, ords);
+                        let failed = decoded.is_err();
+                        // A closed channel: the caller gave up on an error.
+                        if sender.send(decoded).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            for decoded in received {
+                decoded?.into_iter().for_each(&mut each);
+            }
+            Ok::<_, IndexError>(())
+        })?;
+        for column in columns {
+            if let Ok(bytes) = column.dictionary().sstable_slice.read_bytes() {
+                read_once::release(bytes.as_slice());
+            }
+        }
+        Ok(())
     }
 
     /// The stored card with this id, as last committed.
@@ -281,7 +333,7 @@ impl IndexWriter {
         for part in card
             .summary
             .iter()
-            .chain(card.headings.iter().map(|h| &h.text))
+            .chain(parsed.headings.iter().map(|h| &h.text))
             .chain(&card.tags)
             .chain(&card.aliases)
         {

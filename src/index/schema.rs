@@ -10,7 +10,7 @@ use tantivy::schema::{
 use super::analyzer;
 
 /// The index format; part of the index folder's name (`index/v5`).
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {

@@ -443,7 +443,7 @@ async fn card(
         .iter()
         .map(|p| p.to_string())
         .collect();
-    let related = related(&state, &stored.card);
+    let related = related(&state, &stored.card, &view.headings);
     let params = Params::parse(raw.as_deref());
     state.kb.store.log_open(crate::store::OpenEvent {
         at: crate::store::now(),
@@ -611,8 +611,12 @@ async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
 
 /// Cards like this one, by shared tags and words (the ticket matcher over
 /// its title, summary, headings and first paragraph).
-fn related(state: &AppState, card: &crate::content::Card) -> Vec<views::HitView> {
-    let headings: Vec<&str> = card.headings.iter().map(|h| h.text.as_str()).collect();
+fn related(
+    state: &AppState,
+    card: &crate::content::Card,
+    headings: &[views::HeadingView],
+) -> Vec<views::HitView> {
+    let headings: Vec<&str> = headings.iter().map(|h| h.text.as_str()).collect();
     let ticket = search::Ticket {
         subject: card.title.clone(),
         body: format!(

@@ -511,13 +511,14 @@ impl CardView {
             audience: card.audience.clone(),
             reply_text: reply_text(card),
             extra: card.extra.clone(),
-            headings: card
+            // Read again from the markdown: the catalog does not keep them.
+            headings: markdown::outline(&markdown_text, 1)
                 .headings
-                .iter()
+                .into_iter()
                 .map(|h| HeadingView {
                     level: h.level,
-                    text: h.text.clone(),
-                    anchor: h.anchor.clone(),
+                    text: h.text,
+                    anchor: h.anchor,
                 })
                 .collect(),
             links,

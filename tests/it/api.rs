@@ -4,7 +4,7 @@ fn handbook() -> Vec<(&'static str, String)> {
     vec![
         (
             "playbooks/refunds/annual-plans.md",
-            "---\ntitle: Refunds on annual plans\nsummary: When and how we refund an annual plan.\ntags: [billing, refunds]\nowner: billing@example.com\nverified_by: billing@example.com\nverified_at: 2026-11-01\nverify_every: 1y\n---\nAnnual plans are refunded in full within thirty days of renewal. Escalate disputes to [[tier-2]].\n".into(),
+            "---\ntitle: Refunds on annual plans\nsummary: When and how we refund an annual plan.\ntags: [billing, refunds]\nowner: billing@example.com\nverified_by: billing@example.com\nverified_at: 2026-11-01\nverify_every: 1y\n---\nAnnual plans are refunded in full within thirty days of renewal. Escalate disputes to [[tier-2]].\n\n## Partial refunds {#pro-rata}\n\nAfter thirty days we refund the unused months.\n".into(),
         ),
         ("escalation/tier-2.md", card("Tier 2 escalation", "The tier 2 team takes billing disputes and bugs.")),
         ("escalation/old.md", "---\ntitle: Old escalation rules\nverified_at: 2020-01-01\nverify_every: 30d\ntags: [billing]\n---\nObsolete.\n".into()),
@@ -83,6 +83,10 @@ async fn a_card_is_served_with_metadata_markdown_html_and_text() {
         body["html"]
     );
     assert!(body["text"].as_str().unwrap().contains("refunded in full"));
+    assert_eq!(
+        body["headings"],
+        serde_json::json!([{"level": 2, "text": "Partial refunds", "anchor": "pro-rata"}])
+    );
     let (_, tier2) = t.get("/api/v1/cards/escalation/tier-2").await;
     assert_eq!(
         tier2["backlinks"][0]["id"],
