@@ -7,13 +7,17 @@ mod read_once;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::BytesColumn;
 use tantivy::query::TermQuery;
-use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::schema::document::{
+    DeserializeError, DocumentDeserialize, DocumentDeserializer, OwnedValue,
+};
+use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::content::{Card, CardId, ParsedCard};
@@ -137,6 +141,7 @@ fn finish(
     index
         .tokenizers()
         .register(analyzer::NAME, analyzer::Analyzer::default());
+    HIT_FIELDS.get_or_init(|| (fields.meta, fields.body));
     let writer = index.writer_with_num_threads(WRITER_THREADS, WRITER_BUDGET_BYTES)?;
     // Readers reload when we say so, right after each commit: tantivy's
     // default policy polls meta.json every 500 ms (tantivy#1824, PR #3057).
@@ -180,6 +185,42 @@ fn decode_cards(column: &BytesColumn, ords: &[u64]) -> Result<Vec<Card>, IndexEr
     match failed {
         Some(e) => Err(e.into()),
         None => Ok(cards),
+    }
+}
+
+/// The fields `HitDoc` reads, the same for every index this binary opens
+/// (`schema::build` adds them in one order); set when an index is opened.
+static HIT_FIELDS: OnceLock<(Field, Field)> = OnceLock::new();
+
+/// The part of a stored document a search hit needs. tantivy reads a
+/// document field by field, and bytes fields a byte at a time: the markdown
+/// (the largest field, a third of a hit's load under HTTP load, by perf) is
+/// never reached, because `upsert` stores these two first.
+#[derive(Default)]
+struct HitDoc {
+    meta: Option<Vec<u8>>,
+    text: Option<String>,
+}
+
+impl DocumentDeserialize for HitDoc {
+    fn deserialize<'de, D: DocumentDeserializer<'de>>(
+        mut fields: D,
+    ) -> Result<Self, DeserializeError> {
+        let &(meta, body) = HIT_FIELDS
+            .get()
+            .ok_or_else(|| DeserializeError::custom("no index opened"))?;
+        let mut doc = HitDoc::default();
+        while doc.meta.is_none() || doc.text.is_none() {
+            let Some((field, value)) = fields.next_field::<OwnedValue>()? else {
+                break;
+            };
+            match value {
+                OwnedValue::Bytes(bytes) if field == meta => doc.meta = Some(bytes),
+                OwnedValue::Str(text) if field == body => doc.text = Some(text),
+                _ => {}
+            }
+        }
+        Ok(doc)
     }
 }
 
@@ -288,6 +329,18 @@ impl SearchIndex {
         }
     }
 
+    /// What a search hit shows: the card and its plain text (for the
+    /// snippet). Reads the stored document only as far as those two.
+    pub fn hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+    ) -> Result<(Card, String), IndexError> {
+        let doc: HitDoc = searcher.doc(address)?;
+        let meta = doc.meta.unwrap_or_default();
+        Ok((serde_json::from_slice(&meta)?, doc.text.unwrap_or_default()))
+    }
+
     pub fn stored(
         &self,
         searcher: &tantivy::Searcher,
@@ -327,7 +380,11 @@ impl IndexWriter {
         let f = self.read.fields;
         let card = &parsed.card;
         let mut doc = TantivyDocument::new();
+        // Stored fields are read back in the order they are added: what a
+        // search hit needs (see `HitDoc`) goes first, the markdown last.
         doc.add_text(f.id, card.id.as_str());
+        doc.add_bytes(f.meta, serde_json::to_vec(card)?.as_slice());
+        doc.add_text(f.body, &parsed.text);
         doc.add_text(f.title, &card.title);
         let mut lead = String::new();
         for part in card
@@ -341,7 +398,6 @@ impl IndexWriter {
             lead.push('\n');
         }
         doc.add_text(f.lead, &lead);
-        doc.add_text(f.body, &parsed.text);
         doc.add_bytes(f.markdown, parsed.markdown.as_bytes());
         doc.add_text(f.collection, card.collection());
         doc.add_facet(
@@ -363,7 +419,6 @@ impl IndexWriter {
             },
         );
         doc.add_i64(f.verified_until, trust_days(card));
-        doc.add_bytes(f.meta, serde_json::to_vec(card)?.as_slice());
         self.writer.add_document(doc)?;
         Ok(())
     }

@@ -225,23 +225,23 @@ fn run(
     };
     let mut hits = Vec::with_capacity(limit);
     for &(score, address) in top.iter().skip(offset) {
-        let stored = index.stored(searcher, address)?;
+        let (card, text) = index.hit(searcher, address)?;
         let snippet = match &snippets {
             Some(generator) => {
-                let mut s = generator.snippet(head(&stored.text, SNIPPET_SCAN_BYTES));
+                let mut s = generator.snippet(head(&text, SNIPPET_SCAN_BYTES));
                 s.set_snippet_prefix_postfix("<mark>", "</mark>");
                 let html = s.to_html();
                 if html.trim().is_empty() {
-                    fallback_snippet(&stored.card)
+                    fallback_snippet(&card)
                 } else {
                     html
                 }
             }
             None => String::new(),
         };
-        let trust = stored.card.verification.trust(request.today);
+        let trust = card.verification.trust(request.today);
         hits.push(Hit {
-            card: stored.card,
+            card,
             trust,
             score,
             snippet,
