@@ -168,6 +168,16 @@ impl Analyzer {
     /// first letters alone (see `start_of_term`).
     fn wanted(&self, run: &str) -> bool {
         let Some(only) = &self.only else { return true };
+        // Most words are ASCII and fail on their first letter: test it
+        // before decoding and folding three characters.
+        if let Some(&first) = run.as_bytes().first()
+            && first.is_ascii()
+        {
+            let first = char::from(first.to_ascii_lowercase());
+            if !only.iter().any(|&[x, ..]| x == first) {
+                return false;
+            }
+        }
         let [a, b, c] = start_of(run);
         only.iter()
             .any(|&[x, y, z]| x == a && (y == '\0' || y == b) && (z == '\0' || z == c))
@@ -300,24 +310,45 @@ fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
     };
     let mut i = 0;
     std::iter::from_fn(move || {
+        // Separators up to the next word; ASCII needs no decoding.
         while i < bytes.len() {
-            let (han, word, len) = class(i);
-            if !word {
-                i += len;
-                continue;
-            }
-            let start = i;
-            i += len;
-            while i < bytes.len() {
-                let (next_han, next_word, len) = class(i);
-                if !next_word || next_han != han {
+            let b = bytes[i];
+            if b.is_ascii() {
+                if b.is_ascii_alphanumeric() {
                     break;
                 }
-                i += len;
+                i += 1;
+                continue;
             }
-            return Some((start, &text[start..i], han));
+            let (_, word, len) = class(i);
+            if word {
+                break;
+            }
+            i += len;
         }
-        None
+        if i >= bytes.len() {
+            return None;
+        }
+        let start = i;
+        let (han, _, len) = class(i);
+        i += len;
+        // The word goes on while the characters are of its kind (Han or not).
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii() {
+                if han || !b.is_ascii_alphanumeric() {
+                    break;
+                }
+                i += 1;
+                continue;
+            }
+            let (next_han, next_word, len) = class(i);
+            if !next_word || next_han != han {
+                break;
+            }
+            i += len;
+        }
+        Some((start, &text[start..i], han))
     })
 }
 
