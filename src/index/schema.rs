@@ -20,10 +20,9 @@ pub struct Fields {
     pub lead: Field,
     /// The plain text of the body: searched, and the source of snippets.
     pub body: Field,
-    /// The markdown body, stored only (rendered at serve time). Bytes, not
-    /// text: every hit of a search loads it with the document, and text is
-    /// checked as UTF-8 on each load (a twentieth of a search's time); it is
-    /// decoded only when a card is shown.
+    /// The markdown body, stored only (rendered at serve time), and stored
+    /// last: a search hit stops reading its document before it (see
+    /// `index::HitDoc`); only a card's page decodes it.
     pub markdown: Field,
     pub collection: Field,
     pub tag: Field,
@@ -35,8 +34,8 @@ pub struct Fields {
     pub verified_until: Field,
     /// The whole `Card` as JSON. Also a fast (columnar) field: the catalog
     /// is reloaded from the column on restart without decompressing every
-    /// card's text; hits read it from the document they load anyway (a
-    /// column lookup per hit costs a zstd block decompression).
+    /// card's text; hits read it from the document they load anyway (one
+    /// column lookup per hit would decode a dictionary block).
     pub meta: Field,
 }
 
