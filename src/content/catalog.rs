@@ -35,36 +35,74 @@ pub struct Catalog {
 }
 
 /// The cards filed under one key, in id order. Nearly always one card, so a
-/// sorted vector sized to fit (one 16-byte allocation) rather than a
-/// `BTreeSet`, which allocates a node of eleven slots for the first entry:
-/// at 100k cards that was about 90 MB across the maps.
-#[derive(Default, Debug, Clone)]
-struct Ids(Vec<CardId>);
+/// few ids live in a sorted vector sized to fit (one 16-byte allocation
+/// for one card) rather than a `BTreeSet`, which allocates a node of eleven
+/// slots for its first entry: at 100k cards that was about 90 MB across the
+/// maps. A key many cards share (a home page every card links to) moves to a
+/// set, so filing stays O(log n) rather than a shift of the whole vector.
+#[derive(Debug, Clone)]
+enum Ids {
+    Few(Vec<CardId>),
+    Many(BTreeSet<CardId>),
+}
 
 impl Ids {
+    /// Past this many, a key's ids move to a set.
+    const FEW: usize = 16;
+
     fn insert(&mut self, id: &CardId) {
-        if let Err(at) = self.0.binary_search(id) {
-            // Exact growth while small (the usual case); doubling past that,
-            // so a card linked from every other stays linear to build.
-            if self.0.len() < 4 {
-                self.0.reserve_exact(1);
+        match self {
+            Ids::Few(ids) => {
+                let Err(at) = ids.binary_search(id) else {
+                    return;
+                };
+                if ids.len() < Self::FEW {
+                    ids.reserve_exact(1);
+                    ids.insert(at, id.clone());
+                } else {
+                    let mut set: BTreeSet<CardId> = ids.drain(..).collect();
+                    set.insert(id.clone());
+                    *self = Ids::Many(set);
+                }
             }
-            self.0.insert(at, id.clone());
+            Ids::Many(set) => {
+                set.insert(id.clone());
+            }
         }
     }
 
     fn remove(&mut self, id: &CardId) {
-        if let Ok(at) = self.0.binary_search(id) {
-            self.0.remove(at);
+        match self {
+            Ids::Few(ids) => {
+                if let Ok(at) = ids.binary_search(id) {
+                    ids.remove(at);
+                }
+            }
+            Ids::Many(set) => {
+                set.remove(id);
+            }
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        match self {
+            Ids::Few(ids) => ids.is_empty(),
+            Ids::Many(set) => set.is_empty(),
+        }
     }
 
-    fn iter(&self) -> std::slice::Iter<'_, CardId> {
-        self.0.iter()
+    fn iter(&self) -> impl Iterator<Item = &CardId> {
+        let (few, many) = match self {
+            Ids::Few(ids) => (Some(ids.iter()), None),
+            Ids::Many(set) => (None, Some(set.iter())),
+        };
+        few.into_iter().flatten().chain(many.into_iter().flatten())
+    }
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Ids::Few(Vec::new())
     }
 }
 
@@ -492,5 +530,36 @@ mod tests {
             Resolved::Broken
         );
         assert!(c.moved_to("playbooks/refund-annual").is_none());
+    }
+
+    #[test]
+    fn a_card_every_other_links_to_has_them_all_as_backlinks_in_order() {
+        let mut c = Catalog::default();
+        c.upsert(card("home.md", "# Home\n"));
+        // Out of id order, and more than a few, so the links' key moves
+        // from its small vector to a set on the way.
+        let ids: Vec<String> = (0..40)
+            .map(|i| format!("notes/n{:02}", (i * 7) % 40))
+            .collect();
+        for id in &ids {
+            c.upsert(card(&format!("{id}.md"), "See [[home]].\n"));
+        }
+        let home = CardId::new("home").unwrap();
+        let back: Vec<String> = c
+            .backlinks(&home)
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(back, sorted);
+        c.remove(&CardId::new("notes/n07").unwrap());
+        assert_eq!(c.backlinks(&home).len(), 39);
+        c.upsert(card("notes/n07.md", "No link any more.\n"));
+        assert!(
+            c.backlinks(&home)
+                .iter()
+                .all(|b| b.id.as_str() != "notes/n07")
+        );
     }
 }
