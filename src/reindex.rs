@@ -17,7 +17,7 @@ use crate::kb::Kb;
 use crate::watch::{self, Batch, WatchHandle};
 
 mod queue;
-use queue::Queue;
+use queue::{CommitPace, Queue};
 
 /// How often the folder is compared with the index when no watcher runs.
 const FALLBACK_RECONCILE: Duration = Duration::from_secs(5);
@@ -134,20 +134,25 @@ impl Reindexer {
     /// Applies a batch from the watcher: each path is a file or a folder that
     /// may have been created, changed, removed or renamed.
     pub fn apply(&mut self, batch: &Batch) -> Result<Report, IndexError> {
-        self.apply_until(batch, &mut || false)
-            .map(|(report, _)| report)
+        let mut staged = Staged::default();
+        match self.stage_batch(batch, &mut staged, &mut || false) {
+            Read::NeedsReconcile => self.reconcile(),
+            Read::All | Read::Partly(_) => self.flush(&mut staged),
+        }
     }
 
-    /// `apply`, reading the files in slices; when `yield_now` says other
-    /// work waits (someone's save behind a bulk change), what is read so
-    /// far is committed and the rest comes back as a batch to apply later.
-    fn apply_until(
+    /// Reads the batch's files in slices and hands them to the index
+    /// writer, adding to `staged`, uncommitted. When `commit_now` says so
+    /// (someone's save waits behind a bulk change, or the step's time is
+    /// up), it stops and gives back the rest as a batch to apply later.
+    fn stage_batch(
         &mut self,
         batch: &Batch,
-        yield_now: &mut dyn FnMut() -> bool,
-    ) -> Result<(Report, Option<Batch>), IndexError> {
+        staged: &mut Staged,
+        commit_now: &mut dyn FnMut() -> bool,
+    ) -> Read {
         if batch.rescan {
-            return Ok((self.reconcile()?, None));
+            return Read::NeedsReconcile;
         }
         let mut ops = Vec::new();
         let mut seen = BTreeSet::new();
@@ -166,7 +171,7 @@ impl Reindexer {
                 continue;
             };
             if rel.is_empty() {
-                return Ok((self.reconcile()?, None));
+                return Read::NeedsReconcile;
             }
             // `.git/` churns during every commit and checkout; hidden paths
             // and editor files are never content.
@@ -202,26 +207,29 @@ impl Reindexer {
         // goes to the index writer at once, so the writer's threads index it
         // while the next is read.
         let mut slices = files.chunks(SLICE_FILES).peekable();
-        let mut rest = None;
-        let mut staged = self.stage(&ops);
+        staged.add(self.stage(&ops), ops);
         while let Some(slice) = slices.next() {
             let read = self.diff(slice, Unchanged::SameHash, &|_, _| {});
-            staged = staged.and_then(|before| Ok(self.stage(&read)? || before));
-            ops.extend(read);
-            if staged.is_err() {
+            staged.add(self.stage(&read), read);
+            if staged.touched.is_err() {
                 break;
             }
-            if slices.peek().is_some() && yield_now() {
+            if slices.peek().is_some() && commit_now() {
                 let root = self.kb.content.root();
-                rest = Some(Batch {
+                return Read::Partly(Batch {
                     paths: slices.flatten().map(|f| root.join(&f.rel_path)).collect(),
                     rescan: false,
                     first_event: batch.first_event,
                 });
-                break;
             }
         }
-        Ok((self.commit_staged(ops, staged)?, rest))
+        Read::All
+    }
+
+    /// Commits what is staged (if anything), then updates the catalog.
+    fn flush(&mut self, staged: &mut Staged) -> Result<Report, IndexError> {
+        let Staged { ops, touched, .. } = std::mem::take(staged);
+        self.commit_staged(ops, touched)
     }
 
     /// Starts the loop on a thread of its own: `start`, then apply every
@@ -290,6 +298,11 @@ impl Reindexer {
             (s, false) => Some(Duration::from_secs(s).min(FALLBACK_RECONCILE)),
         };
         let mut queue = Queue::default();
+        let mut pace = CommitPace::default();
+        // Read but not committed: a bulk step a save joins.
+        let mut staged = Staged::default();
+        // The first event of what `staged` holds, for the lag metric.
+        let mut waiting_since: Option<std::time::Instant> = None;
         loop {
             // After a failed write, a full reconcile soon retries it.
             let wait = match (every, retry.next) {
@@ -297,6 +310,7 @@ impl Reindexer {
                 (every, next) => every.or(next),
             };
             if queue.is_empty() {
+                pace.idle();
                 let command = match wait {
                     Some(wait) => match rx.recv_timeout(wait) {
                         Ok(command) => command,
@@ -324,26 +338,45 @@ impl Reindexer {
                 command => command,
             };
             let started = std::time::Instant::now();
-            let (result, first_event) = match command {
+            let result = match command {
                 Command::Apply(batch) => {
-                    let mut save_waiting = || {
+                    waiting_since = match (waiting_since, batch.first_event) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    let deadline = pace.deadline(started);
+                    let mut commit_now = || {
                         while let Ok(command) = rx.try_recv() {
                             queue.push(command);
                         }
-                        queue.has_urgent()
+                        queue.has_urgent() || std::time::Instant::now() >= deadline
                     };
-                    let result = self.apply_until(&batch, &mut save_waiting);
-                    let result = result.map(|(report, rest)| {
-                        if let Some(rest) = rest {
+                    match self.stage_batch(&batch, &mut staged, &mut commit_now) {
+                        Read::All => self.flush(&mut staged),
+                        Read::Partly(rest) => {
                             queue.push_front(Command::Apply(rest));
+                            // A save waits: read it into this commit rather
+                            // than pay for two.
+                            if queue.has_urgent() {
+                                continue;
+                            }
+                            pace.stepped();
+                            self.flush(&mut staged)
                         }
-                        report
-                    });
-                    (result, batch.first_event)
+                        Read::NeedsReconcile => {
+                            self.flush(&mut staged).and_then(|_| self.reconcile())
+                        }
+                    }
                 }
-                Command::Reconcile => (self.reconcile(), None),
-                Command::Stop => return,
+                Command::Reconcile => self.flush(&mut staged).and_then(|_| self.reconcile()),
+                Command::Stop => {
+                    if let Err(e) = self.flush(&mut staged) {
+                        tracing::error!("the last changes could not be indexed: {e}");
+                    }
+                    return;
+                }
             };
+            let first_event = waiting_since.take();
             match result {
                 Ok(report) => {
                     if report.commits > 0 {
@@ -430,7 +463,7 @@ impl Reindexer {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
-        if total < 64 || threads == 1 {
+        if total < 16 || threads == 1 {
             ops.extend(
                 to_read
                     .iter()
@@ -440,36 +473,40 @@ impl Reindexer {
             let done = std::sync::atomic::AtomicUsize::new(0);
             let chunk = total.div_ceil(threads);
             let (kb, limits, done) = (&self.kb, self.limits, &done);
-            let waiting = std::thread::current();
+            // Each reader sends its cards when it is done, which wakes this
+            // loop at once. (Parking until a reader's thread had finished
+            // raced with its exit: a slice of a burst then took 50 ms more.)
+            let (sent, finished) = mpsc::channel();
             std::thread::scope(|scope| {
                 let workers: Vec<_> = to_read
                     .chunks(chunk)
                     .map(|files| {
-                        let waiting = waiting.clone();
+                        let sent = sent.clone();
                         scope.spawn(move || {
                             let mut out = Vec::with_capacity(files.len());
                             for file in files {
                                 out.extend(read_file(kb, limits, file));
                                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             }
-                            // Wake the loop below now, not at its next tick:
-                            // without this every slice of a burst took at
-                            // least 50 ms however little there was to read.
-                            waiting.unpark();
-                            out
+                            let _ = sent.send(out);
                         })
                     })
                     .collect();
-                for worker in workers {
-                    while !worker.is_finished() {
-                        progress(done.load(std::sync::atomic::Ordering::Relaxed), total);
-                        std::thread::park_timeout(std::time::Duration::from_millis(50));
-                    }
-                    match worker.join() {
+                // Only the readers hold a sender now: when all are gone,
+                // whether done or panicked, the channel closes.
+                drop(sent);
+                loop {
+                    match finished.recv_timeout(Duration::from_millis(50)) {
                         Ok(out) => ops.extend(out),
-                        Err(_) => tracing::error!(
-                            "a card reader thread panicked; some cards were not read"
-                        ),
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            progress(done.load(std::sync::atomic::Ordering::Relaxed), total)
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                for worker in workers {
+                    if worker.join().is_err() {
+                        tracing::error!("a card reader thread panicked; some cards were not read");
                     }
                 }
             });
@@ -761,9 +798,44 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// Files read and handed to the index writer, not committed yet: a step of
+/// a bulk change, and the save that joins it before the commit.
+struct Staged {
+    ops: Vec<Op>,
+    /// Whether the index writer was given anything, or why it failed.
+    touched: Result<bool, IndexError>,
+}
+
+impl Default for Staged {
+    fn default() -> Self {
+        Staged {
+            ops: Vec::new(),
+            touched: Ok(false),
+        }
+    }
+}
+
+impl Staged {
+    fn add(&mut self, touched: Result<bool, IndexError>, ops: Vec<Op>) {
+        self.ops.extend(ops);
+        let before = std::mem::replace(&mut self.touched, Ok(false));
+        self.touched = before.and_then(|before| Ok(touched? || before));
+    }
+}
+
+/// How far `stage_batch` got.
+enum Read {
+    All,
+    /// Stopped between two slices; the rest is to apply later.
+    Partly(Batch),
+    /// The batch asks for a comparison of the whole folder.
+    NeedsReconcile,
+}
+
 /// How many files of a batch are read before the loop looks for a save
-/// that should go ahead of the rest.
-const SLICE_FILES: usize = 128;
+/// that should go ahead of the rest, or for the end of a commit step: a
+/// save waits for at most one slice to be read.
+const SLICE_FILES: usize = 32;
 
 /// What the reindex loop can be asked to do.
 pub enum Command {

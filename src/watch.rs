@@ -36,7 +36,10 @@ pub enum Change {
 /// The changes to apply at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Batch {
-    pub paths: BTreeSet<PathBuf>,
+    /// Each path once, in the order its first change was seen: the
+    /// reindexer applies a large change in that order, so what changed
+    /// first shows first.
+    pub paths: Vec<PathBuf>,
     pub rescan: bool,
     /// When the watcher saw the batch's first change (for lag metrics).
     pub first_event: Option<Instant>,
@@ -124,6 +127,7 @@ pub fn watch(
 /// `None` when the watcher is gone.
 fn next_batch(rx: &mpsc::Receiver<notify::Result<Event>>) -> Option<Batch> {
     let mut batch = Batch::default();
+    let mut seen = BTreeSet::new();
     let mut first: Option<Instant> = None;
     loop {
         let event = match first {
@@ -146,7 +150,13 @@ fn next_batch(rx: &mpsc::Receiver<notify::Result<Event>>) -> Option<Batch> {
         match change {
             Change::Ignore => continue,
             Change::Rescan => batch.rescan = true,
-            Change::Paths(paths) => batch.paths.extend(paths),
+            Change::Paths(paths) => {
+                for path in paths {
+                    if seen.insert(path.clone()) {
+                        batch.paths.push(path);
+                    }
+                }
+            }
         }
         first.get_or_insert_with(Instant::now);
         batch.first_event = first;

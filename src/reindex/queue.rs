@@ -3,11 +3,16 @@
 //! saved card shows in well under a second even while thousands of others
 //! are being re-read.
 //!
+//! A bulk change is applied in the order its files changed and committed in
+//! steps (`CommitPace`), so a save caught in the middle of one waits for
+//! what changed before it, not for all of it.
+//!
 //! Taking batches out of order is safe because applying a path reads the
 //! disk as it is at that moment, not the event: whichever batch names a
 //! path last applies the file's current state.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::Command;
@@ -22,6 +27,43 @@ pub const MAX_MERGED_PATHS: usize = 4096;
 /// Past this wait a queued batch goes first whatever its size, so a steady
 /// stream of saves cannot hold a bulk change back for long.
 pub const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// The first step of a bulk change is committed after this much work.
+pub const FIRST_STEP: Duration = Duration::from_millis(50);
+
+/// The longest step: each is twice the one before, up to this.
+pub const LONGEST_STEP: Duration = Duration::from_secs(2);
+
+/// When a bulk change is committed part way: after `FIRST_STEP` of work,
+/// then after twice as long each time. What changed first (a save among the
+/// first files of a checkout) shows in about `FIRST_STEP` plus a commit,
+/// and a change of thousands of files still costs only a few commits.
+pub struct CommitPace {
+    step: Duration,
+}
+
+impl Default for CommitPace {
+    fn default() -> Self {
+        CommitPace { step: FIRST_STEP }
+    }
+}
+
+impl CommitPace {
+    /// When work started at `started` should stop and be committed.
+    pub fn deadline(&self, started: Instant) -> Instant {
+        started + self.step
+    }
+
+    /// A step was committed and the change goes on.
+    pub fn stepped(&mut self) {
+        self.step = (self.step * 2).min(LONGEST_STEP);
+    }
+
+    /// Nothing waits: the next change starts with a short step again.
+    pub fn idle(&mut self) {
+        self.step = FIRST_STEP;
+    }
+}
 
 #[derive(Default)]
 pub struct Queue {
@@ -67,6 +109,7 @@ impl Queue {
         if is_small_batch(&batch) {
             return Some(Command::Apply(batch));
         }
+        let mut seen: HashSet<PathBuf> = batch.paths.iter().cloned().collect();
         let mut i = 0;
         while i < self.waiting.len() {
             match &self.waiting[i].1 {
@@ -76,7 +119,13 @@ impl Queue {
                         && batch.paths.len() + next.paths.len() <= MAX_MERGED_PATHS =>
                 {
                     if let Some((_, Command::Apply(next))) = self.waiting.remove(i) {
-                        batch.paths.extend(next.paths);
+                        // Appended, not sorted in: the merged batch keeps
+                        // the order the changes came in.
+                        for path in next.paths {
+                            if seen.insert(path.clone()) {
+                                batch.paths.push(path);
+                            }
+                        }
                         batch.first_event = match (batch.first_event, next.first_event) {
                             (Some(a), Some(b)) => Some(a.min(b)),
                             (a, b) => a.or(b),
@@ -115,7 +164,7 @@ mod tests {
     fn named_batch(name: &str, paths: usize) -> Command {
         let mut batch = Batch::default();
         for n in 0..paths {
-            batch.paths.insert(format!("{name}-{n}.md").into());
+            batch.paths.push(format!("{name}-{n}.md").into());
         }
         Command::Apply(batch)
     }
@@ -161,6 +210,45 @@ mod tests {
         assert_eq!(size(queue.pop()), Some(1));
         assert_eq!(size(queue.pop()), Some(300));
         assert!(queue.is_empty());
+    }
+
+    fn paths(command: Option<Command>) -> Vec<String> {
+        match command {
+            Some(Command::Apply(batch)) => batch
+                .paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn merged_batches_keep_the_order_the_changes_came_in() {
+        let mut queue = Queue::default();
+        queue.push(named_batch("z", 10));
+        queue.push(named_batch("a", 10));
+        queue.push(named_batch("z", 12));
+        let merged = paths(queue.pop());
+        assert_eq!(merged.len(), 22, "each path once: {merged:?}");
+        assert_eq!(merged[0], "z-0.md");
+        assert_eq!(merged[10], "a-0.md");
+        assert_eq!(merged[20..], ["z-10.md", "z-11.md"]);
+    }
+
+    #[test]
+    fn bulk_steps_double_until_the_longest_then_start_short_again() {
+        let mut pace = CommitPace::default();
+        let now = Instant::now();
+        assert_eq!(pace.deadline(now), now + FIRST_STEP);
+        pace.stepped();
+        assert_eq!(pace.deadline(now), now + FIRST_STEP * 2);
+        for _ in 0..20 {
+            pace.stepped();
+        }
+        assert_eq!(pace.deadline(now), now + LONGEST_STEP);
+        pace.idle();
+        assert_eq!(pace.deadline(now), now + FIRST_STEP);
     }
 
     #[test]
