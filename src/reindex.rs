@@ -46,6 +46,11 @@ pub struct Reindexer {
     kb: Arc<Kb>,
     writer: IndexWriter,
     limits: Limits,
+    /// Threads that read and parse cards, kept for the reindexer's life:
+    /// started afresh for every slice of a burst, each came with a fresh
+    /// allocator heap, and the kernel zeroing its pages was a sixth of a
+    /// burst's CPU (perf). `None` when none could be started.
+    readers: Option<rayon::ThreadPool>,
 }
 
 /// What decides that a file is unchanged.
@@ -91,7 +96,28 @@ enum Op {
 
 impl Reindexer {
     pub(crate) fn new(kb: Arc<Kb>, writer: IndexWriter, limits: Limits) -> Self {
-        Reindexer { kb, writer, limits }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let readers = (threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("quire-read-{i}"))
+                    .start_handler(|_| crate::priority::background())
+                    .build()
+            })
+            .and_then(|built| {
+                built
+                    .map_err(|e| tracing::warn!("cards are read on one thread: {e}"))
+                    .ok()
+            });
+        Reindexer {
+            kb,
+            writer,
+            limits,
+            readers,
+        }
     }
 
     /// Loads the catalog from the index and brings both level with the
@@ -460,58 +486,72 @@ impl Reindexer {
         progress(0, total);
         // Parsing (markdown, language detection, hashing) is the cost of a
         // cold start: spread it over the cores; order does not matter.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        if total < 16 || threads == 1 {
-            ops.extend(
+        match &self.readers {
+            Some(readers) if total >= 16 => {
+                let chunk = total.div_ceil(readers.current_num_threads());
+                ops.extend(self.read_on(readers, &to_read, chunk, progress));
+            }
+            _ => ops.extend(
                 to_read
                     .iter()
                     .filter_map(|file| read_file(&self.kb, self.limits, file)),
-            );
-        } else {
-            let done = std::sync::atomic::AtomicUsize::new(0);
-            let chunk = total.div_ceil(threads);
-            let (kb, limits, done) = (&self.kb, self.limits, &done);
-            // Each reader sends its cards when it is done, which wakes this
-            // loop at once. (Parking until a reader's thread had finished
-            // raced with its exit: a slice of a burst then took 50 ms more.)
-            let (sent, finished) = mpsc::channel();
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = to_read
-                    .chunks(chunk)
-                    .map(|files| {
-                        let sent = sent.clone();
-                        scope.spawn(move || {
-                            let mut out = Vec::with_capacity(files.len());
-                            for file in files {
-                                out.extend(read_file(kb, limits, file));
-                                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            }
-                            let _ = sent.send(out);
-                        })
-                    })
-                    .collect();
-                // Only the readers hold a sender now: when all are gone,
-                // whether done or panicked, the channel closes.
-                drop(sent);
-                loop {
-                    match finished.recv_timeout(Duration::from_millis(50)) {
-                        Ok(out) => ops.extend(out),
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            progress(done.load(std::sync::atomic::Ordering::Relaxed), total)
-                        }
-                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                    }
-                }
-                for worker in workers {
-                    if worker.join().is_err() {
-                        tracing::error!("a card reader thread panicked; some cards were not read");
-                    }
-                }
-            });
+            ),
         }
         progress(total, total);
+        ops
+    }
+
+    /// Reads `files` on the reader threads, `chunk` files a task, calling
+    /// `progress` while they work.
+    fn read_on(
+        &self,
+        readers: &rayon::ThreadPool,
+        files: &[&ContentFile],
+        chunk: usize,
+        progress: &dyn Fn(usize, usize),
+    ) -> Vec<Op> {
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let (kb, limits, done) = (&self.kb, self.limits, &done);
+        let mut ops = Vec::with_capacity(files.len());
+        // Each task sends its cards when it is done, which wakes this loop
+        // at once. (Parking until a reader thread had finished raced with
+        // its exit: a slice of a burst then took 50 ms more.)
+        let (sent, finished) = mpsc::channel();
+        readers.in_place_scope(|scope| {
+            for part in files.chunks(chunk) {
+                let sent = sent.clone();
+                scope.spawn(move |_| {
+                    let read = catch_unwind(AssertUnwindSafe(|| {
+                        let mut out = Vec::with_capacity(part.len());
+                        for file in part {
+                            out.extend(read_file(kb, limits, file));
+                            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        out
+                    }));
+                    match read {
+                        Ok(out) => {
+                            let _ = sent.send(out);
+                        }
+                        Err(_) => {
+                            tracing::error!("a card reader panicked; some cards were not read")
+                        }
+                    }
+                });
+            }
+            // Only the tasks hold a sender now: when all are done, the
+            // channel closes.
+            drop(sent);
+            loop {
+                match finished.recv_timeout(Duration::from_millis(50)) {
+                    Ok(out) => ops.extend(out),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        progress(done.load(std::sync::atomic::Ordering::Relaxed), files.len())
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        });
         ops
     }
 }
