@@ -17,6 +17,15 @@ use crate::content::scan::is_ignored_name;
 pub const QUIET: Duration = Duration::from_millis(30);
 /// The longest a change waits while events keep coming.
 pub const MAX_WAIT: Duration = Duration::from_millis(300);
+/// A batch of at most this many paths is someone's save, not a bulk change:
+/// the reindexer lets it go ahead of bulk work (`reindex::queue`).
+pub const SAVE_PATHS: usize = 8;
+/// After a bulk change's events, a pause this long before the next event
+/// ends the batch: a save made just after a `git checkout` would otherwise
+/// ride in the checkout's last batch and wait behind all of it. Batches of
+/// a few paths are never split this way, so an editor's save, however
+/// slow its steps, stays whole.
+pub const BULK_GAP: Duration = Duration::from_millis(10);
 /// The most paths in one batch. The first slice of a `git checkout` of
 /// thousands of files goes to the reindexer at once; the rest follows in
 /// slices, which it merges while busy (see `reindex::queue`).
@@ -110,7 +119,8 @@ pub fn watch(
     std::thread::Builder::new()
         .name("quire-watch".into())
         .spawn(move || {
-            while let Some(batch) = next_batch(&rx) {
+            let mut carried = None;
+            while let Some(batch) = next_batch(&rx, &mut carried) {
                 if !sink(batch) {
                     return;
                 }
@@ -123,18 +133,30 @@ pub fn watch(
     Ok(WatchHandle { _watcher: watcher })
 }
 
-/// Blocks for the first change, then gathers until quiet or `MAX_WAIT`.
+/// Blocks for the first change, then gathers until no change for `QUIET`,
+/// `MAX_WAIT` or `MAX_BATCH_PATHS`, or until a change after a pause ends a
+/// bulk batch (it is handed back in `carried`, to start the next one).
 /// `None` when the watcher is gone.
-fn next_batch(rx: &mpsc::Receiver<notify::Result<Event>>) -> Option<Batch> {
+fn next_batch(
+    rx: &mpsc::Receiver<notify::Result<Event>>,
+    carried: &mut Option<notify::Result<Event>>,
+) -> Option<Batch> {
     let mut batch = Batch::default();
     let mut seen = BTreeSet::new();
     let mut first: Option<Instant> = None;
+    let mut last = Instant::now();
     loop {
-        let event = match first {
-            None => rx.recv().ok()?,
-            Some(started) => {
-                let left = MAX_WAIT.saturating_sub(started.elapsed());
-                match rx.recv_timeout(QUIET.min(left)) {
+        let event = match (carried.take(), first) {
+            (Some(event), _) => event,
+            (None, None) => rx.recv().ok()?,
+            (None, Some(started)) => {
+                // Quiet means no change, not no event: the folder's files
+                // are opened all the time (the reindexer reads them), and
+                // counting those kept a save's batch open for `MAX_WAIT`.
+                let left = MAX_WAIT
+                    .saturating_sub(started.elapsed())
+                    .min(QUIET.saturating_sub(last.elapsed()));
+                match rx.recv_timeout(left) {
                     Ok(event) => event,
                     Err(mpsc::RecvTimeoutError::Timeout) => return Some(batch),
                     Err(mpsc::RecvTimeoutError::Disconnected) => return Some(batch),
@@ -143,10 +165,20 @@ fn next_batch(rx: &mpsc::Receiver<notify::Result<Event>>) -> Option<Batch> {
         };
         // A watcher error (a full inotify queue, too many watches) means
         // events may be lost: only a full comparison can be trusted.
-        let change = match event {
-            Ok(event) => classify(&event),
+        let change = match &event {
+            Ok(event) => classify(event),
             Err(_) => Change::Rescan,
         };
+        if change == Change::Ignore {
+            // Reads (the reindexer's own among them) say nothing about
+            // where a change ends.
+            continue;
+        }
+        if first.is_some() && ends_bulk_batch(batch.paths.len(), last.elapsed()) {
+            *carried = Some(event);
+            return Some(batch);
+        }
+        last = Instant::now();
         match change {
             Change::Ignore => continue,
             Change::Rescan => batch.rescan = true,
@@ -164,6 +196,12 @@ fn next_batch(rx: &mpsc::Receiver<notify::Result<Event>>) -> Option<Batch> {
             return Some(batch);
         }
     }
+}
+
+/// Whether an event that comes after `pause` starts a new batch rather
+/// than join the `paths` gathered so far.
+fn ends_bulk_batch(paths: usize, pause: Duration) -> bool {
+    paths > SAVE_PATHS && pause >= BULK_GAP
 }
 
 #[cfg(test)]
@@ -245,5 +283,20 @@ mod tests {
         for (e, want) in table {
             assert_eq!(classify(&e), want, "{e:?}");
         }
+    }
+
+    #[test]
+    fn a_change_after_a_pause_ends_a_bulk_batch_but_never_a_save() {
+        let pause = BULK_GAP;
+        assert!(ends_bulk_batch(SAVE_PATHS + 1, pause));
+        assert!(
+            !ends_bulk_batch(SAVE_PATHS + 1, pause / 2),
+            "still the same burst"
+        );
+        assert!(
+            !ends_bulk_batch(SAVE_PATHS, pause * 3),
+            "an editor's save stays whole"
+        );
+        assert!(!ends_bulk_batch(1, QUIET), "an editor's save stays whole");
     }
 }

@@ -19,7 +19,7 @@ use super::Command;
 use crate::watch::Batch;
 
 /// A batch of at most this many paths is someone's save, not a bulk change.
-pub const SMALL_BATCH: usize = 8;
+pub const SMALL_BATCH: usize = crate::watch::SAVE_PATHS;
 
 /// The most paths bulk batches merged into one apply add up to.
 pub const MAX_MERGED_PATHS: usize = 4096;
