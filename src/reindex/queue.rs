@@ -5,7 +5,7 @@
 //!
 //! A bulk change is applied in the order its files changed and committed in
 //! steps (`CommitPace`), so a save caught in the middle of one waits for
-//! what changed before it, not for all of it.
+//! what changed before it and one short step, not for all of it.
 //!
 //! Taking batches out of order is safe because applying a path reads the
 //! disk as it is at that moment, not the event: whichever batch names a
@@ -31,20 +31,34 @@ pub const MAX_WAIT: Duration = Duration::from_secs(2);
 /// The first step of a bulk change is committed after this much work.
 pub const FIRST_STEP: Duration = Duration::from_millis(50);
 
-/// The longest step: each is twice the one before, up to this.
+/// For the first `SHORT_FOR` of a bulk change, no step is longer than this:
+/// a save among the files of a checkout of a few thousand shows about this
+/// long after the files that changed before it.
+pub const SHORT_STEP: Duration = Duration::from_millis(100);
+pub const SHORT_FOR: Duration = Duration::from_secs(1);
+
+/// The longest step: past `SHORT_FOR`, each is twice the one before, up to
+/// this, so a change of tens of thousands of files costs tens of commits,
+/// not hundreds.
 pub const LONGEST_STEP: Duration = Duration::from_secs(2);
 
 /// When a bulk change is committed part way: after `FIRST_STEP` of work,
-/// then after twice as long each time. What changed first (a save among the
-/// first files of a checkout) shows in about `FIRST_STEP` plus a commit,
-/// and a change of thousands of files still costs only a few commits.
+/// then every `SHORT_STEP` for the first `SHORT_FOR`, then after twice as
+/// long each time. What changed first (a save among the first files of a
+/// checkout) shows in about `FIRST_STEP` plus a commit, and a change of
+/// 2,000 files costs about eight commits.
 pub struct CommitPace {
     step: Duration,
+    /// The work of this bulk change committed so far.
+    spent: Duration,
 }
 
 impl Default for CommitPace {
     fn default() -> Self {
-        CommitPace { step: FIRST_STEP }
+        CommitPace {
+            step: FIRST_STEP,
+            spent: Duration::ZERO,
+        }
     }
 }
 
@@ -56,12 +70,18 @@ impl CommitPace {
 
     /// A step was committed and the change goes on.
     pub fn stepped(&mut self) {
-        self.step = (self.step * 2).min(LONGEST_STEP);
+        self.spent += self.step;
+        let longest = if self.spent < SHORT_FOR {
+            SHORT_STEP
+        } else {
+            LONGEST_STEP
+        };
+        self.step = (self.step * 2).min(longest);
     }
 
     /// Nothing waits: the next change starts with a short step again.
     pub fn idle(&mut self) {
-        self.step = FIRST_STEP;
+        *self = CommitPace::default();
     }
 }
 
@@ -237,16 +257,20 @@ mod tests {
     }
 
     #[test]
-    fn bulk_steps_double_until_the_longest_then_start_short_again() {
+    fn bulk_steps_stay_short_for_a_second_then_double_until_the_longest() {
         let mut pace = CommitPace::default();
         let now = Instant::now();
-        assert_eq!(pace.deadline(now), now + FIRST_STEP);
-        pace.stepped();
-        assert_eq!(pace.deadline(now), now + FIRST_STEP * 2);
+        let mut steps = vec![];
         for _ in 0..20 {
+            steps.push(pace.deadline(now) - now);
             pace.stepped();
         }
-        assert_eq!(pace.deadline(now), now + LONGEST_STEP);
+        assert_eq!(steps[0], FIRST_STEP);
+        assert_eq!(steps[1], SHORT_STEP);
+        let short: Duration = steps.iter().take_while(|s| **s <= SHORT_STEP).sum();
+        assert!(short >= SHORT_FOR, "short steps for {short:?}");
+        assert!(steps.windows(2).all(|w| w[1] >= w[0]), "{steps:?}");
+        assert_eq!(steps[19], LONGEST_STEP);
         pace.idle();
         assert_eq!(pace.deadline(now), now + FIRST_STEP);
     }
