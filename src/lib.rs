@@ -13,7 +13,6 @@ pub mod index;
 pub mod kb;
 pub mod metrics;
 pub mod new_card;
-pub mod parallel;
 pub mod priority;
 pub mod reindex;
 pub mod search;

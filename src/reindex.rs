@@ -487,10 +487,7 @@ impl Reindexer {
         // Parsing (markdown, language detection, hashing) is the cost of a
         // cold start: spread it over the cores; order does not matter.
         match &self.readers {
-            Some(readers) if total >= 16 => {
-                let chunk = total.div_ceil(readers.current_num_threads());
-                ops.extend(self.read_on(readers, &to_read, chunk, progress));
-            }
+            Some(readers) if total >= 16 => ops.extend(self.read_on(readers, &to_read, progress)),
             _ => ops.extend(
                 to_read
                     .iter()
@@ -501,15 +498,15 @@ impl Reindexer {
         ops
     }
 
-    /// Reads `files` on the reader threads, `chunk` files a task, calling
+    /// Reads `files` on the reader threads, one task per thread, calling
     /// `progress` while they work.
     fn read_on(
         &self,
         readers: &rayon::ThreadPool,
         files: &[&ContentFile],
-        chunk: usize,
         progress: &dyn Fn(usize, usize),
     ) -> Vec<Op> {
+        let chunk = files.len().div_ceil(readers.current_num_threads());
         let done = std::sync::atomic::AtomicUsize::new(0);
         let (kb, limits, done) = (&self.kb, self.limits, &done);
         let mut ops = Vec::with_capacity(files.len());

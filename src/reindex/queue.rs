@@ -18,9 +18,6 @@ use std::time::{Duration, Instant};
 use super::Command;
 use crate::watch::Batch;
 
-/// A batch of at most this many paths is someone's save, not a bulk change.
-pub const SMALL_BATCH: usize = crate::watch::SAVE_PATHS;
-
 /// The most paths bulk batches merged into one apply add up to.
 pub const MAX_MERGED_PATHS: usize = 4096;
 
@@ -170,7 +167,7 @@ fn is_small(command: &Command) -> bool {
 }
 
 fn is_small_batch(batch: &Batch) -> bool {
-    !batch.rescan && batch.paths.len() <= SMALL_BATCH
+    !batch.rescan && batch.paths.len() <= crate::watch::SAVE_PATHS
 }
 
 #[cfg(test)]
