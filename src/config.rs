@@ -69,6 +69,16 @@ pub struct HttpLimits {
     pub max_in_flight: usize,
     /// A client that has not sent its headers by then is disconnected.
     pub header_read_timeout_ms: u64,
+    /// A request whose body has not arrived whole by then gets a 408. Bodies
+    /// are read before a request takes a worker, so a slow sender holds a
+    /// connection, never a slot other requests need.
+    pub body_read_timeout_ms: u64,
+    /// Open connections past this many are closed as they are accepted.
+    pub max_connections: usize,
+    /// Open connections from one address past this many are closed.
+    pub max_connections_per_address: usize,
+    /// Live-reload streams (`/events`) held open at once, in all.
+    pub max_event_streams: usize,
 }
 
 impl Default for HttpLimits {
@@ -78,6 +88,10 @@ impl Default for HttpLimits {
             request_timeout_ms: 10_000,
             max_in_flight: 256,
             header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
+            max_connections: 4096,
+            max_connections_per_address: 128,
+            max_event_streams: 256,
         }
     }
 }
@@ -184,6 +198,10 @@ struct LimitsFile {
     request_timeout_ms: Option<u64>,
     max_in_flight: Option<usize>,
     header_read_timeout_ms: Option<u64>,
+    body_read_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
+    max_event_streams: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -415,6 +433,16 @@ impl Config {
                     .header_read_timeout_ms
                     .unwrap_or(d.header_read_timeout_ms)
                     .max(100),
+                body_read_timeout_ms: limits
+                    .body_read_timeout_ms
+                    .unwrap_or(d.body_read_timeout_ms)
+                    .max(100),
+                max_connections: limits.max_connections.unwrap_or(d.max_connections).max(1),
+                max_connections_per_address: limits
+                    .max_connections_per_address
+                    .unwrap_or(d.max_connections_per_address)
+                    .max(1),
+                max_event_streams: limits.max_event_streams.unwrap_or(d.max_event_streams),
             };
         }
         Ok(config)

@@ -187,8 +187,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 fn serve(config: Config) -> Result<ExitCode> {
     let bind = config.bind;
-    let header_read_timeout =
-        std::time::Duration::from_millis(config.limits.header_read_timeout_ms);
     let watch = config.watch;
     let content = config.content_dir.clone();
     if !config.api.tokens.is_empty()
@@ -214,7 +212,8 @@ fn serve(config: Config) -> Result<ExitCode> {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
         };
-        server::serve(listener, server::router(kb), header_read_timeout, shutdown).await?;
+        let config = kb.config.clone();
+        server::serve(listener, server::router(kb), &config, shutdown).await?;
         anyhow::Ok(())
     })?;
     reindex.stop();

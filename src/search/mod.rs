@@ -3,6 +3,7 @@
 //! matches as a prefix while typing; typos are forgiven but never outrank an
 //! exact match; filters narrow; facets count what remains.
 
+mod audience;
 pub mod query;
 mod similar;
 pub mod ticket;
@@ -140,7 +141,8 @@ fn planned(
     let started = Instant::now();
     let request = with_typed_filters(request, parsed);
     let searcher = index.searcher();
-    let plan = Plan::new(index, &searcher, parsed, scope);
+    let stats = audience::Statistics::new(&searcher, index.fields().audience, request.public_only);
+    let plan = Plan::new(index, &stats, parsed, scope);
     if scope == Scope::Titles && plan.content_words() == 0 {
         // An empty box suggests nothing rather than every card.
         return Ok(SearchResults::empty(started));
@@ -148,7 +150,7 @@ fn planned(
     let relaxable = plan.content_words() > 1;
     run(
         index,
-        &searcher,
+        &stats,
         &request,
         started,
         relaxable,
@@ -188,12 +190,13 @@ impl SearchResults {
 /// word when `relaxable` and nothing matched, and builds the hits.
 fn run(
     index: &SearchIndex,
-    searcher: &tantivy::Searcher,
+    stats: &audience::Statistics,
     request: &SearchRequest,
     started: Instant,
     relaxable: bool,
     query: &dyn Fn(Option<usize>) -> Box<dyn Query>,
 ) -> Result<SearchResults, IndexError> {
+    let searcher = stats.searcher();
     let limit = request.limit.clamp(1, MAX_LIMIT);
     let offset = request.offset.min(MAX_OFFSET);
     let filters = filter_clauses(index, request);
@@ -208,7 +211,7 @@ fn run(
             facet_collector(),
             TrustCounts { today },
         );
-        let fruit = searcher.search(&*query, &collectors)?;
+        let fruit = searcher.search_with_statistics_provider(&*query, &collectors, stats)?;
         Ok((query, fruit))
     };
     let (mut query, mut fruit) = attempt(None)?;
@@ -219,7 +222,7 @@ fn run(
     let (top, total, facet_counts, trust_counts) = fruit;
 
     let snippets = if request.snippets {
-        Some(snippet_generator(searcher, &*query, index.fields().body)?)
+        Some(snippet_generator(stats, &*query, index.fields().body))
     } else {
         None
     };
@@ -269,10 +272,10 @@ fn run(
 /// tantivy's snippet generator, with an analyzer that only looks at words
 /// that can match the query's terms (see `Analyzer::only_like`).
 fn snippet_generator(
-    searcher: &tantivy::Searcher,
+    stats: &audience::Statistics,
     query: &dyn Query,
     field: Field,
-) -> Result<SnippetGenerator, IndexError> {
+) -> SnippetGenerator {
     let mut terms = BTreeMap::new();
     let mut all = Vec::new();
     query.query_terms(&mut |term, _| {
@@ -284,19 +287,14 @@ fn snippet_generator(
         let Some(text) = term.value().as_str().map(str::to_string) else {
             continue;
         };
-        let doc_freq = searcher.doc_freq(&term)?;
+        let doc_freq = stats.doc_freq(&term);
         if doc_freq > 0 {
             terms.insert(text, 1.0 / (1.0 + doc_freq as f32));
         }
     }
     let analyzer = Analyzer::only_like(terms.keys().cloned());
     let tokenizer = tantivy::tokenizer::TextAnalyzer::from(analyzer);
-    Ok(SnippetGenerator::new(
-        terms,
-        tokenizer,
-        field,
-        SNIPPET_CHARS,
-    ))
+    SnippetGenerator::new(terms, tokenizer, field, SNIPPET_CHARS)
 }
 
 /// The first `max` bytes of `text`, cut at a character boundary.
@@ -395,22 +393,20 @@ impl Plan {
 
     fn new(
         index: &SearchIndex,
-        searcher: &tantivy::Searcher,
+        stats: &audience::Statistics,
         parsed: &query::ParsedQuery,
         scope: Scope,
     ) -> Self {
+        let searcher = stats.searcher();
         let mut plan = Plan::empty(index, scope);
         let fields: Vec<Field> = plan.fields.iter().map(|(f, _)| *f).collect();
         // A word the index holds as typed is not a typo: no fuzzy automaton
         // for it (building one was a third of a short query's time).
         let known = |word: &Word| {
             word.forms.iter().any(|form| {
-                fields.iter().any(|&field| {
-                    searcher
-                        .doc_freq(&Term::from_field_text(field, form))
-                        .unwrap_or(0)
-                        > 0
-                })
+                fields
+                    .iter()
+                    .any(|&field| stats.doc_freq(&Term::from_field_text(field, form)) > 0)
             })
         };
         let mut analyzer = Analyzer::default();

@@ -11,6 +11,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, Te
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, Term};
 
+use super::audience::Statistics;
 use super::{Plan, Scope, SearchRequest, SearchResults, query, run, ticket};
 use crate::index::analyzer::{Analyzer, Word};
 use crate::index::{IndexError, SearchIndex};
@@ -51,7 +52,10 @@ pub fn similar(
 ) -> Result<SearchResults, IndexError> {
     let started = Instant::now();
     let searcher = index.searcher();
-    let chosen = choose_words(index, &searcher, ticket);
+    // A caller who sees public cards only must not learn, from which words
+    // are chosen, what internal cards say.
+    let stats = Statistics::new(&searcher, index.fields().audience, request.public_only);
+    let chosen = choose_words(index, &stats, ticket);
     if chosen.is_empty() {
         return Ok(SearchResults::empty(started));
     }
@@ -85,7 +89,7 @@ pub fn similar(
         }
         Box::new(BooleanQuery::new(all))
     };
-    let mut results = run(index, &searcher, request, started, chosen.len() > 1, &build)?;
+    let mut results = run(index, &stats, request, started, chosen.len() > 1, &build)?;
     for hit in &mut results.hits {
         hit.matched = matched_words(index, &searcher, hit.address, &chosen)?;
     }
@@ -95,7 +99,7 @@ pub fn similar(
 }
 
 /// The ticket's distinguishing words, most telling first.
-fn choose_words(index: &SearchIndex, searcher: &tantivy::Searcher, ticket: &Ticket) -> Vec<Chosen> {
+fn choose_words(index: &SearchIndex, stats: &Statistics, ticket: &Ticket) -> Vec<Chosen> {
     let subject = ticket::clean_subject(&ticket.subject);
     let body = ticket::clean(&ticket.body);
     let mut analyzer = Analyzer::default();
@@ -113,7 +117,7 @@ fn choose_words(index: &SearchIndex, searcher: &tantivy::Searcher, ticket: &Tick
         }
     }
     let f = index.fields();
-    let cards = searcher.num_docs().max(1) as f32;
+    let cards = stats.num_cards().max(1) as f32;
     let mut chosen: Vec<Chosen> = counts
         .into_values()
         .filter_map(|(word, count)| {
@@ -121,11 +125,8 @@ fn choose_words(index: &SearchIndex, searcher: &tantivy::Searcher, ticket: &Tick
                 .forms
                 .iter()
                 .flat_map(|form| {
-                    [f.title, f.lead, f.body].map(|field| {
-                        searcher
-                            .doc_freq(&Term::from_field_text(field, form))
-                            .unwrap_or(0)
-                    })
+                    [f.title, f.lead, f.body]
+                        .map(|field| stats.doc_freq(&Term::from_field_text(field, form)))
                 })
                 .max()
                 .unwrap_or(0) as f32;

@@ -57,33 +57,91 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 /// Wrong tokens and passwords allowed per address per window.
 const MAX_FAILURES: u32 = 10;
+/// Wrong ones allowed from every address together per window: an attacker
+/// who rotates source addresses must not multiply the guessing rate.
+const MAX_FAILURES_GLOBAL: u32 = 100;
 const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// An address that presented a right credential this recently is still
+/// let through while the global limit holds, so a guessing attack from
+/// elsewhere does not lock out the people already working.
+const KNOWN_GOOD_FOR: Duration = Duration::from_secs(24 * 3600);
+/// Addresses remembered at most, each map; older entries are dropped first.
+const MAX_ADDRESSES: usize = 10_000;
 
-/// Failed sign-ins by address, so guessing tokens is slow.
+/// Failed sign-ins by address and in all, so guessing tokens is slow.
 #[derive(Debug, Default)]
-pub struct Failures(Mutex<HashMap<IpAddr, (u32, Instant)>>);
+pub struct Failures(Mutex<FailureLog>);
+
+#[derive(Debug, Default)]
+struct FailureLog {
+    by_address: HashMap<IpAddr, (u32, Instant)>,
+    /// Every address's failures in the current window, and its start.
+    global: Option<(u32, Instant)>,
+    /// Addresses that signed in right, and when last.
+    known_good: HashMap<IpAddr, Instant>,
+}
 
 impl Failures {
-    /// Seconds until `ip` may try again, when it is over the limit.
+    fn log(&self) -> std::sync::MutexGuard<'_, FailureLog> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Seconds until `ip` may try again, when it is over its own limit, or
+    /// when every address together is over theirs and `ip` is not one that
+    /// signed in right lately.
     pub fn blocked(&self, ip: Option<IpAddr>) -> Option<u64> {
-        let ip = ip?;
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (count, since) = map.get(&ip)?;
-        let left = FAILURE_WINDOW.saturating_sub(since.elapsed());
-        (*count >= MAX_FAILURES && !left.is_zero()).then(|| left.as_secs().max(1))
+        let log = self.log();
+        let left = |(count, since): &(u32, Instant), max: u32| {
+            let left = FAILURE_WINDOW.saturating_sub(since.elapsed());
+            (*count >= max && !left.is_zero()).then(|| left.as_secs().max(1))
+        };
+        if let Some(wait) = ip
+            .and_then(|ip| log.by_address.get(&ip))
+            .and_then(|entry| left(entry, MAX_FAILURES))
+        {
+            return Some(wait);
+        }
+        let known_good = ip
+            .and_then(|ip| log.known_good.get(&ip))
+            .is_some_and(|at| at.elapsed() < KNOWN_GOOD_FOR);
+        if known_good {
+            return None;
+        }
+        log.global
+            .as_ref()
+            .and_then(|entry| left(entry, MAX_FAILURES_GLOBAL))
     }
 
     pub fn record(&self, ip: Option<IpAddr>) {
-        let Some(ip) = ip else { return };
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        let mut log = self.log();
+        let global = log.global.get_or_insert((0, Instant::now()));
+        if global.1.elapsed() >= FAILURE_WINDOW {
+            *global = (0, Instant::now());
         }
-        let entry = map.entry(ip).or_insert((0, Instant::now()));
+        global.0 = global.0.saturating_add(1);
+        let Some(ip) = ip else { return };
+        if log.by_address.len() > MAX_ADDRESSES {
+            log.by_address
+                .retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
+        }
+        let entry = log.by_address.entry(ip).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= FAILURE_WINDOW {
             *entry = (0, Instant::now());
         }
-        entry.0 += 1;
+        entry.0 = entry.0.saturating_add(1);
+    }
+
+    /// `ip` presented a right credential.
+    pub fn succeeded(&self, ip: Option<IpAddr>) {
+        let Some(ip) = ip else { return };
+        let mut log = self.log();
+        if log.known_good.len() > MAX_ADDRESSES {
+            log.known_good.retain(|_, at| at.elapsed() < KNOWN_GOOD_FOR);
+            if log.known_good.len() > MAX_ADDRESSES {
+                log.known_good.clear();
+            }
+        }
+        log.known_good.insert(ip, Instant::now());
     }
 }
 
@@ -115,8 +173,9 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
                 return ApiError::RateLimited(wait).into_response();
             }
             let granted = check(tokens, token);
-            if granted.is_none() {
-                state.failures.record(Some(ip));
+            match granted {
+                Some(_) => state.failures.succeeded(Some(ip)),
+                None => state.failures.record(Some(ip)),
             }
             granted
         }
@@ -371,5 +430,26 @@ mod tests {
         assert_eq!(bearer("bearer  abc "), Some("abc"));
         assert_eq!(bearer("Basic abc"), None);
         assert_eq!(bearer("Bearer "), None);
+    }
+
+    #[test]
+    fn guessing_from_many_addresses_is_limited_in_all_but_known_good_addresses_go_on() {
+        let failures = Failures::default();
+        let address = |n: u32| Some(IpAddr::from(n.to_be_bytes()));
+        let colleague = address(7);
+        failures.succeeded(colleague);
+        for n in 1000..1000 + MAX_FAILURES_GLOBAL {
+            assert_eq!(failures.blocked(address(n)), None, "attempt from {n}");
+            failures.record(address(n));
+        }
+        assert!(
+            failures.blocked(address(5000)).is_some(),
+            "a new address is refused once every address together is over the limit"
+        );
+        assert_eq!(
+            failures.blocked(colleague),
+            None,
+            "an address that signed in right lately is still let through"
+        );
     }
 }

@@ -5,13 +5,14 @@
 //! public cards.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::access;
 use super::error::ApiError;
+use super::params::Params;
 use super::views::{self, Visible, card_url};
 use super::{AppState, public_url};
 use crate::content::CardId;
@@ -28,11 +29,21 @@ fn markdown(text: String) -> Response {
         .into_response()
 }
 
+/// Cards listed on one page of `/llms.txt`: one list of 10k cards was 2 MB,
+/// more than an agent's context holds; later pages are linked at the end.
+const LLMS_PAGE: usize = 500;
+
 async fn llms_txt(
     State(state): State<AppState>,
     caller: access::Caller,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    let page = Params::parse(raw.as_deref())
+        .number("page", 1)
+        .unwrap_or(1)
+        .max(1);
+    let skip = (page - 1).saturating_mul(LLMS_PAGE);
     let access = access::access(&state, &caller)?;
     let visible = Visible {
         public_only: access.public_only,
@@ -48,10 +59,11 @@ async fn llms_txt(
          `POST /api/v1/match`, or connect an MCP client to `/mcp`. Each card below links \
          to its markdown.\n",
     );
+    let mut listed = 0;
     for collection in views::collections(&catalog, visible) {
-        out.push_str(&format!("\n## {}\n\n", one_line(&collection.title)));
+        let mut heading = format!("\n## {}\n\n", one_line(&collection.title));
         if let Some(description) = &collection.description {
-            out.push_str(&format!("{}\n\n", one_line(description)));
+            heading.push_str(&format!("{}\n\n", one_line(description)));
         }
         let mut cards: Vec<_> = catalog
             .cards()
@@ -64,7 +76,15 @@ async fn llms_txt(
                 &b.title,
             ))
         });
-        for card in cards {
+        let listed_before = listed;
+        listed += cards.len();
+        let from = skip.saturating_sub(listed_before).min(cards.len());
+        let room = (skip + LLMS_PAGE).saturating_sub(listed_before.max(skip));
+        if from == cards.len() || room == 0 {
+            continue;
+        }
+        out.push_str(&heading);
+        for card in cards.into_iter().skip(from).take(room) {
             let trust = card.verification.trust(today).as_str();
             let summary = card.summary.as_deref().unwrap_or(&card.first_paragraph);
             out.push_str(&format!(
@@ -74,6 +94,14 @@ async fn llms_txt(
                 one_line(summary),
             ));
         }
+    }
+    if listed > skip + LLMS_PAGE {
+        out.push_str(&format!(
+            "\n## More cards\n\n- [Cards {} to {}]({base}/llms.txt?page={})\n",
+            skip + LLMS_PAGE + 1,
+            listed.min(skip + 2 * LLMS_PAGE),
+            page + 1,
+        ));
     }
     Ok(markdown(out))
 }

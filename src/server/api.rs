@@ -522,6 +522,18 @@ pub fn feedback_ids(
     Ok((view.id, ids))
 }
 
+/// Feedback is the staff's: its comments are written by colleagues about
+/// cards, and its verdicts steer authors. A caller limited to public cards
+/// (a customer-facing widget's token) neither reads nor gives it.
+fn staff_only(access: Access) -> Result<(), ApiError> {
+    if access.public_only {
+        return Err(ApiError::Forbidden(
+            "a token for public cards cannot read or give feedback",
+        ));
+    }
+    Ok(())
+}
+
 /// What the database refused: a 503 the caller can retry when the disk is
 /// the cause (full, read-only), else an internal error.
 fn store_failed(e: crate::store::StoreError) -> ApiError {
@@ -575,11 +587,13 @@ pub fn add_feedback(
     responses(
         (status = 200, description = "The card's feedback, including what it got under its old ids", body = FeedbackList),
         (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 403, description = "A token for public cards only: feedback is the staff's", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
         (status = 503, description = "The database cannot be used now (a full or read-only disk); retry later", body = ErrorBody),
     )
 )]
 pub fn list_feedback(state: &AppState, access: Access, id: &str) -> Result<Response, ApiError> {
+    staff_only(access)?;
     let (_, ids) = feedback_ids(state, access, id)?;
     let feedback = state.kb.store.feedback_for(&ids).map_err(store_failed)?;
     let open_flags = feedback
@@ -605,7 +619,7 @@ pub fn list_feedback(state: &AppState, access: Access, id: &str) -> Result<Respo
         (status = 201, description = "Stored", body = FeedbackView),
         (status = 400, description = "A bad verdict or body", body = ErrorBody),
         (status = 401, description = "A token is required", body = ErrorBody),
-        (status = 403, description = "A read-only token, or a page of another site", body = ErrorBody),
+        (status = 403, description = "A read-only token, a token for public cards only, or a page of another site", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
         (status = 503, description = "The database cannot be used now (a full or read-only disk); retry later", body = ErrorBody),
     )
@@ -618,6 +632,7 @@ pub async fn card_post(
     body: Body,
 ) -> Result<Response, ApiError> {
     super::access::may_write(&state, access, &headers)?;
+    staff_only(access)?;
     if let Some(id) = path.strip_suffix("/feedback/resolve") {
         return resolve_feedback(&state, access, id);
     }
@@ -638,7 +653,7 @@ pub async fn card_post(
     responses(
         (status = 200, description = "How many flags were resolved", body = Resolved),
         (status = 401, description = "A token is required", body = ErrorBody),
-        (status = 403, description = "A read-only token, or a page of another site", body = ErrorBody),
+        (status = 403, description = "A read-only token, a token for public cards only, or a page of another site", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
         (status = 503, description = "The database cannot be used now (a full or read-only disk); retry later", body = ErrorBody),
     )

@@ -182,37 +182,71 @@ pub fn recently_updated(
     history: &History,
     limit: usize,
 ) -> Vec<CardItem> {
-    let mut cards: Vec<&Arc<Card>> = catalog.cards().filter(|c| !c.draft).collect();
     // `updated` in front matter wins; else the last commit; else the file's
-    // modification time.
-    let key = |c: &Card| (updated(c, history).unwrap_or_default(), c.stamp.mtime_ns);
-    cards.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.id.cmp(&b.id)));
-    cards
-        .into_iter()
-        .take(limit)
-        .map(|c| CardItem::of(c, today, history))
-        .collect()
+    // modification time. Keys are computed once per card, not per comparison.
+    let mut cards: Vec<_> = catalog
+        .cards()
+        .filter(|c| !c.draft)
+        .map(|c| {
+            let key = (updated(c, history).unwrap_or_default(), c.stamp.mtime_ns);
+            (std::cmp::Reverse(key), c)
+        })
+        .collect();
+    first_in_order(&mut cards, limit, |(a_key, a), (b_key, b)| {
+        a_key.cmp(b_key).then_with(|| a.id.cmp(&b.id))
+    })
+    .iter()
+    .map(|(_, c)| CardItem::of(c, today, history))
+    .collect()
 }
 
-/// Stale cards (longest overdue first), then never-verified ones.
+/// Stale cards (longest overdue first), then never-verified ones: the
+/// first `limit` of them as items, and how many there are in all. Only the
+/// cards shown become items (with 10k unverified cards, making them all
+/// took most of the home page's time).
 pub fn needing_verification(
     catalog: &Catalog,
     today: NaiveDate,
     history: &History,
-) -> Vec<CardItem> {
-    let mut cards: Vec<&Arc<Card>> = catalog
+    limit: usize,
+) -> (Vec<CardItem>, usize) {
+    let mut cards: Vec<_> = catalog
         .cards()
         .filter(|c| !c.draft && c.verification.trust(today) != Trust::Verified)
+        .map(|c| {
+            let key = match c.verification.verified_until() {
+                Some(until) if c.verification.trust(today) == Trust::Stale => (0, until),
+                _ => (1, NaiveDate::MIN),
+            };
+            (key, c)
+        })
         .collect();
-    let key = |c: &Card| match c.verification.verified_until() {
-        Some(until) if c.verification.trust(today) == Trust::Stale => (0, until),
-        _ => (1, NaiveDate::MIN),
-    };
-    cards.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id)));
-    cards
-        .into_iter()
-        .map(|c| CardItem::of(c, today, history))
-        .collect()
+    let total = cards.len();
+    let shown = first_in_order(&mut cards, limit, |(a_key, a), (b_key, b)| {
+        a_key.cmp(b_key).then_with(|| a.id.cmp(&b.id))
+    })
+    .iter()
+        .map(|(_, c)| CardItem::of(c, today, history))
+        .collect();
+    (shown, total)
+}
+
+/// The first `n` of `items` in `order`, sorted, without sorting the rest.
+fn first_in_order<T>(
+    items: &mut [T],
+    n: usize,
+    order: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> &[T] {
+    if n == 0 {
+        return &[];
+    }
+    if items.len() > n {
+        items.select_nth_unstable_by(n - 1, &order);
+    }
+    let shown = n.min(items.len());
+    let first = &mut items[..shown];
+    first.sort_by(&order);
+    first
 }
 
 /// Cards carrying `tag` (any case), by title.

@@ -25,6 +25,8 @@ pub enum ApiError {
     Overloaded,
     /// The handler did not answer within the request time limit.
     Timeout,
+    /// The request's body did not arrive whole within its time limit.
+    BodyTimeout,
     /// Refused whatever the credentials (a cross-site form post, a
     /// read-only token writing).
     Forbidden(&'static str),
@@ -60,6 +62,7 @@ impl ApiError {
             ApiError::InvalidBody(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Overloaded | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -80,6 +83,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Overloaded => "overloaded",
             ApiError::Timeout => "timeout",
+            ApiError::BodyTimeout => "body_timeout",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::StorageUnavailable(_) => "storage_unavailable",
@@ -102,6 +106,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(max) => format!("the request body is over {max} bytes"),
             ApiError::Overloaded => "the server is busy; retry in a moment".into(),
             ApiError::Timeout => "the request took too long and was stopped".into(),
+            ApiError::BodyTimeout => "the request body did not arrive in time".into(),
             ApiError::Forbidden(why) => (*why).into(),
             ApiError::RateLimited(secs) => {
                 format!("too many failed attempts; retry in {secs} seconds")

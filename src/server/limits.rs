@@ -1,24 +1,29 @@
-//! Limits that reject rather than queue: request bodies over the cap (413),
-//! more requests in flight than the server can serve (503 with
-//! `Retry-After`: shed early, so the requests it keeps stay fast), and a
-//! handler that takes too long (503). The header read timeout against slow
-//! clients is set where connections are served (`server::serve`).
+//! Limits that reject rather than queue: request bodies over the cap (413)
+//! or too slow to arrive (408), requests the workers cannot start in time
+//! (503 with `Retry-After`: shed at once, so the requests kept stay fast),
+//! and a handler that takes too long (503). A request's body is read whole
+//! before it is admitted, so a slow sender holds a connection, not a
+//! worker. The header read timeout and the connection caps are set where
+//! connections are served (`server::serve`).
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
 
 use super::AppState;
 use super::error::ApiError;
+use super::workers::Refusal;
 
-/// The permits for requests in flight, one set per router.
-pub fn in_flight(max: usize) -> Arc<Semaphore> {
-    Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS)))
+/// Paths answered on the accepting runtime, never shed: how overload is
+/// seen (`/metrics`), whether to keep sending readers (`/healthz`), and the
+/// live-reload streams, which wait rather than work and have caps of their
+/// own (`server::live`).
+fn runs_beside_the_workers(path: &str) -> bool {
+    matches!(path, "/healthz" | "/metrics" | "/events")
 }
 
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -38,18 +43,81 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         }
         return ApiError::PayloadTooLarge(limits.max_body_bytes).into_response();
     }
-    // Metrics stay reachable under overload: they are how it is seen.
-    if request.uri().path() == "/metrics" {
+    if runs_beside_the_workers(request.uri().path()) {
         return next.run(request).await;
     }
-    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
-        return ApiError::Overloaded.into_response();
+    let timeout = Duration::from_millis(limits.request_timeout_ms);
+    let request = match read_body(request, limits.max_body_bytes, limits.body_read_timeout_ms).await
+    {
+        Ok(request) => request,
+        Err(refused) => return refused.into_response(),
     };
-    let limit = Duration::from_millis(limits.request_timeout_ms);
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Timeout.into_response(),
+    // Half the time limit may be spent waiting for a worker: a request
+    // admitted that could only start at the limit would be refused anyway,
+    // after costing its caller the whole wait.
+    let admitted = match state.workers.admit(timeout / 2) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return overloaded(refusal),
+    };
+    let mut job = state.workers.run(admitted, next.run(request));
+    match tokio::time::timeout(timeout, &mut job).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) if e.is_panic() => ApiError::internal("a request handler panicked").into_response(),
+        Ok(Err(_)) => ApiError::Overloaded.into_response(),
+        Err(_) => {
+            // A job that has not started yet never will; one that is
+            // running ends at its next await, or runs to its end unseen.
+            job.abort();
+            ApiError::Timeout.into_response()
+        }
     }
+}
+
+/// A 503 saying when to come back: about when the queue ahead is through.
+fn overloaded(refusal: Refusal) -> Response {
+    let mut response = ApiError::Overloaded.into_response();
+    if let Refusal::WaitTooLong(wait) = refusal {
+        let seconds = wait.as_secs().clamp(1, 60);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+/// The request with its whole body read, or the error to answer: 413 over
+/// `max` bytes, 408 when it has not all arrived within the time limit.
+async fn read_body(request: Request, max: usize, timeout_ms: u64) -> Result<Request, ApiError> {
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    if !has_body {
+        return Ok(request);
+    }
+    let (parts, body) = request.into_parts();
+    let limit = Duration::from_millis(timeout_ms);
+    let bytes = tokio::time::timeout(limit, collect(body, max))
+        .await
+        .map_err(|_| ApiError::BodyTimeout)??;
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// The whole body, refused past `max` bytes.
+async fn collect(body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let mut chunks = body.into_data_stream();
+    let mut all = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk
+            .map_err(|_| ApiError::InvalidBody("the request body could not be read whole".into()))?;
+        if all.len() + chunk.len() > max {
+            return Err(ApiError::PayloadTooLarge(max));
+        }
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all)
 }
 
 /// How much of a refused body is read (and discarded) so the client gets

@@ -82,6 +82,7 @@ async fn login(
             json!({ "next": next, "failed": true }),
         );
     };
+    state.failures.succeeded(caller.ip);
     let hours = state.kb.config.site.session_hours;
     let expires = crate::store::now() + (hours * 3600) as i64;
     let secure = state

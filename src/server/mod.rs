@@ -17,7 +17,9 @@ pub mod openapi;
 pub mod params;
 pub mod session;
 pub mod site;
+pub mod slots;
 pub mod views;
+pub mod workers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -55,8 +57,10 @@ pub struct AppState {
     pub theme_changes: broadcast::Sender<()>,
     /// Keeps the theme folder watched while the router lives.
     _theme_watch: Option<Arc<crate::watch::WatchHandle>>,
-    /// Permits for requests in flight (`[limits] max_in_flight`).
-    pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Where handlers run, and admission to them (`[limits] max_in_flight`).
+    pub workers: Arc<workers::Workers>,
+    /// Live-reload streams held open (`[limits] max_event_streams`).
+    pub event_streams: Arc<slots::Slots>,
     /// Signs the site's session cookies.
     pub sessions: Arc<session::SessionKey>,
     /// Wrong credentials by address, for rate limiting.
@@ -88,7 +92,8 @@ pub fn router(kb: Arc<Kb>) -> Router {
         theme,
         theme_changes,
         _theme_watch: theme_watch,
-        in_flight: limits::in_flight(kb_limits.max_in_flight),
+        workers: workers::Workers::per_core(kb_limits.max_in_flight),
+        event_streams: slots::Slots::new(kb_limits.max_event_streams, live::STREAMS_PER_ADDRESS),
         sessions,
         failures: Arc::new(access::Failures::default()),
     };
@@ -234,6 +239,37 @@ async fn record(State(state): State<AppState>, request: Request, next: Next) -> 
     response
 }
 
+/// File descriptors kept for everything but connections: the index's
+/// segments, the database, the watcher, the content being read.
+const RESERVED_FDS: u64 = 256;
+
+/// The connection cap that fits this process's file descriptor limit,
+/// which is first raised to the most the system allows.
+fn connection_cap(configured: usize) -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    let fds = unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return configured;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit.rlim_cur = limit.rlim_max;
+            }
+        }
+        limit.rlim_cur
+    };
+    let room = fds.saturating_sub(RESERVED_FDS).max(1);
+    configured.min(usize::try_from(room).unwrap_or(usize::MAX))
+}
+
 /// How long connections in flight may take to finish after shutdown.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -241,13 +277,24 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// requests in flight (for at most `DRAIN`). Connections are served by
 /// hyper directly rather than `axum::serve`, for a header read timeout: a
 /// client that opens connections and trickles its headers (slowloris) is
-/// cut off instead of holding them forever.
+/// cut off instead of holding them forever. Connections past `[limits]`'
+/// caps (in all, per address) are closed as they are accepted, so file
+/// descriptors are left for the index, the database and other clients.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    header_read_timeout: Duration,
+    config: &crate::config::Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = &config.limits;
+    let header_read_timeout = Duration::from_millis(limits.header_read_timeout_ms);
+    // A proxy in front speaks for many clients from one address: only the
+    // cap in all applies to it.
+    let connections = slots::Slots::new(
+        connection_cap(limits.max_connections),
+        limits.max_connections_per_address,
+    )
+    .exempting(config.site.trusted_proxies.clone());
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout)
@@ -270,6 +317,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(slot) = connections.take(peer.ip()) else {
+            tracing::debug!("too many connections; closing one from {}", peer.ip());
+            drop(tcp);
+            continue;
+        };
         // Without TCP_NODELAY a keep-alive client waits ~40 ms on each small
         // response (Nagle's algorithm meeting delayed ACKs).
         let _ = tcp.set_nodelay(true);
@@ -287,6 +339,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // A client that goes away mid-request is not our error.
             let _ = connection.await;
+            drop(slot);
         });
     }
     drop(listener);

@@ -102,14 +102,13 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
     }
     let today = chrono::Local::now().date_naive();
     let history = state.kb.history();
-    let (recent, stale) = {
+    let (recent, (stale, stale_total)) = {
         let catalog = state.kb.catalog();
         (
             browse::recently_updated(&catalog, today, &history, 8),
-            browse::needing_verification(&catalog, today, &history),
+            browse::needing_verification(&catalog, today, &history, 8),
         )
     };
-    let stale_total = stale.len();
     page(
         &state,
         StatusCode::OK,
@@ -117,7 +116,7 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
         json!({
             "collections": collections(&state),
             "recent": recent,
-            "needs_verification": stale.into_iter().take(8).collect::<Vec<_>>(),
+            "needs_verification": stale,
             "needs_verification_total": stale_total,
             "ready": state.kb.is_ready(),
         }),
@@ -276,16 +275,20 @@ fn pagination(params: &Params, total: usize, current: usize) -> Pages {
     let count = total
         .div_ceil(PAGE_SIZE)
         .min(search::MAX_OFFSET / PAGE_SIZE);
-    if count <= 1 {
-        return Pages::default();
-    }
-    let url = |n: usize| {
+    pages(count, current, |n| {
         let mut pairs = without_page(params);
         if n > 1 {
             pairs.push(("page".into(), n.to_string()));
         }
         search_url(&pairs)
-    };
+    })
+}
+
+/// Links to `count` pages around `current`, each at `url(n)`.
+fn pages(count: usize, current: usize, url: impl Fn(usize) -> String) -> Pages {
+    if count <= 1 {
+        return Pages::default();
+    }
     let first = current.saturating_sub(3).max(1);
     let last = (first + 6).min(count);
     Pages {
@@ -767,7 +770,12 @@ fn problem_file(
 
 /// Stale and never-verified cards grouped by owner, the longest overdue
 /// first: the same list as `quire check --stale`.
-async fn verification(State(state): State<AppState>) -> Response {
+/// Cards on one page of `/verification`: at 10k unverified cards, one
+/// page of them all was 3 MB.
+const VERIFICATION_PAGE: usize = 200;
+
+async fn verification(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let params = Params::parse(raw.as_deref());
     let today = chrono::Local::now().date_naive();
     let groups = {
         let catalog = state.kb.catalog();
@@ -775,29 +783,38 @@ async fn verification(State(state): State<AppState>) -> Response {
         crate::check::overdue(&cards, today)
     };
     let total: usize = groups.values().map(Vec::len).sum();
-    let groups: Vec<serde_json::Value> = groups
-        .into_iter()
-        .map(|(who, cards)| {
-            let cards: Vec<serde_json::Value> = cards
-                .iter()
-                .map(|c| {
-                    json!({
-                        "title": c.title,
-                        "url": CardId::new(c.id.as_str()).ok().map(|id| card_url(&id)),
-                        "path": c.path,
-                        "verified_by": c.verified_by,
-                        "since": c.since.map(|d| d.to_string()),
-                        "days_overdue": c.days_overdue,
-                    })
+    let count = total.div_ceil(VERIFICATION_PAGE).max(1);
+    let current = params.number("page", 1).unwrap_or(1).clamp(1, count);
+    let skip = (current - 1) * VERIFICATION_PAGE;
+    let mut seen = 0;
+    let mut shown = Vec::new();
+    for (who, cards) in &groups {
+        let from = skip.saturating_sub(seen).min(cards.len());
+        let room = (skip + VERIFICATION_PAGE).saturating_sub(seen.max(skip));
+        seen += cards.len();
+        let cards: Vec<serde_json::Value> = cards[from..]
+            .iter()
+            .take(room)
+            .map(|c| {
+                json!({
+                    "title": c.title,
+                    "url": CardId::new(c.id.as_str()).ok().map(|id| card_url(&id)),
+                    "path": c.path,
+                    "verified_by": c.verified_by,
+                    "since": c.since.map(|d| d.to_string()),
+                    "days_overdue": c.days_overdue,
                 })
-                .collect();
-            json!({ "owner": who, "cards": cards })
-        })
-        .collect();
+            })
+            .collect();
+        if !cards.is_empty() {
+            shown.push(json!({ "owner": who, "cards": cards, "total": groups[who].len() }));
+        }
+    }
+    let pages = pages(count, current, |n| format!("/verification?page={n}"));
     page(
         &state,
         StatusCode::OK,
         "verification.html",
-        json!({ "groups": groups, "total": total, "today": today.to_string() }),
+        json!({ "groups": shown, "total": total, "today": today.to_string(), "pages": pages }),
     )
 }

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{DEADLINE, TestKb, send, write_file};
 
@@ -774,19 +774,12 @@ fn content_length(head: &str) -> Option<usize> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn slow_clients_are_cut_off_and_overload_is_shed() {
+async fn slow_header_senders_are_cut_off() {
+    // Slow bodies, overload and connection caps: `shedding.rs`.
     let t = TestKb::configured(|c| {
         c.limits.header_read_timeout_ms = 300;
-        c.limits.request_timeout_ms = 500;
-        c.limits.max_in_flight = 2;
     })
     .await;
-    t.write("a/card.md", GOOD);
-    t.eventually("the card", || async {
-        t.get("/api/v1/cards/a/card").await.0 == 200
-    })
-    .await;
-
     // Slowloris: headers that never end. The server hangs up.
     let started = Instant::now();
     let mut slow = TcpStream::connect(t.addr).unwrap();
@@ -802,63 +795,6 @@ async fn slow_clients_are_cut_off_and_overload_is_shed() {
         "cut off after {:?}",
         started.elapsed()
     );
-
-    // Two bodies that never arrive hold both slots: a third request is
-    // shed at once with 503 and Retry-After, not queued.
-    let hold = || {
-        let mut tcp = TcpStream::connect(t.addr).unwrap();
-        tcp.write_all(b"POST /api/v1/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-            .unwrap();
-        tcp
-    };
-    let mut held = [hold(), hold()];
-    let shed_deadline = Instant::now() + DEADLINE;
-    // A new connection each time: with a 300 ms header timeout the server
-    // may close an idle pooled one just as the client reuses it.
-    let unpooled = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
-    let shed = loop {
-        let response = unpooled
-            .get(t.url("/api/v1/search?q=refunds"))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 503 {
-            break response;
-        }
-        assert!(
-            Instant::now() < shed_deadline,
-            "never shed: {}",
-            response.status()
-        );
-        // The held pair may have timed out (500 ms) before this probe got
-        // through on a busy machine: hold both slots again.
-        held = [hold(), hold()];
-    };
-    assert_eq!(shed.headers()["retry-after"], "1");
-    let body: Value = shed.json().await.unwrap();
-    assert_eq!(body["code"], "overloaded");
-
-    // The held requests time out with a JSON 503 of their own.
-    for tcp in &mut held {
-        tcp.set_read_timeout(Some(DEADLINE)).unwrap();
-        let mut out = vec![0u8; 4096];
-        let n = tcp.read(&mut out).unwrap_or(0);
-        let text = String::from_utf8_lossy(&out[..n]);
-        assert!(text.starts_with("HTTP/1.1 503"), "{text}");
-        assert!(text.contains("\"code\":\"timeout\""), "{text}");
-    }
-    // And the server serves again.
-    t.eventually("the server to serve again", || async {
-        unpooled
-            .get(t.url("/api/v1/search?q=refunds"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    })
-    .await;
 }
 
 #[tokio::test]

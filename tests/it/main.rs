@@ -3,6 +3,7 @@
 
 mod access;
 mod api;
+mod audience;
 mod authors;
 mod bad_cards;
 mod check;
@@ -17,6 +18,7 @@ mod integrations;
 mod nasty_queries;
 mod restart;
 mod search;
+mod shedding;
 mod site;
 mod support;
 mod watch;

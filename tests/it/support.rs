@@ -97,9 +97,9 @@ impl TestKb {
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel();
         let app = quire::server::router(kb.clone());
-        let header_timeout = Duration::from_millis(kb.config.limits.header_read_timeout_ms);
+        let config = kb.config.clone();
         let server = tokio::spawn(async move {
-            let _ = quire::server::serve(listener, app, header_timeout, async {
+            let _ = quire::server::serve(listener, app, &config, async {
                 let _ = rx.await;
             })
             .await;

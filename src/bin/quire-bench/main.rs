@@ -246,14 +246,9 @@ fn main() -> Result<()> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let app = quire::server::router(kb.clone());
+        let config = kb.config.clone();
         tokio::spawn(async move {
-            let _ = quire::server::serve(
-                listener,
-                app,
-                Duration::from_secs(10),
-                std::future::pending(),
-            )
-            .await;
+            let _ = quire::server::serve(listener, app, &config, std::future::pending()).await;
         });
         figures.add(
             "rss_serving_at_rest",
