@@ -232,3 +232,36 @@ async fn a_public_token_guesser_rotating_addresses_is_limited_in_all() {
         "first 429 at {limited:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_lists_come_in_pages_of_bounded_size() {
+    let content = tempfile::tempdir().unwrap();
+    for n in 0..520 {
+        crate::support::write_file(
+            content.path(),
+            &format!("a/card-{n:03}.md"),
+            &card(&format!("Card {n}"), "Never verified."),
+        );
+    }
+    let t = TestKb::serve_with(content, tempfile::tempdir().unwrap(), |_| {}).await;
+    t.eventually("every card", || async {
+        t.get("/api/v1/search?q=&limit=1").await.1["total"] == 520
+    })
+    .await;
+
+    let (status, first) = t.page("/verification").await;
+    assert_eq!(status, 200);
+    assert_eq!(first.matches("never verified</span>").count(), 200, "page 1");
+    assert!(first.contains("href=\"/verification?page=3\""), "links to later pages");
+    let (_, last) = t.page("/verification?page=3").await;
+    assert_eq!(last.matches("never verified</span>").count(), 120, "page 3");
+    let (_, beyond) = t.page("/verification?page=99").await;
+    assert_eq!(beyond.matches("never verified</span>").count(), 120, "the last page");
+
+    let (_, llms) = t.get_text("/llms.txt").await;
+    assert_eq!(llms.matches("(unverified)").count(), 500, "{}", llms.len());
+    assert!(llms.contains("/llms.txt?page=2"), "links to the rest");
+    let (_, rest) = t.get_text("/llms.txt?page=2").await;
+    assert_eq!(rest.matches("(unverified)").count(), 20);
+    assert!(!rest.contains("?page=3"));
+}

@@ -24,6 +24,15 @@ impl Client {
 
     /// GETs `path`; returns the status and the body.
     pub async fn get(&mut self, path: &str) -> std::io::Result<(u16, Vec<u8>)> {
+        let (status, _, body) = self.get_with_head(path).await?;
+        Ok((status, body))
+    }
+
+    /// GETs `path`; returns the status, the response's head and its body.
+    pub async fn get_with_head(
+        &mut self,
+        path: &str,
+    ) -> std::io::Result<(u16, String, Vec<u8>)> {
         let request =
             format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: keep-alive\r\n\r\n");
         self.stream.write_all(request.as_bytes()).await?;
@@ -54,6 +63,7 @@ impl Client {
         }
         Ok((
             status,
+            head,
             self.buffer[header_end..header_end + length].to_vec(),
         ))
     }

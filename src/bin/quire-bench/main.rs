@@ -14,6 +14,7 @@ mod corpus;
 mod git_history;
 mod http;
 mod open_loop;
+mod overload;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -85,6 +86,12 @@ struct Args {
     /// HTTP query mix (for a profiler attached to that server), then exit.
     #[arg(long, value_name = "ADDR:PORT")]
     http_only: Option<std::net::SocketAddr>,
+    /// Overload a Quire server already running on this address (serving
+    /// this corpus): `--load-rate` requests per second of search pages and
+    /// API searches, each on its own connection, for `--load-seconds`;
+    /// prints what was served, shed and timed out, and `/healthz`'s latency.
+    #[arg(long, value_name = "ADDR:PORT")]
+    overload: Option<std::net::SocketAddr>,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -162,6 +169,9 @@ fn main() -> Result<()> {
             &args,
             &mut figures,
         ));
+    }
+    if let Some(addr) = args.overload {
+        return tokio::runtime::Runtime::new()?.block_on(overload(addr, &args));
     }
     if let Some(seconds) = args.profile_search {
         return profile_search(&content, &data, args.cards, args.seed, seconds);
@@ -327,13 +337,18 @@ fn main() -> Result<()> {
     reindex.stop();
 
     if let Some(path) = &args.json {
-        let map: BTreeMap<&str, serde_json::Value> = figures
-            .0
-            .iter()
-            .map(|(n, v, u)| (n.as_str(), serde_json::json!({ "value": v, "unit": u })))
-            .collect();
-        std::fs::write(path, serde_json::to_string_pretty(&map)?)?;
+        write_json(path, &figures)?;
     }
+    Ok(())
+}
+
+fn write_json(path: &Path, figures: &Figures) -> Result<()> {
+    let map: BTreeMap<&str, serde_json::Value> = figures
+        .0
+        .iter()
+        .map(|(n, v, u)| (n.as_str(), serde_json::json!({ "value": v, "unit": u })))
+        .collect();
+    std::fs::write(path, serde_json::to_string_pretty(&map)?)?;
     Ok(())
 }
 
@@ -596,6 +611,39 @@ fn in_process_queries(
 }
 
 /// The mix as request paths of Quire's search API.
+/// `--overload`: see `overload.rs`.
+async fn overload(addr: std::net::SocketAddr, args: &Args) -> Result<()> {
+    let searches = quire_paths(&query_mix(&generated_ids(args.cards), args.seed));
+    // Site search pages (facets, snippets, the theme) and API searches.
+    let paths: Vec<String> = searches
+        .iter()
+        .flat_map(|p| [p.clone(), p.replacen("/api/v1/search?", "/search?", 1)])
+        .collect();
+    let rate = args.load_rate.unwrap_or(2000.0);
+    let report =
+        overload::run(addr, paths, rate, Duration::from_secs(args.load_seconds)).await?;
+    let mut figures = Figures(Vec::new());
+    figures.add("overload_target_rate", rate, "requests/s");
+    figures.add("overload_sent", report.sent as f64, "requests");
+    figures.add("overload_served", report.served as f64, "requests");
+    figures.add(
+        "overload_served_rate",
+        report.served as f64 / report.elapsed.as_secs_f64(),
+        "requests/s",
+    );
+    figures.add("overload_shed_503_retry_after", report.shed as f64, "requests");
+    figures.add("overload_timed_out_503", report.timed_out as f64, "requests");
+    figures.add("overload_failed", report.failed as f64, "requests");
+    figures.latencies("overload_answer", &mut report.answers.clone());
+    figures.latencies("overload_served", &mut report.served_in.clone());
+    figures.latencies("overload_healthz", &mut report.health.clone());
+    figures.add("overload_healthz_failures", report.health_failures as f64, "probes");
+    if let Some(path) = &args.json {
+        write_json(path, &figures)?;
+    }
+    Ok(())
+}
+
 fn quire_paths(mix: &[Query]) -> Vec<String> {
     mix.iter()
         .filter(|q| q.class != "ticket_5kb")
