@@ -81,12 +81,21 @@ async fn metrics(State(state): State<AppState>) -> Response {
         problems: kb.catalog().problems().count(),
         ready: kb.is_ready(),
     };
+    let mut text = kb.metrics.render(&gauges);
+    text.push_str(&format!(
+        "# HELP quire_requests_admitted Requests admitted to the workers and not finished.\n\
+         # TYPE quire_requests_admitted gauge\nquire_requests_admitted {}\n\
+         # HELP quire_event_streams Live-reload streams open.\n\
+         # TYPE quire_event_streams gauge\nquire_event_streams {}\n",
+        state.workers.admitted(),
+        state.event_streams.in_use(),
+    ));
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        kb.metrics.render(&gauges),
+        text,
     )
         .into_response()
 }

@@ -182,6 +182,8 @@ async fn live_reload_streams_are_capped_and_a_closed_one_frees_its_place() {
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         open.push(tcp);
     }
+    let (_, metrics) = t.get_text("/metrics").await;
+    assert!(metrics.contains("quire_event_streams 3"), "{metrics}");
     let (_, refused) = open_stream(&t);
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
     assert!(refused.contains("\"code\":\"overloaded\""), "{refused}");
