@@ -248,32 +248,61 @@ impl Store {
         Ok(resolved)
     }
 
-    /// Feedback given on any of `card_ids` (a card's id and its old ids),
-    /// newest first.
-    pub fn feedback_for(&self, card_ids: &[String]) -> Result<Vec<Feedback>, StoreError> {
+    /// The newest `limit` pieces of feedback given on any of `card_ids` (a
+    /// card's id and its old ids), newest first.
+    pub fn feedback_for(
+        &self,
+        card_ids: &[String],
+        limit: usize,
+    ) -> Result<Vec<Feedback>, StoreError> {
         let conn = self.conn();
         let mut statement = conn.prepare_cached(
-            "SELECT id, card_id, verdict, comment, created_at, resolved_at FROM feedback WHERE card_id = ?1",
+            "SELECT id, card_id, verdict, comment, created_at, resolved_at FROM feedback
+             WHERE card_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
         )?;
         let mut all = Vec::new();
         for id in card_ids {
-            let rows = statement.query_map([id], |row| {
-                let verdict: String = row.get(2)?;
-                Ok(Feedback {
-                    id: row.get(0)?,
-                    card_id: row.get(1)?,
-                    verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Helpful),
-                    comment: row.get(3)?,
-                    created_at: row.get(4)?,
-                    resolved_at: row.get(5)?,
-                })
-            })?;
+            let rows = statement.query_map(params![id, limit as i64], feedback_row)?;
             for row in rows {
                 all.push(row?);
             }
         }
         all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        all.truncate(limit);
         Ok(all)
+    }
+
+    /// The newest `limit` of a card's open "outdated" flags (under any of
+    /// `card_ids`), and how many it has in all: a card page shows a few,
+    /// however many readers flagged it.
+    pub fn open_flags(
+        &self,
+        card_ids: &[String],
+        limit: usize,
+    ) -> Result<(Vec<Feedback>, usize), StoreError> {
+        let conn = self.conn();
+        let mut newest = conn.prepare_cached(
+            "SELECT id, card_id, verdict, comment, created_at, resolved_at FROM feedback
+             WHERE card_id = ?1 AND verdict = 'outdated' AND resolved_at IS NULL
+             ORDER BY created_at DESC, id DESC LIMIT ?2",
+        )?;
+        let mut count = conn.prepare_cached(
+            "SELECT COUNT(*) FROM feedback
+             WHERE card_id = ?1 AND verdict = 'outdated' AND resolved_at IS NULL",
+        )?;
+        let mut flags = Vec::new();
+        let mut total = 0usize;
+        for id in card_ids {
+            let rows = newest.query_map(params![id, limit as i64], feedback_row)?;
+            for row in rows {
+                flags.push(row?);
+            }
+            let n: i64 = count.query_row([id], |row| row.get(0))?;
+            total += usize::try_from(n).unwrap_or(0);
+        }
+        flags.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        flags.truncate(limit);
+        Ok((flags, total))
     }
 
     /// Queues a search for the log; never blocks.
@@ -372,6 +401,20 @@ impl Store {
 }
 
 const FLUSH_MARKER: &str = "flush-marker";
+
+/// A `feedback` row selected as `id, card_id, verdict, comment,
+/// created_at, resolved_at`.
+fn feedback_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Feedback> {
+    let verdict: String = row.get(2)?;
+    Ok(Feedback {
+        id: row.get(0)?,
+        card_id: row.get(1)?,
+        verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Helpful),
+        comment: row.get(3)?,
+        created_at: row.get(4)?,
+        resolved_at: row.get(5)?,
+    })
+}
 
 /// A query (or card id) and how often it came up.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

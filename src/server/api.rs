@@ -504,8 +504,12 @@ impl From<crate::store::Feedback> for FeedbackView {
     }
 }
 
+/// Pieces of feedback one answer lists at most, newest first.
+const FEEDBACK_LISTED: usize = 200;
+
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct FeedbackList {
+    /// The newest 200 at most.
     pub feedback: Vec<FeedbackView>,
     /// "Outdated" flags not yet resolved.
     pub open_flags: usize,
@@ -604,11 +608,11 @@ pub fn add_feedback(
 pub fn list_feedback(state: &AppState, access: Access, id: &str) -> Result<Response, ApiError> {
     staff_only(access)?;
     let (_, ids) = feedback_ids(state, access, id)?;
-    let feedback = state.kb.store.feedback_for(&ids).map_err(store_failed)?;
-    let open_flags = feedback
-        .iter()
-        .filter(|f| f.verdict == crate::store::Verdict::Outdated && f.resolved_at.is_none())
-        .count();
+    let store = &state.kb.store;
+    let feedback = store
+        .feedback_for(&ids, FEEDBACK_LISTED)
+        .map_err(store_failed)?;
+    let (_, open_flags) = store.open_flags(&ids, 0).map_err(store_failed)?;
     Ok(Json(FeedbackList {
         feedback: feedback.into_iter().map(FeedbackView::from).collect(),
         open_flags,

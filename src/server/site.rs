@@ -456,15 +456,17 @@ async fn card(
     });
     let mut ids = vec![view.id.clone()];
     ids.extend(view.aliases.iter().cloned());
-    let flags: Vec<_> = match state.kb.store.feedback_for(&ids) {
-        Ok(all) => all
-            .into_iter()
-            .filter(|f| f.verdict == crate::store::Verdict::Outdated && f.resolved_at.is_none())
-            .map(super::api::FeedbackView::from)
-            .collect(),
+    let (flags, flags_total) = match state.kb.store.open_flags(&ids, FLAGS_SHOWN) {
+        Ok((newest, total)) => (
+            newest
+                .into_iter()
+                .map(super::api::FeedbackView::from)
+                .collect::<Vec<_>>(),
+            total,
+        ),
         Err(e) => {
             tracing::error!("reading feedback of {}: {e}", view.id);
-            Vec::new()
+            (Vec::new(), 0)
         }
     };
     let tags: Vec<_> = view
@@ -485,10 +487,15 @@ async fn card(
             "tags": tags,
             "source_url": format!("{}.md", card_url(&stored.card.id)),
             "flags": flags,
+            "flags_total": flags_total,
             "thanks": params.get("feedback"),
         }),
     )
 }
+
+/// Open flags a card page shows, newest first; the count says how many
+/// there are (20,000 flags made one page 46 MB).
+const FLAGS_SHOWN: usize = 20;
 
 /// The card page's forms: feedback (`.../feedback`) and resolving the
 /// outdated flags (`.../feedback/resolve`); both go back to the card.

@@ -267,3 +267,24 @@ async fn long_lists_come_in_pages_of_bounded_size() {
     assert_eq!(rest.matches("(unverified)").count(), 20);
     assert!(!rest.contains("?page=3"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_card_flagged_many_times_shows_the_newest_flags_and_the_count() {
+    let t = TestKb::start(&[("a/card.md", &card("Refunds", "Refund annual plans."))]).await;
+    let store = &t.kb.store;
+    for n in 0..210 {
+        let comment = format!("flag number {n}");
+        store
+            .add_feedback("a/card", quire::store::Verdict::Outdated, Some(&comment))
+            .unwrap();
+    }
+    let (status, page) = t.page("/cards/a/card").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Flagged as outdated 210 times"), "the count");
+    assert_eq!(page.matches("flag number").count(), 20, "the newest 20");
+    assert!(page.contains("flag number 209"));
+
+    let (_, list) = t.get("/api/v1/cards/a/card/feedback").await;
+    assert_eq!(list["open_flags"], 210);
+    assert_eq!(list["feedback"].as_array().map(Vec::len), Some(200));
+}
