@@ -115,6 +115,10 @@ impl ContentDir {
             if file_type.is_dir() {
                 continue;
             }
+            if !file_type.is_file() && !file_type.is_symlink() {
+                problems.push(not_regular(&rel_path));
+                continue;
+            }
             let metadata = if file_type.is_symlink() {
                 match self.symlink_target(entry.path(), &rel_path) {
                     Ok(m) => m,
@@ -174,20 +178,16 @@ impl ContentDir {
             .is_some_and(|m| m.is_dir())
     }
 
-    /// Reads a file inside the folder; refuses paths that leave it.
+    /// Reads a regular file inside the folder; refuses paths that leave it
+    /// and anything else (see [`open_regular`]).
     pub fn read(&self, rel_path: &str) -> io::Result<Vec<u8>> {
-        fs::read(self.inside(rel_path)?)
+        read_regular(&self.inside(rel_path)?, u64::MAX)
     }
 
     /// Like `read`, but never holds more than `limit + 1` bytes: a file
     /// that grows past the card limit is not read whole into memory.
     pub fn read_at_most(&self, rel_path: &str, limit: usize) -> io::Result<Vec<u8>> {
-        use std::io::Read;
-        let mut bytes = Vec::new();
-        fs::File::open(self.inside(rel_path)?)?
-            .take(limit as u64 + 1)
-            .read_to_end(&mut bytes)?;
-        Ok(bytes)
+        read_regular(&self.inside(rel_path)?, limit as u64 + 1)
     }
 
     /// The real path of `rel_path`, if it is inside the folder (after
@@ -239,8 +239,11 @@ impl ContentDir {
                 .starts_with(&self.root)
                 .then(|| self.non_utf8_name(path));
         };
-        if !meta.file_type().is_symlink() {
+        if meta.is_dir() || meta.is_file() {
             return None;
+        }
+        if !meta.file_type().is_symlink() {
+            return Some(not_regular(&rel_path));
         }
         self.symlink_target(path, &rel_path).err()
     }
@@ -259,6 +262,7 @@ impl ContentDir {
     fn symlink_target(&self, path: &Path, rel_path: &str) -> Result<fs::Metadata, Problem> {
         match self.symlink_target_inside(path) {
             Some(m) if m.is_file() => Ok(m),
+            Some(m) if !m.is_dir() => Err(not_regular(rel_path)),
             Some(_) => Err(Problem::warning(
                 rel_path,
                 0,
@@ -281,6 +285,48 @@ impl ContentDir {
         }
         fs::metadata(target).ok()
     }
+}
+
+/// A FIFO, socket or device under `content/`: opening a FIFO for reading
+/// waits for a writer, so only regular files are ever read.
+fn not_regular(rel_path: &str) -> Problem {
+    Problem::warning(
+        rel_path,
+        0,
+        0,
+        "not a regular file (a FIFO, socket or device); skipped",
+    )
+}
+
+/// Opens `path` for reading if it is a regular file, and refuses anything
+/// else without blocking: the open is non-blocking (a FIFO's open would wait
+/// for a writer forever) and the type is checked on the opened handle, so
+/// a file swapped for a FIFO after a `stat` is refused too. Regular files
+/// ignore `O_NONBLOCK`, so the handle reads as usual.
+pub fn open_regular(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device)",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads at most `limit` bytes of the regular file at `path`.
+pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 pub fn stamp_of(meta: &fs::Metadata) -> FileStamp {
