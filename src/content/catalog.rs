@@ -111,8 +111,10 @@ impl Default for Ids {
     }
 }
 
+/// A lookup key: names, titles and aliases match whatever their case and
+/// Unicode form (an NFD file name, an NFC link), as ids do.
 fn key(s: &str) -> String {
-    s.trim().to_lowercase()
+    super::card_id::nfc(s.trim()).to_lowercase()
 }
 
 fn file_name(path: &str) -> &str {

@@ -523,6 +523,8 @@ fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> O
     } else {
         percent_decode(target)
     };
+    // Paths and ids are NFC; an NFD link (typed on macOS) finds them too.
+    let target = super::card_id::nfc(&target).into_owned();
     if target.is_empty() {
         return None;
     }

@@ -1,14 +1,15 @@
 //! The content folder on disk: which files are cards, folder pages or
 //! attachments, which are editor noise, and reading them without ever
-//! leaving the folder (symlinks that point outside are skipped). Read-only:
-//! Quire never writes into `content/`.
+//! leaving the folder (symlinks that point outside are skipped), and only
+//! regular files. Relative paths are NFC whatever form the disk names them
+//! in, so they match card ids. Read-only: Quire never writes into `content/`.
 
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::card::FileStamp;
-use super::card_id::CardId;
+use super::card_id::{self, CardId};
 use super::problem::Problem;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +88,7 @@ impl ContentDir {
         let mut files = Vec::new();
         let mut problems = Vec::new();
         let Some(start) = self.resolve(rel_dir) else {
-            return (files, problems);
+            return (Vec::new(), problems);
         };
         let walker = walkdir::WalkDir::new(&start)
             .follow_links(false)
@@ -149,14 +150,33 @@ impl ContentDir {
                 ));
                 continue;
             }
-            files.push(ContentFile {
-                rel_path,
-                kind,
-                stamp: stamp_of(&metadata),
-            });
+            // Paths are NFC: a name spelled otherwise on disk comes second.
+            let other_form = entry.path() != self.root.join(&rel_path);
+            files.push((
+                ContentFile {
+                    rel_path,
+                    kind,
+                    stamp: stamp_of(&metadata),
+                },
+                other_form,
+            ));
         }
-        files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
-        (files, problems)
+        files.sort_by(|(a, a_other), (b, b_other)| {
+            a.rel_path.cmp(&b.rel_path).then(a_other.cmp(b_other))
+        });
+        files.dedup_by(|(later, _), (first, _)| {
+            let same = later.rel_path == first.rel_path;
+            if same {
+                problems.push(Problem::error(
+                    &later.rel_path,
+                    0,
+                    0,
+                    "two files spell this name in different Unicode forms (NFC and NFD); only one is read: rename or remove the other",
+                ));
+            }
+            same
+        });
+        (files.into_iter().map(|(file, _)| file).collect(), problems)
     }
 
     /// The stamp of the file at `rel_path`, or `None` when it is not a
@@ -208,7 +228,8 @@ impl ContentDir {
     }
 
     /// Joins a relative `/`-separated path onto the root, refusing `..`,
-    /// absolute paths and prefixes, without touching the disk.
+    /// absolute paths and prefixes. Paths here are NFC; when nothing is
+    /// there, the NFD spelling is tried (one `lstat`), for files saved on macOS.
     pub fn resolve(&self, rel_path: &str) -> Option<PathBuf> {
         let rel = Path::new(rel_path);
         if rel_path.contains('\\')
@@ -218,15 +239,29 @@ impl ContentDir {
         {
             return None;
         }
-        Some(self.root.join(rel))
+        let path = self.root.join(rel);
+        if rel_path.is_ascii() || fs::symlink_metadata(&path).is_ok() {
+            return Some(path);
+        }
+        match card_id::nfd(rel_path) {
+            std::borrow::Cow::Owned(decomposed) => {
+                let other = self.root.join(decomposed);
+                Some(if fs::symlink_metadata(&other).is_ok() {
+                    other
+                } else {
+                    path
+                })
+            }
+            std::borrow::Cow::Borrowed(_) => Some(path),
+        }
     }
 
-    /// The path relative to the root, `/`-separated, or `None` when it is not
-    /// under the root or not UTF-8.
+    /// The path relative to the root, `/`-separated and in NFC, or `None`
+    /// when it is not under the root or not UTF-8.
     pub fn rel_path(&self, path: &Path) -> Option<String> {
         let rel = path.strip_prefix(&self.root).ok()?;
         let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
-        Some(parts?.join("/"))
+        Some(card_id::nfc(&parts?.join("/")).into_owned())
     }
 
     /// Why a path the watcher reported is not content although it exists:
