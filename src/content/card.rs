@@ -175,6 +175,14 @@ pub fn parse(
         verified_at: reader.date(&fields, "verified_at"),
         verify_every: reader.period(&fields, "verify_every"),
     };
+    if let Some(too_much) = outline.too_much_html {
+        reader.problems.push(Problem::error(
+            rel_path,
+            too_much.line,
+            1,
+            too_much.message(),
+        ));
+    }
     for &line in &outline.images_without_alt {
         reader.problems.push(Problem::warning(
             rel_path,

@@ -1,6 +1,7 @@
 //! `CardId`: the validated, stable id of a card (its path under `content/`
 //! without `.md`). Every id that reaches the index or a URL went through here.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -10,7 +11,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Invariants: relative, `/`-separated, no empty, `.` or `..` segment, no
 /// backslash or control character, at most [`CardId::MAX_LEN`] bytes. So an id
-/// can never name a path outside the content folder.
+/// can never name a path outside the content folder. In Unicode NFC, so
+/// `café` is one id whether the file name, the URL or a link spells the
+/// `é` as one code point or as `e` and a combining accent (macOS writes NFD).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 // Shared, not owned: the catalog files every id under several keys (file
@@ -29,6 +32,10 @@ impl CardId {
 
     pub fn new(id: impl Into<String>) -> Result<Self, InvalidCardId> {
         let id = id.into();
+        let id = match nfc(&id) {
+            Cow::Borrowed(_) => id,
+            Cow::Owned(composed) => composed,
+        };
         let fail = |reason| {
             Err(InvalidCardId {
                 id: id.clone(),
@@ -85,10 +92,21 @@ impl CardId {
         }
     }
 
-    /// The path of the card's file relative to the content folder.
+    /// The path of the card's file relative to the content folder, in NFC:
+    /// a file saved in another form is found by `ContentDir`'s reads.
     pub fn rel_path(&self) -> String {
         format!("{}.md", self.0)
     }
+}
+
+/// `text` in Unicode NFC (borrowed when it already is, as ASCII always is).
+pub fn nfc(text: &str) -> Cow<'_, str> {
+    icu_normalizer::ComposingNormalizerBorrowed::new_nfc().normalize(text)
+}
+
+/// `text` in Unicode NFD, as macOS names files.
+pub fn nfd(text: &str) -> Cow<'_, str> {
+    icu_normalizer::DecomposingNormalizerBorrowed::new_nfd().normalize(text)
 }
 
 impl fmt::Display for CardId {
@@ -137,6 +155,18 @@ mod tests {
         ] {
             assert!(CardId::new(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn an_id_is_the_same_whether_its_accents_are_composed_or_not() {
+        let composed = CardId::new("notes/caf\u{e9}").unwrap();
+        let decomposed = CardId::new("notes/cafe\u{301}").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(decomposed.as_str(), "notes/caf\u{e9}");
+        assert_eq!(
+            CardId::from_rel_path("notes/cafe\u{301}.md").unwrap(),
+            composed
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::card::{Card, FolderPage};
 use super::card_id::CardId;
 use super::markdown::{Link, LinkKind};
 use super::problem::Problem;
+use super::rendered::{RenderKey, Rendered};
 
 /// What a link points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +33,10 @@ pub struct Catalog {
     attachments_by_name: HashMap<String, BTreeSet<String>>,
     /// Link keys (see `link_keys`) to the cards whose links use them.
     linked_from: HashMap<String, Ids>,
+    /// Counts the changes that can move a link: cards and attachments
+    /// added or removed (a card's title or audience is part of it).
+    generation: u64,
+    rendered: Rendered,
 }
 
 /// The cards filed under one key, in id order. Nearly always one card, so a
@@ -106,8 +111,10 @@ impl Default for Ids {
     }
 }
 
+/// A lookup key: names, titles and aliases match whatever their case and
+/// Unicode form (an NFD file name, an NFC link), as ids do.
 fn key(s: &str) -> String {
-    s.trim().to_lowercase()
+    super::card_id::nfc(s.trim()).to_lowercase()
 }
 
 fn file_name(path: &str) -> &str {
@@ -175,6 +182,12 @@ impl Catalog {
         ids.iter().next()
     }
 
+    /// A card's sanitized HTML, rendered by `render` unless it is kept
+    /// from an earlier view under this catalog as it is now.
+    pub fn rendered(&self, key: RenderKey, render: impl FnOnce() -> String) -> String {
+        self.rendered.get_or_render(self.generation, key, render)
+    }
+
     pub fn upsert(&mut self, mut card: Card) {
         // Lists read from JSON grow by doubling; every card lives here for
         // the life of the process, so give the slack back.
@@ -183,6 +196,7 @@ impl Catalog {
         card.aliases.shrink_to_fit();
         let id = card.id.clone();
         self.remove(&id);
+        self.generation += 1;
         add(&mut self.by_stem, key(id.file_stem()), &id);
         add(&mut self.by_title, key(&card.title), &id);
         for alias in &card.aliases {
@@ -202,6 +216,7 @@ impl Catalog {
 
     pub fn remove(&mut self, id: &CardId) -> Option<Arc<Card>> {
         let old = self.cards.remove(id)?;
+        self.generation += 1;
         drop_from(&mut self.by_stem, &key(id.file_stem()), id);
         drop_from(&mut self.by_title, &key(&old.title), id);
         for alias in &old.aliases {
@@ -224,6 +239,7 @@ impl Catalog {
 
     pub fn add_attachment(&mut self, rel_path: &str) {
         if self.attachments.insert(rel_path.to_string()) {
+            self.generation += 1;
             self.attachments_by_name
                 .entry(key(file_name(rel_path)))
                 .or_default()
@@ -233,6 +249,7 @@ impl Catalog {
 
     pub fn remove_attachment(&mut self, rel_path: &str) {
         if self.attachments.remove(rel_path) {
+            self.generation += 1;
             let k = key(file_name(rel_path));
             if let Some(set) = self.attachments_by_name.get_mut(&k) {
                 set.remove(rel_path);

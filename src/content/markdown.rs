@@ -2,7 +2,8 @@
 //! the outline of a card (headings, links, plain text) at index time, and
 //! its sanitized HTML at serve time. Link *resolution* is not done here: the
 //! caller passes a resolver, so this file knows nothing about other cards.
-//! No recursion over user-controlled depth: every walk is a flat loop.
+//! No recursion over user-controlled depth: every walk is a flat loop, and
+//! raw HTML past a budget is shown as text rather than parsed.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -65,6 +66,42 @@ pub struct Outline {
     pub first_h1: Option<String>,
     /// Images without alt text, by line (authoring tools warn about them).
     pub images_without_alt: Vec<usize>,
+    /// Where the raw HTML passes its budget, if it does: it renders as text.
+    pub too_much_html: Option<TooMuchHtml>,
+}
+
+/// How much raw HTML a card may hold before it is shown as text instead of
+/// parsed. The sanitizer's HTML parser (html5ever, through ammonia) slows
+/// down with depth: 100,000 nested `<div>`s took 81 s per view and 20,000
+/// `<p><b><i><u><s>x</p>` 50 s. Within these, a card renders in
+/// milliseconds, and no hand-written card comes near them.
+pub const MAX_RAW_HTML_TAGS: usize = 10_000;
+/// Unclosed tags open at once (see [`MAX_RAW_HTML_TAGS`]).
+pub const MAX_RAW_HTML_DEPTH: usize = 256;
+
+/// A card's raw HTML past its budget: the line where it passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooMuchHtml {
+    pub line: usize,
+    pub excess: HtmlExcess,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HtmlExcess {
+    Tags,
+    Depth,
+}
+
+impl TooMuchHtml {
+    pub fn message(&self) -> String {
+        let what = match self.excess {
+            HtmlExcess::Tags => format!("too many raw HTML tags (more than {MAX_RAW_HTML_TAGS})"),
+            HtmlExcess::Depth => format!(
+                "raw HTML too deeply nested (more than {MAX_RAW_HTML_DEPTH} tags open at once)"
+            ),
+        };
+        format!("{what}: the card's HTML is shown as text; close its tags or write it as markdown")
+    }
 }
 
 /// Where a link goes, as decided by the caller's resolver.
@@ -86,9 +123,15 @@ pub fn outline(body: &str, first_line: usize) -> Outline {
     let mut heading: Option<(u8, String, Option<String>)> = None;
     let mut paragraph: Option<String> = None;
     let mut image: Option<(usize, String)> = None;
+    let mut budget = HtmlBudget::default();
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let line = first_line + lines.line_of(range.start);
         match event {
+            Event::Html(html) | Event::InlineHtml(html) if out.too_much_html.is_none() => {
+                if let Err(excess) = budget.add(&html) {
+                    out.too_much_html = Some(TooMuchHtml { line, excess });
+                }
+            }
             Event::Start(Tag::Heading { level, id, .. }) => {
                 heading = Some((
                     level_number(level),
@@ -187,8 +230,18 @@ pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
     // While inside a wiki-link without a label, its text is replaced by the title.
     let mut replace_text: Option<String> = None;
     let mut broken_open = false;
+    // The author's raw HTML, by index in `events`: shown as text when past
+    // the budget (the spans added here are not the author's).
+    let mut raw_html: Vec<usize> = Vec::new();
+    let mut budget = HtmlBudget::default();
+    let mut over_budget = false;
     for event in Parser::new_ext(body, options()) {
         match event {
+            Event::Html(ref html) | Event::InlineHtml(ref html) => {
+                over_budget = over_budget || budget.add(html).is_err();
+                raw_html.push(events.len());
+                events.push(event);
+            }
             Event::Start(Tag::Heading {
                 level,
                 id,
@@ -331,9 +384,80 @@ pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
             other => events.push(other),
         }
     }
+    if over_budget {
+        for at in raw_html {
+            if let Event::Html(html) | Event::InlineHtml(html) =
+                std::mem::replace(&mut events[at], Event::SoftBreak)
+            {
+                events[at] = Event::Text(html);
+            }
+        }
+    }
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     sanitizer().clean(&html).to_string()
+}
+
+/// Counts the tags of raw HTML, and how many are open at once, as the
+/// sanitizer's parser would nest them: void elements (`<br>`) and those
+/// whose end tag is optional (`<p>`, `<li>`, `<td>`: the next one closes
+/// them) never nest. One pass, linear in the text.
+#[derive(Default)]
+struct HtmlBudget {
+    tags: usize,
+    open: usize,
+}
+
+/// Elements that never hold others open: void, or closed by the next.
+const NEVER_NEST: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option",
+    "optgroup", "rb", "rt", "rp", "rtc", "colgroup", "caption", "html", "head", "body",
+];
+
+impl HtmlBudget {
+    /// Adds the tags in `html`; an error once past the budget.
+    fn add(&mut self, html: &str) -> Result<(), HtmlExcess> {
+        let bytes = html.as_bytes();
+        let mut at = 0;
+        while let Some(found) = bytes[at..].iter().position(|&b| b == b'<') {
+            at += found + 1;
+            let closing = bytes.get(at) == Some(&b'/');
+            let name_start = at + usize::from(closing);
+            let name_len = bytes[name_start..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
+                continue;
+            }
+            self.tags += 1;
+            if self.tags > MAX_RAW_HTML_TAGS {
+                return Err(HtmlExcess::Tags);
+            }
+            // ASCII letters and digits only, so these are char boundaries.
+            let name = &html[name_start..name_start + name_len];
+            if NEVER_NEST.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            if closing {
+                self.open = self.open.saturating_sub(1);
+                continue;
+            }
+            // The tag ends at the next `>`; looking no further than the next
+            // `<` keeps the whole scan linear.
+            let rest = &bytes[name_start + name_len..];
+            let end = rest.iter().position(|&b| b == b'>' || b == b'<');
+            let self_closing = end.is_some_and(|e| rest[e] == b'>' && e > 0 && rest[e - 1] == b'/');
+            if !self_closing {
+                self.open += 1;
+                if self.open > MAX_RAW_HTML_DEPTH {
+                    return Err(HtmlExcess::Depth);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn broken_span_open(why: &str) -> String {
@@ -399,6 +523,8 @@ fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> O
     } else {
         percent_decode(target)
     };
+    // Paths and ids are NFC; an NFD link (typed on macOS) finds them too.
+    let target = super::card_id::nfc(&target).into_owned();
     if target.is_empty() {
         return None;
     }
@@ -626,6 +752,41 @@ mod tests {
         for want in ["type=\"checkbox\"", "<table>", "footnote", "<del>old</del>"] {
             assert!(html.contains(want), "{want} missing: {html}");
         }
+    }
+
+    #[test]
+    fn deeply_nested_raw_html_is_reported_and_shown_as_text() {
+        let divs = format!("{}\n", "<div>".repeat(100_000));
+        let soup = format!("intro\n\n{}\n", "<p><b><i><u><s>x</p>".repeat(20_000));
+        for (body, excess, line) in [(divs, HtmlExcess::Depth, 4), (soup, HtmlExcess::Depth, 6)] {
+            let o = outline(&body, 4);
+            assert_eq!(o.too_much_html, Some(TooMuchHtml { line, excess }));
+            let started = std::time::Instant::now();
+            let html = render(&body, &resolve_all);
+            assert!(started.elapsed() < std::time::Duration::from_secs(2));
+            assert!(
+                !html.contains("<div>") && !html.contains("<b>"),
+                "{}",
+                &html[..200]
+            );
+            assert!(html.contains("&lt;"), "shown as text");
+        }
+    }
+
+    #[test]
+    fn many_flat_tags_pass_the_tag_budget_and_ordinary_html_stays_html() {
+        let flat = "<span>x</span> ".repeat(MAX_RAW_HTML_TAGS);
+        assert_eq!(
+            outline(&flat, 1).too_much_html.map(|t| t.excess),
+            Some(HtmlExcess::Tags)
+        );
+        let ordinary = format!(
+            "<details><summary>More</summary>\n\n{}\n\n</details>\n\n{}<br>x<img src=a.png alt=a/>\n",
+            "<p>para".repeat(500),
+            "<table><tr><td>1<td>2</table>".repeat(100)
+        );
+        assert_eq!(outline(&ordinary, 1).too_much_html, None);
+        assert!(render(&ordinary, &resolve_all).contains("<details>"));
     }
 
     #[test]

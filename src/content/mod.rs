@@ -8,6 +8,7 @@ pub mod front_matter;
 pub mod lang;
 pub mod markdown;
 pub mod problem;
+pub mod rendered;
 pub mod scan;
 pub mod trust;
 

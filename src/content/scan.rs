@@ -1,14 +1,15 @@
 //! The content folder on disk: which files are cards, folder pages or
 //! attachments, which are editor noise, and reading them without ever
-//! leaving the folder (symlinks that point outside are skipped). Read-only:
-//! Quire never writes into `content/`.
+//! leaving the folder (symlinks that point outside are skipped), and only
+//! regular files. Relative paths are NFC whatever form the disk names them
+//! in, so they match card ids. Read-only: Quire never writes into `content/`.
 
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::card::FileStamp;
-use super::card_id::CardId;
+use super::card_id::{self, CardId};
 use super::problem::Problem;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +88,7 @@ impl ContentDir {
         let mut files = Vec::new();
         let mut problems = Vec::new();
         let Some(start) = self.resolve(rel_dir) else {
-            return (files, problems);
+            return (Vec::new(), problems);
         };
         let walker = walkdir::WalkDir::new(&start)
             .follow_links(false)
@@ -113,6 +114,10 @@ impl ContentDir {
             };
             let file_type = entry.file_type();
             if file_type.is_dir() {
+                continue;
+            }
+            if !file_type.is_file() && !file_type.is_symlink() {
+                problems.push(not_regular(&rel_path));
                 continue;
             }
             let metadata = if file_type.is_symlink() {
@@ -145,14 +150,33 @@ impl ContentDir {
                 ));
                 continue;
             }
-            files.push(ContentFile {
-                rel_path,
-                kind,
-                stamp: stamp_of(&metadata),
-            });
+            // Paths are NFC: a name spelled otherwise on disk comes second.
+            let other_form = entry.path() != self.root.join(&rel_path);
+            files.push((
+                ContentFile {
+                    rel_path,
+                    kind,
+                    stamp: stamp_of(&metadata),
+                },
+                other_form,
+            ));
         }
-        files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
-        (files, problems)
+        files.sort_by(|(a, a_other), (b, b_other)| {
+            a.rel_path.cmp(&b.rel_path).then(a_other.cmp(b_other))
+        });
+        files.dedup_by(|(later, _), (first, _)| {
+            let same = later.rel_path == first.rel_path;
+            if same {
+                problems.push(Problem::error(
+                    &later.rel_path,
+                    0,
+                    0,
+                    "two files spell this name in different Unicode forms (NFC and NFD); only one is read: rename or remove the other",
+                ));
+            }
+            same
+        });
+        (files.into_iter().map(|(file, _)| file).collect(), problems)
     }
 
     /// The stamp of the file at `rel_path`, or `None` when it is not a
@@ -174,20 +198,16 @@ impl ContentDir {
             .is_some_and(|m| m.is_dir())
     }
 
-    /// Reads a file inside the folder; refuses paths that leave it.
+    /// Reads a regular file inside the folder; refuses paths that leave it
+    /// and anything else (see [`open_regular`]).
     pub fn read(&self, rel_path: &str) -> io::Result<Vec<u8>> {
-        fs::read(self.inside(rel_path)?)
+        read_regular(&self.inside(rel_path)?, u64::MAX)
     }
 
     /// Like `read`, but never holds more than `limit + 1` bytes: a file
     /// that grows past the card limit is not read whole into memory.
     pub fn read_at_most(&self, rel_path: &str, limit: usize) -> io::Result<Vec<u8>> {
-        use std::io::Read;
-        let mut bytes = Vec::new();
-        fs::File::open(self.inside(rel_path)?)?
-            .take(limit as u64 + 1)
-            .read_to_end(&mut bytes)?;
-        Ok(bytes)
+        read_regular(&self.inside(rel_path)?, limit as u64 + 1)
     }
 
     /// The real path of `rel_path`, if it is inside the folder (after
@@ -208,7 +228,8 @@ impl ContentDir {
     }
 
     /// Joins a relative `/`-separated path onto the root, refusing `..`,
-    /// absolute paths and prefixes, without touching the disk.
+    /// absolute paths and prefixes. Paths here are NFC; when nothing is
+    /// there, the NFD spelling is tried (one `lstat`), for files saved on macOS.
     pub fn resolve(&self, rel_path: &str) -> Option<PathBuf> {
         let rel = Path::new(rel_path);
         if rel_path.contains('\\')
@@ -218,15 +239,29 @@ impl ContentDir {
         {
             return None;
         }
-        Some(self.root.join(rel))
+        let path = self.root.join(rel);
+        if rel_path.is_ascii() || fs::symlink_metadata(&path).is_ok() {
+            return Some(path);
+        }
+        match card_id::nfd(rel_path) {
+            std::borrow::Cow::Owned(decomposed) => {
+                let other = self.root.join(decomposed);
+                Some(if fs::symlink_metadata(&other).is_ok() {
+                    other
+                } else {
+                    path
+                })
+            }
+            std::borrow::Cow::Borrowed(_) => Some(path),
+        }
     }
 
-    /// The path relative to the root, `/`-separated, or `None` when it is not
-    /// under the root or not UTF-8.
+    /// The path relative to the root, `/`-separated and in NFC, or `None`
+    /// when it is not under the root or not UTF-8.
     pub fn rel_path(&self, path: &Path) -> Option<String> {
         let rel = path.strip_prefix(&self.root).ok()?;
         let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
-        Some(parts?.join("/"))
+        Some(card_id::nfc(&parts?.join("/")).into_owned())
     }
 
     /// Why a path the watcher reported is not content although it exists:
@@ -239,8 +274,11 @@ impl ContentDir {
                 .starts_with(&self.root)
                 .then(|| self.non_utf8_name(path));
         };
-        if !meta.file_type().is_symlink() {
+        if meta.is_dir() || meta.is_file() {
             return None;
+        }
+        if !meta.file_type().is_symlink() {
+            return Some(not_regular(&rel_path));
         }
         self.symlink_target(path, &rel_path).err()
     }
@@ -259,6 +297,7 @@ impl ContentDir {
     fn symlink_target(&self, path: &Path, rel_path: &str) -> Result<fs::Metadata, Problem> {
         match self.symlink_target_inside(path) {
             Some(m) if m.is_file() => Ok(m),
+            Some(m) if !m.is_dir() => Err(not_regular(rel_path)),
             Some(_) => Err(Problem::warning(
                 rel_path,
                 0,
@@ -281,6 +320,48 @@ impl ContentDir {
         }
         fs::metadata(target).ok()
     }
+}
+
+/// A FIFO, socket or device under `content/`: opening a FIFO for reading
+/// waits for a writer, so only regular files are ever read.
+fn not_regular(rel_path: &str) -> Problem {
+    Problem::warning(
+        rel_path,
+        0,
+        0,
+        "not a regular file (a FIFO, socket or device); skipped",
+    )
+}
+
+/// Opens `path` for reading if it is a regular file, and refuses anything
+/// else without blocking: the open is non-blocking (a FIFO's open would wait
+/// for a writer forever) and the type is checked on the opened handle, so
+/// a file swapped for a FIFO after a `stat` is refused too. Regular files
+/// ignore `O_NONBLOCK`, so the handle reads as usual.
+pub fn open_regular(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device)",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads at most `limit` bytes of the regular file at `path`.
+pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 pub fn stamp_of(meta: &fs::Metadata) -> FileStamp {

@@ -80,8 +80,8 @@ pub fn read_under(root: &Path, rel: &str) -> Option<Vec<u8>> {
     }
     let root = root.canonicalize().ok()?;
     let path = root.join(rel_path).canonicalize().ok()?;
-    if !path.starts_with(&root) || !path.is_file() {
+    if !path.starts_with(&root) {
         return None;
     }
-    std::fs::read(path).ok()
+    crate::content::scan::read_regular(&path, u64::MAX).ok()
 }

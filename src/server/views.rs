@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::content::markdown::{self, LinkKind, Target};
+use crate::content::rendered::RenderKey;
 use crate::content::{Card, CardId, Catalog, Resolved};
 use crate::history::{Commit, History};
 use crate::search::{Facets, Hit, SearchResults};
@@ -424,8 +425,19 @@ fn resolve(catalog: &Catalog, from: &CardId, link: &markdown::Link, visible: Vis
     }
 }
 
-/// Renders a card's markdown with its links resolved against the catalog.
+/// Renders a card's markdown with its links resolved against the catalog,
+/// or gives the HTML kept from an earlier view (see `content::rendered`).
 pub fn render_html(
+    catalog: &Catalog,
+    id: &CardId,
+    markdown_text: &str,
+    visible: Visible,
+) -> String {
+    let key = RenderKey::new(id, markdown_text, visible.public_only);
+    catalog.rendered(key, || render_uncached(catalog, id, markdown_text, visible))
+}
+
+fn render_uncached(
     catalog: &Catalog,
     id: &CardId,
     markdown_text: &str,

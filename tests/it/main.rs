@@ -12,6 +12,7 @@ mod demo;
 mod faults;
 mod history;
 mod hostile;
+mod hostile_content;
 mod inbox;
 mod insight;
 mod integrations;
