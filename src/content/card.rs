@@ -295,6 +295,14 @@ pub fn parse_folder_page(
         weight: reader.integer(&fields, "weight"),
         markdown: split.body.to_string(),
     };
+    if let Some(too_much) = markdown::outline(split.body, split.body_line).too_much_html {
+        reader.problems.push(Problem::error(
+            rel_path,
+            too_much.line,
+            1,
+            too_much.message(),
+        ));
+    }
     Ok((page, reader.problems))
 }
 

@@ -428,6 +428,33 @@ mod tests {
     }
 
     #[test]
+    fn a_fifo_is_skipped_by_the_walk_and_refused_by_reads_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/card.md"), "x").unwrap();
+        let fifo = dir.path().join("a/x.md");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let content = ContentDir::open(dir.path()).unwrap();
+        let (files, problems) = content.walk("");
+        let names: Vec<_> = files.iter().map(|f| f.rel_path.as_str()).collect();
+        assert_eq!(names, ["a/card.md"]);
+        assert_eq!(problems[0].path, "a/x.md");
+        assert!(problems[0].message.contains("not a regular file"));
+        let refused = content.read_at_most("a/x.md", 100).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+        assert!(content.read("a/x.md").is_err());
+        assert_eq!(content.stat("a/x.md"), None);
+        assert!(content.skipped(&fifo).is_some());
+        assert_eq!(content.read("a/card.md").unwrap(), b"x");
+    }
+
+    #[test]
     fn walking_skips_symlinks_that_leave_the_folder() {
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(

@@ -37,8 +37,12 @@ async fn raw_html_bombs_render_in_well_under_a_second_and_are_reported() {
                 "<details><summary>More</summary>\n\nok\n\n</details>",
             ),
         ),
+        ("b/_index.md", &nested_divs()),
     ])
     .await;
+    let (status, _, took) = timed(&t, "/collections/b").await;
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_secs(2), "a folder page took {took:?}");
     for id in ["b/divs", "b/soup"] {
         for path in [
             format!("/cards/{id}"),
@@ -66,6 +70,7 @@ async fn raw_html_bombs_render_in_well_under_a_second_and_are_reported() {
     for line in [
         "b/divs.md:4:1: error: raw HTML",
         "b/soup.md:4:1: error: raw HTML",
+        "b/_index.md:4:1: error: raw HTML",
     ] {
         assert!(
             findings.iter().any(|f| f.starts_with(line)),
