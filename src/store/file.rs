@@ -279,6 +279,10 @@ fn copy_out(conn: &Connection, path: &Path) -> Result<PathBuf, StoreError> {
         path: copy.clone(),
         source,
     };
+    // The whole data folder may be gone.
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(file_error)?;
+    }
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -311,7 +315,9 @@ fn put_back(copy: Result<PathBuf, StoreError>, path: &Path) -> Result<(), StoreE
 /// Which kind of damage an SQL error shows, in words without paths.
 fn damage_cause(e: &rusqlite::Error) -> Option<String> {
     match e.sqlite_error_code()? {
-        ErrorCode::DatabaseCorrupt => Some("the database is damaged (SQLite found a malformed page)".into()),
+        ErrorCode::DatabaseCorrupt => {
+            Some("the database is damaged (SQLite found a malformed page)".into())
+        }
         ErrorCode::NotADatabase => Some("the database file is not an SQLite database".into()),
         _ => None,
     }
@@ -366,14 +372,21 @@ fn prepare_file(path: &Path) -> Result<(), StoreError> {
         .mode(MODE)
         .open(path)
         .map_err(file_error)?;
-    for file in [path.to_path_buf(), sibling(path, "-wal"), sibling(path, "-shm")] {
+    for file in [
+        path.to_path_buf(),
+        sibling(path, "-wal"),
+        sibling(path, "-shm"),
+    ] {
         let Ok(meta) = std::fs::metadata(&file) else {
             continue;
         };
         if meta.permissions().mode() & 0o777 != MODE
             && let Err(e) = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(MODE))
         {
-            tracing::warn!("cannot make {} readable by its owner only: {e}", file.display());
+            tracing::warn!(
+                "cannot make {} readable by its owner only: {e}",
+                file.display()
+            );
         }
     }
     Ok(())
@@ -401,7 +414,8 @@ fn open_file(path: &Path) -> Result<(Connection, Connection, Option<String>), St
         Err(e) => return Err(migrate_error(path, e)),
     };
     let reader = Connection::open(path).map_err(open_error)?;
-    reader.busy_timeout(BUSY)
+    reader
+        .busy_timeout(BUSY)
         .and_then(|()| reader.pragma_update(None, "query_only", true))
         .map_err(open_error)?;
     Ok((writer, reader, damage))

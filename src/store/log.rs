@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 
 use super::file::Db;
 use super::schema::normalize;
-use super::{OpenEvent, SearchEvent, now};
+use super::{OpenEvent, SearchEvent, StoreError, now};
 
 /// What a logged row may hold, in bytes (cut on a char boundary): a query
 /// is read by a person on the insights page, filters only for context; a
@@ -102,8 +102,13 @@ pub(super) fn run(db: Arc<Db>, rx: Receiver<Event>, retention: Option<i64>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = db.write(|conn| write_batch(conn, &batch)) {
-            tracing::warn!("writing the search log: {e}");
+        match db.write(|conn| write_batch(conn, &batch)) {
+            Ok(()) => {}
+            // Said once, when the damage was found, and on `/healthz`.
+            Err(StoreError::Damaged) => {
+                tracing::debug!("search log not written: {}", StoreError::Damaged)
+            }
+            Err(e) => tracing::warn!("writing the search log: {e}"),
         }
     }
 }

@@ -43,7 +43,11 @@ pub enum StoreError {
     #[error(
         "the database {path} was written by a newer Quire (schema {found}; this one knows up to {known}): upgrade Quire, or move the file away to start a new one"
     )]
-    Newer { path: PathBuf, found: i64, known: i64 },
+    Newer {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     /// The cause is on `/healthz` and in the log.
     #[error("the database is damaged")]
     Damaged,

@@ -125,9 +125,7 @@ fn backfill(tx: &Transaction, table: &str) -> Result<(), rusqlite::Error> {
         "SELECT id, substr(query, 1, {}) FROM {table} WHERE id > ?1 AND query IS NOT NULL ORDER BY id LIMIT ?2",
         super::log::MAX_QUERY_BYTES
     ))?;
-    let mut update = tx.prepare(&format!(
-        "UPDATE {table} SET normalized = ?2 WHERE id = ?1"
-    ))?;
+    let mut update = tx.prepare(&format!("UPDATE {table} SET normalized = ?2 WHERE id = ?1"))?;
     let mut after = 0;
     loop {
         let rows = select
@@ -193,7 +191,8 @@ mod tests {
     #[test]
     fn a_database_from_a_newer_quire_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "user_version", VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", VERSION + 1)
+            .unwrap();
         assert!(matches!(migrate(&mut conn), Err(MigrateError::Newer(v)) if v == VERSION + 1));
     }
 }

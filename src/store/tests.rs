@@ -49,7 +49,9 @@ fn insights_group_queries_by_their_normalized_form() {
     store.log_open(open("a/refunds", Some(" REFUND annual")));
     store.log_open(open("a/refunds", None));
     store.flush();
-    store.add_feedback("a/vpn", Verdict::Outdated, None).unwrap();
+    store
+        .add_feedback("a/vpn", Verdict::Outdated, None)
+        .unwrap();
     let insights = store.insights(now() - 60, 20).unwrap();
     assert_eq!(insights.searches, 5);
     assert_eq!(
@@ -116,14 +118,20 @@ fn feedback_written_after_the_file_was_deleted_joins_what_it_held() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("quire.db");
     let store = store_in(dir.path());
-    store.add_feedback("a/b", Verdict::Outdated, Some("before")).unwrap();
+    store
+        .add_feedback("a/b", Verdict::Outdated, Some("before"))
+        .unwrap();
     std::fs::remove_file(&path).unwrap();
-    store.add_feedback("a/b", Verdict::Outdated, Some("after")).unwrap();
+    store
+        .add_feedback("a/b", Verdict::Outdated, Some("after"))
+        .unwrap();
     // All three files gone, as `rm quire.db*` does.
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(file::sibling(&path, suffix));
     }
-    store.add_feedback("a/b", Verdict::Helpful, Some("last")).unwrap();
+    store
+        .add_feedback("a/b", Verdict::Helpful, Some("last"))
+        .unwrap();
     assert_eq!(store.health(), None);
     drop(store);
     let store = store_in(dir.path());
@@ -135,8 +143,28 @@ fn feedback_written_after_the_file_was_deleted_joins_what_it_held() {
         .collect();
     assert_eq!(comments.len(), 3, "{comments:?}");
     for said in ["before", "after", "last"] {
-        assert!(comments.iter().any(|c| c == said), "{said} lost: {comments:?}");
+        assert!(
+            comments.iter().any(|c| c == said),
+            "{said} lost: {comments:?}"
+        );
     }
+}
+
+#[test]
+fn feedback_survives_the_whole_data_folder_deleted_under_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = store_in(&data);
+    store
+        .add_feedback("a/b", Verdict::Outdated, Some("before"))
+        .unwrap();
+    std::fs::remove_dir_all(&data).unwrap();
+    store
+        .add_feedback("a/b", Verdict::Outdated, Some("after"))
+        .unwrap();
+    drop(store);
+    let store = store_in(&data);
+    assert_eq!(store.feedback_for(&["a/b".into()]).unwrap().len(), 2);
 }
 
 #[test]
@@ -177,7 +205,10 @@ fn a_file_that_is_not_a_database_opens_damaged_with_its_cause() {
     std::fs::write(dir.path().join("quire.db"), "not a database ".repeat(1_000)).unwrap();
     let store = store_in(dir.path());
     let failure = store.health().expect("the damage is reported");
-    assert!(failure.cause.contains("not an SQLite database"), "{failure:?}");
+    assert!(
+        failure.cause.contains("not an SQLite database"),
+        "{failure:?}"
+    );
     assert!(matches!(
         store.add_feedback("a/b", Verdict::Helpful, None),
         Err(StoreError::Damaged)

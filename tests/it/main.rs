@@ -20,3 +20,4 @@ mod search;
 mod site;
 mod support;
 mod watch;
+mod written_state;

@@ -8,11 +8,13 @@
 //! with 1 and 32 keep-alive clients, edit-to-searchable through the real
 //! watcher (alone and during a burst of 1,000 changed files), memory; with
 //! `--load-rate`, an open-loop load test (a constant request rate against
-//! search, card pages and the sidebar's endpoints while cards are edited).
+//! search, card pages and the sidebar's endpoints while cards are edited);
+//! with `--insights`, only the insights queries over a filled search log.
 
 mod corpus;
 mod git_history;
 mod http;
+mod insights;
 mod open_loop;
 
 use std::collections::BTreeMap;
@@ -85,6 +87,15 @@ struct Args {
     /// HTTP query mix (for a profiler attached to that server), then exit.
     #[arg(long, value_name = "ADDR:PORT")]
     http_only: Option<std::net::SocketAddr>,
+    /// Only time the insights page's queries over a search log of
+    /// `--insights-searches` and `--insights-opens` rows in a real SQLite
+    /// file under --dir, and feedback written while they run; then exit.
+    #[arg(long)]
+    insights: bool,
+    #[arg(long, default_value_t = 50_000, value_name = "ROWS")]
+    insights_searches: usize,
+    #[arg(long, default_value_t = 10_000, value_name = "ROWS")]
+    insights_opens: usize,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -151,6 +162,17 @@ fn main() -> Result<()> {
     let data = dir.join("data");
     if args.child_build {
         return child_build(&content, &data);
+    }
+    if args.insights {
+        let sizes = insights::Sizes {
+            searches: args.insights_searches,
+            opens: args.insights_opens,
+            runs: if args.quick { 3 } else { 30 },
+            feedback: if args.quick { 20 } else { 1_000 },
+        };
+        let mut figures = Figures(Vec::new());
+        insights::measure(&dir.join("insights"), &sizes, args.seed, &mut figures)?;
+        return write_json(&args, &figures);
     }
     if let Some(addr) = args.http_only {
         let paths = quire_paths(&query_mix(&generated_ids(args.cards), args.seed));
@@ -330,7 +352,10 @@ fn main() -> Result<()> {
         "segments",
     );
     reindex.stop();
+    write_json(&args, &figures)
+}
 
+fn write_json(args: &Args, figures: &Figures) -> Result<()> {
     if let Some(path) = &args.json {
         let map: BTreeMap<&str, serde_json::Value> = figures
             .0
