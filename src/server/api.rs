@@ -61,16 +61,21 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
     let cards = state.kb.catalog().len();
     // Still serving, so still 200: a balancer should keep sending readers.
-    match state.kb.index_failure() {
-        None => Json(json!({ "status": "ready", "cards": cards })).into_response(),
-        Some(failure) => Json(json!({
+    let mut health = match state.kb.index_failure() {
+        None => json!({ "status": "ready", "cards": cards }),
+        Some(failure) => json!({
             "status": "degraded",
             "cards": cards,
             "index_error": failure.cause,
             "index_error_since": failure.since.to_rfc3339(),
-        }))
-        .into_response(),
+        }),
+    };
+    if let Some(failure) = state.kb.store.health() {
+        health["status"] = json!("degraded");
+        health["store_error"] = json!(failure.cause);
+        health["store_error_since"] = json!(failure.since.to_rfc3339());
     }
+    Json(health).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

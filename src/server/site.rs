@@ -571,7 +571,11 @@ async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
     let params = Params::parse(raw.as_deref());
     let days = params.number("days", 30).unwrap_or(30).clamp(1, 3650);
     let since = crate::store::now() - days as i64 * 86_400;
-    let insights = match state.kb.store.insights(since, 20) {
+    // Off the async workers: it reads every logged row of the period.
+    let kb = state.kb.clone();
+    let read = tokio::task::spawn_blocking(move || kb.store.insights(since, 20)).await;
+    let read = read.map_err(|e| e.to_string());
+    let insights = match read.and_then(|r| r.map_err(|e| e.to_string())) {
         Ok(i) => i,
         Err(e) => {
             tracing::error!("reading insights: {e}");

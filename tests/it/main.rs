@@ -23,3 +23,4 @@ mod shedding;
 mod site;
 mod support;
 mod watch;
+mod written_state;

@@ -8,11 +8,13 @@
 //! with 1 and 32 keep-alive clients, edit-to-searchable through the real
 //! watcher (alone and during a burst of 1,000 changed files), memory; with
 //! `--load-rate`, an open-loop load test (a constant request rate against
-//! search, card pages and the sidebar's endpoints while cards are edited).
+//! search, card pages and the sidebar's endpoints while cards are edited);
+//! with `--insights`, only the insights queries over a filled search log.
 
 mod corpus;
 mod git_history;
 mod http;
+mod insights;
 mod open_loop;
 mod overload;
 
@@ -92,6 +94,15 @@ struct Args {
     /// prints what was served, shed and timed out, and `/healthz`'s latency.
     #[arg(long, value_name = "ADDR:PORT")]
     overload: Option<std::net::SocketAddr>,
+    /// Only time the insights page's queries over a search log of
+    /// `--insights-searches` and `--insights-opens` rows in a real SQLite
+    /// file under --dir, and feedback written while they run; then exit.
+    #[arg(long)]
+    insights: bool,
+    #[arg(long, default_value_t = 50_000, value_name = "ROWS")]
+    insights_searches: usize,
+    #[arg(long, default_value_t = 10_000, value_name = "ROWS")]
+    insights_opens: usize,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -158,6 +169,17 @@ fn main() -> Result<()> {
     let data = dir.join("data");
     if args.child_build {
         return child_build(&content, &data);
+    }
+    if args.insights {
+        let sizes = insights::Sizes {
+            searches: args.insights_searches,
+            opens: args.insights_opens,
+            runs: if args.quick { 3 } else { 30 },
+            feedback: if args.quick { 20 } else { 1_000 },
+        };
+        let mut figures = Figures(Vec::new());
+        insights::measure(&dir.join("insights"), &sizes, args.seed, &mut figures)?;
+        return write_json(&args, &figures);
     }
     if let Some(addr) = args.http_only {
         let paths = quire_paths(&query_mix(&generated_ids(args.cards), args.seed));
@@ -335,14 +357,15 @@ fn main() -> Result<()> {
         "segments",
     );
     reindex.stop();
-
-    if let Some(path) = &args.json {
-        write_json(path, &figures)?;
-    }
-    Ok(())
+    write_json(&args, &figures)
 }
 
-fn write_json(path: &Path, figures: &Figures) -> Result<()> {
+
+/// With `--json FILE`, writes the figures there.
+fn write_json(args: &Args, figures: &Figures) -> Result<()> {
+    let Some(path) = &args.json else {
+        return Ok(());
+    };
     let map: BTreeMap<&str, serde_json::Value> = figures
         .0
         .iter()
@@ -638,10 +661,7 @@ async fn overload(addr: std::net::SocketAddr, args: &Args) -> Result<()> {
     figures.latencies("overload_served", &mut report.served_in.clone());
     figures.latencies("overload_healthz", &mut report.health.clone());
     figures.add("overload_healthz_failures", report.health_failures as f64, "probes");
-    if let Some(path) = &args.json {
-        write_json(path, &figures)?;
-    }
-    Ok(())
+    write_json(args, &figures)
 }
 
 fn quire_paths(mix: &[Query]) -> Vec<String> {

@@ -1,0 +1,178 @@
+//! The search log's writer thread: events capped in size, written in
+//! batches of one transaction each, old ones pruned daily; between batches
+//! it watches the database file (`Db::watch`) and checks it once at start.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, params};
+
+use super::file::Db;
+use super::schema::normalize;
+use super::{OpenEvent, SearchEvent, StoreError, now};
+
+/// What a logged row may hold, in bytes (cut on a char boundary): a query
+/// is read by a person on the insights page, filters only for context; a
+/// request with 30,000 `tag=` values must not become a 200 KB row.
+pub const MAX_QUERY_BYTES: usize = 1024;
+pub const MAX_FILTERS_BYTES: usize = 1024;
+pub const MAX_CARD_ID_BYTES: usize = 1024;
+pub const MAX_SOURCE_BYTES: usize = 32;
+
+/// A batch is written when it holds this many events or this long passed.
+const BATCH: usize = 256;
+const BATCH_WAIT: Duration = Duration::from_millis(500);
+/// How often the file is compared with the path while nothing is logged.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+pub(super) enum Event {
+    Search(SearchEvent),
+    Open(OpenEvent),
+}
+
+impl Event {
+    /// The event with every field cut to its cap, before it is queued.
+    pub(super) fn capped(self) -> Event {
+        match self {
+            Event::Search(mut s) => {
+                cap(&mut s.query, MAX_QUERY_BYTES);
+                cap(&mut s.filters, MAX_FILTERS_BYTES);
+                s.source = capped_str(s.source, MAX_SOURCE_BYTES);
+                Event::Search(s)
+            }
+            Event::Open(mut o) => {
+                cap(&mut o.card_id, MAX_CARD_ID_BYTES);
+                if let Some(q) = &mut o.query {
+                    cap(q, MAX_QUERY_BYTES);
+                }
+                o.source = capped_str(o.source, MAX_SOURCE_BYTES);
+                Event::Open(o)
+            }
+        }
+    }
+}
+
+/// Cuts `text` to at most `max` bytes, on a char boundary.
+pub(super) fn cap(text: &mut String, max: usize) {
+    let end = boundary(text, max);
+    text.truncate(end);
+}
+
+fn capped_str(text: &'static str, max: usize) -> &'static str {
+    &text[..boundary(text, max)]
+}
+
+fn boundary(text: &str, max: usize) -> usize {
+    if text.len() <= max {
+        return text.len();
+    }
+    (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+/// The thread's loop, until the store is dropped: `retention` (seconds) is
+/// `None` when searches are not logged.
+pub(super) fn run(db: Arc<Db>, rx: Receiver<Event>, retention: Option<i64>) {
+    db.check_integrity();
+    let mut last_pruned = None;
+    loop {
+        if let Some(retention) = retention
+            && last_pruned.is_none_or(|at: Instant| at.elapsed() > Duration::from_secs(86_400))
+        {
+            prune(&db, now() - retention);
+            last_pruned = Some(Instant::now());
+        }
+        let first = match rx.recv_timeout(WATCH_EVERY) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => {
+                db.watch();
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch = vec![first];
+        let started = Instant::now();
+        while batch.len() < BATCH {
+            let left = BATCH_WAIT.saturating_sub(started.elapsed());
+            match rx.recv_timeout(left) {
+                Ok(event) => batch.push(event),
+                Err(_) => break,
+            }
+        }
+        match db.write(|conn| write_batch(conn, &batch)) {
+            Ok(()) => {}
+            // Said once, when the damage was found, and on `/healthz`.
+            Err(StoreError::Damaged) => {
+                tracing::debug!("search log not written: {}", StoreError::Damaged)
+            }
+            Err(e) => tracing::warn!("writing the search log: {e}"),
+        }
+    }
+}
+
+fn prune(db: &Db, cutoff: i64) {
+    let pruned = db.write(|conn| {
+        conn.execute("DELETE FROM searches WHERE at < ?1", [cutoff])?;
+        conn.execute("DELETE FROM opens WHERE at < ?1", [cutoff])
+    });
+    if let Err(e) = pruned {
+        tracing::warn!("pruning the search log: {e}");
+    }
+}
+
+fn write_batch(conn: &mut Connection, batch: &[Event]) -> Result<(), rusqlite::Error> {
+    let tx = conn.transaction()?;
+    for event in batch {
+        match event {
+            Event::Search(s) => {
+                tx.prepare_cached(
+                    "INSERT INTO searches (at, query, normalized, filters, hits, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    s.at,
+                    s.query,
+                    normalize(&s.query),
+                    s.filters,
+                    s.hits as i64,
+                    s.source
+                ])?;
+            }
+            Event::Open(o) => {
+                tx.prepare_cached(
+                    "INSERT INTO opens (at, card_id, query, normalized, source) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    o.at,
+                    o.card_id,
+                    o.query,
+                    o.query.as_deref().map(normalize),
+                    o.source
+                ])?;
+            }
+        }
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capping_cuts_on_a_char_boundary_and_keeps_short_text_whole() {
+        let mut short = "refund".to_string();
+        cap(&mut short, 10);
+        assert_eq!(short, "refund");
+        // "é" is two bytes: a cut at 3 would split the second one.
+        let mut accented = "éé".to_string();
+        cap(&mut accented, 3);
+        assert_eq!(accented, "é");
+        let mut long = "x".repeat(5000);
+        cap(&mut long, MAX_QUERY_BYTES);
+        assert_eq!(long.len(), MAX_QUERY_BYTES);
+        assert_eq!(capped_str("sidebar", 3), "sid");
+    }
+}
