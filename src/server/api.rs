@@ -61,16 +61,19 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
     let cards = state.kb.catalog().len();
     // Still serving, so still 200: a balancer should keep sending readers.
-    match state.kb.index_failure() {
-        None => Json(json!({ "status": "ready", "cards": cards })).into_response(),
-        Some(failure) => Json(json!({
+    let mut body = match state.kb.index_failure() {
+        None => json!({ "status": "ready", "cards": cards }),
+        Some(failure) => json!({
             "status": "degraded",
             "cards": cards,
             "index_error": failure.cause,
             "index_error_since": failure.since.to_rfc3339(),
-        }))
-        .into_response(),
+        }),
+    };
+    if let Some(rebuilt) = state.kb.index_rebuilt() {
+        body["index_rebuilt"] = json!({ "cause": rebuilt.cause, "at": rebuilt.at.to_rfc3339() });
     }
+    Json(body).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

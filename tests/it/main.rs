@@ -12,6 +12,7 @@ mod faults;
 mod history;
 mod hostile;
 mod inbox;
+mod index_cache;
 mod insight;
 mod integrations;
 mod nasty_queries;
