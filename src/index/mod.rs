@@ -164,6 +164,8 @@ pub struct SearchIndex {
 struct Shared {
     reader: RwLock<IndexReader>,
     damage: damage::Damage,
+    /// The index folder; `None` in memory.
+    dir: Option<PathBuf>,
 }
 
 /// The one writer. Every change goes through `upsert`/`delete` and becomes
@@ -265,6 +267,7 @@ fn finish(
         shared: Arc::new(Shared {
             reader: RwLock::new(reader),
             damage: damage::Damage::default(),
+            dir: dir.map(Path::to_path_buf),
         }),
         fields,
     };
@@ -417,7 +420,11 @@ impl SearchIndex {
     /// own, now and after every failed read; `found` is called when one is
     /// damaged or missing. Ends when the index is dropped.
     pub fn check_in_background(&self, found: impl Fn() + Send + 'static) -> std::io::Result<()> {
-        damage::follow(Arc::downgrade(&self.shared), Box::new(found))
+        damage::follow(
+            Arc::downgrade(&self.shared),
+            self.shared.dir.clone(),
+            Box::new(found),
+        )
     }
 
     /// Every card's metadata, as last committed, handed to `each` in no
