@@ -40,6 +40,15 @@ pub struct IndexFailure {
     pub since: chrono::DateTime<chrono::Utc>,
 }
 
+/// A rebuild of a lost index (folder deleted, file damaged): kept after it
+/// ends, so whoever saw searches fail meanwhile can learn why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexRebuilt {
+    /// Without paths ("the index is damaged").
+    pub cause: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
 pub struct Kb {
     pub config: Config,
     pub index: SearchIndex,
@@ -51,6 +60,8 @@ pub struct Kb {
     ready: AtomicBool,
     /// Why the index cannot be written now, if it cannot.
     index_failure: RwLock<Option<IndexFailure>>,
+    /// The last time the index was lost and rebuilt, and why.
+    index_rebuilt: RwLock<Option<IndexRebuilt>>,
     generation: AtomicU64,
     changes: broadcast::Sender<u64>,
     /// A generation whose every view (index, catalog, findings) is ready.
@@ -111,6 +122,7 @@ impl Kb {
             writer_waiting: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             index_failure: RwLock::new(None),
+            index_rebuilt: RwLock::new(None),
             generation: AtomicU64::new(0),
             changes,
             settled,
@@ -121,6 +133,11 @@ impl Kb {
             findings: Mutex::new(None),
             following_findings: AtomicBool::new(false),
         });
+        if let Opened::Rebuilt(_) = &kb.opened {
+            // The reason names files; it goes to the log (`quire serve`).
+            kb.metrics.index_rebuilt();
+            kb.set_index_rebuilt("the index could not be opened");
+        }
         let reindexer = Reindexer::new(kb.clone(), writer, limits);
         Ok((kb, reindexer))
     }
@@ -331,6 +348,24 @@ impl Kb {
             since: since.unwrap_or_else(chrono::Utc::now),
             message,
             cause,
+        });
+    }
+
+    /// The last rebuild of a lost index, if there was one since start.
+    pub fn index_rebuilt(&self) -> Option<IndexRebuilt> {
+        self.index_rebuilt
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_index_rebuilt(&self, cause: &str) {
+        *self
+            .index_rebuilt
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(IndexRebuilt {
+            cause: cause.to_string(),
+            at: chrono::Utc::now(),
         });
     }
 

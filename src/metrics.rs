@@ -64,6 +64,7 @@ pub struct Metrics {
     reindex: Mutex<Histogram>,
     watch_lag: Mutex<Histogram>,
     reindex_failures: AtomicU64,
+    index_rebuilds: AtomicU64,
     last_reindex_unix: AtomicU64,
 }
 
@@ -116,6 +117,12 @@ impl Metrics {
         self.reindex_failures.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// The index was lost (its folder deleted, a file damaged) and is
+    /// rebuilt from the content.
+    pub fn index_rebuilt(&self) {
+        self.index_rebuilds.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn render(&self, gauges: &IndexGauges) -> String {
         let mut out = String::with_capacity(4096);
         out.push_str("# HELP quire_http_requests_total HTTP requests by route and status.\n# TYPE quire_http_requests_total counter\n");
@@ -150,6 +157,11 @@ impl Metrics {
             out,
             "# HELP quire_reindex_failures_total Batches that failed to apply.\n# TYPE quire_reindex_failures_total counter\nquire_reindex_failures_total {}",
             self.reindex_failures.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP quire_index_rebuilds_total Rebuilds of a lost or damaged index from the content.\n# TYPE quire_index_rebuilds_total counter\nquire_index_rebuilds_total {}",
+            self.index_rebuilds.load(Ordering::Relaxed)
         );
         let _ = writeln!(
             out,

@@ -51,6 +51,9 @@ pub struct Reindexer {
     /// allocator heap, and the kernel zeroing its pages was a sixth of a
     /// burst's CPU (perf). `None` when none could be started.
     readers: Option<rayon::ThreadPool>,
+    /// The index was recreated empty: the next reconcile reads every card
+    /// again, whatever its stamp says, until one succeeds.
+    reread: bool,
 }
 
 /// What decides that a file is unchanged.
@@ -117,6 +120,7 @@ impl Reindexer {
             writer,
             limits,
             readers,
+            reread: false,
         }
     }
 
@@ -124,18 +128,21 @@ impl Reindexer {
     /// folder; marks the knowledge base ready. `progress(done, total)` is
     /// called while cards are read.
     pub fn start(&mut self, progress: &dyn Fn(usize, usize)) -> Result<Report, IndexError> {
-        let loaded = {
+        // tantivy panics on some damaged files rather than failing.
+        let loaded = catch_unwind(AssertUnwindSafe(|| {
             let mut catalog = self.kb.catalog_mut();
             self.writer
                 .reader()
                 .stored_cards(|card| catalog.upsert(card))
-        };
+        }))
+        .unwrap_or(Err(IndexError::Panicked));
         if let Err(e) = loaded {
             // The index is a cache: unreadable stored data means rebuild.
             tracing::warn!("stored cards are unreadable ({e}); rebuilding the index");
+            self.kb.metrics.index_rebuilt();
+            self.kb.set_index_rebuilt("the index could not be read");
             *self.kb.catalog_mut() = Catalog::default();
-            self.writer.delete_all()?;
-            self.writer.commit()?;
+            self.writer.recreate()?;
         }
         let report = self.reconcile_with(progress)?;
         self.kb.set_ready();
@@ -154,7 +161,42 @@ impl Reindexer {
         ops.extend(self.vanished("", &on_disk));
         ops.extend(group_problems(walk_problems));
         ops.extend(self.settled_problems(&ops, &on_disk));
-        self.commit(ops)
+        let report = self.commit(ops)?;
+        self.reread = false;
+        Ok(report)
+    }
+
+    /// Why the index must be rebuilt from the content, if it must: its
+    /// folder was deleted, or a check found a file of it damaged.
+    fn lost(&self) -> Option<&'static str> {
+        if self.writer.is_gone() {
+            Some("the index folder was deleted")
+        } else if self.writer.reader().is_damaged() {
+            Some("the index is damaged")
+        } else {
+            None
+        }
+    }
+
+    /// Recreates the index in place and reads every card into it (a full
+    /// reconcile), saying so meanwhile: in the log, and on `/healthz` and
+    /// the problems page through `index_failure`. Searches read the old
+    /// index until the new one is committed.
+    fn rebuild(&mut self, why: &str) -> Result<Report, IndexError> {
+        tracing::warn!("{why}; recreating it and reading every card again");
+        self.kb.metrics.index_rebuilt();
+        self.kb.set_index_rebuilt(why);
+        let first = self.kb.index_failure().is_none();
+        self.kb.set_index_failure(Some((
+            format!("{why}; it is being rebuilt from the content"),
+            format!("{why}; rebuilding it from the content"),
+        )));
+        if first {
+            self.kb.changed();
+        }
+        self.writer.recreate()?;
+        self.reread = true;
+        self.reconcile()
     }
 
     /// Applies a batch from the watcher: each path is a file or a folder that
@@ -265,16 +307,22 @@ impl Reindexer {
         self.kb.follow_findings();
         let (tx, rx) = mpsc::channel();
         let watch_tx = watch.then(|| tx.clone());
+        let wake = tx.clone();
         let thread = std::thread::Builder::new()
             .name("quire-reindex".into())
-            .spawn(move || self.run(watch_tx, rx))?;
+            .spawn(move || self.run(watch_tx, wake, rx))?;
         Ok(ReindexHandle {
             tx,
             thread: Some(thread),
         })
     }
 
-    fn run(mut self, watch_tx: Option<mpsc::Sender<Command>>, rx: mpsc::Receiver<Command>) {
+    fn run(
+        mut self,
+        watch_tx: Option<mpsc::Sender<Command>>,
+        wake: mpsc::Sender<Command>,
+        rx: mpsc::Receiver<Command>,
+    ) {
         crate::priority::background();
         // Watch before the first reconcile: a file saved while it runs is
         // queued and applied after it, not lost in the gap between the two.
@@ -314,6 +362,15 @@ impl Reindexer {
             tracing::warn!("{problem}");
         }
         self.kb.changed();
+        // Checksums are checked after start, never before it: at 100k cards
+        // a pass reads the whole index. A damaged file wakes this loop,
+        // which then rebuilds.
+        let check = self.writer.reader().check_in_background(move || {
+            let _ = wake.send(Command::Reconcile);
+        });
+        if let Err(e) = check {
+            tracing::warn!("the index's checksums are not checked: {e}");
+        }
         // The safety net: a full comparison now and then, and often when
         // there is no watcher to tell us anything.
         let configured = self.kb.config.reconcile_seconds;
@@ -364,8 +421,14 @@ impl Reindexer {
                 command => command,
             };
             let started = std::time::Instant::now();
-            let result = match command {
-                Command::Apply(batch) => {
+            let lost = self.lost().filter(|_| !matches!(command, Command::Stop));
+            let result = match (lost, command) {
+                // Whatever was asked, every card is read into a new index.
+                (Some(why), _) => {
+                    staged = Staged::default();
+                    self.rebuild(why)
+                }
+                (None, Command::Apply(batch)) => {
                     waiting_since = match (waiting_since, batch.first_event) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
@@ -394,8 +457,10 @@ impl Reindexer {
                         }
                     }
                 }
-                Command::Reconcile => self.flush(&mut staged).and_then(|_| self.reconcile()),
-                Command::Stop => {
+                (None, Command::Reconcile) => {
+                    self.flush(&mut staged).and_then(|_| self.reconcile())
+                }
+                (None, Command::Stop) => {
                     if let Err(e) = self.flush(&mut staged) {
                         tracing::error!("the last changes could not be indexed: {e}");
                     }
@@ -408,7 +473,7 @@ impl Reindexer {
                     if report.commits > 0 {
                         tracing::debug!(?report, "re-indexed");
                     }
-                    if retry.next.take().is_some() {
+                    if retry.next.take().is_some() || self.kb.index_failure().is_some() {
                         tracing::info!("the index is written again; it matches the folder");
                         self.kb.set_index_failure(None);
                         self.kb.changed();
@@ -433,15 +498,12 @@ impl Reindexer {
             error_chain(e),
             wait.as_secs_f32()
         );
-        let first = self.kb.index_failure().is_none();
-        let mut cause: &dyn std::error::Error = e;
-        while let Some(source) = cause.source() {
-            cause = source;
+        if e.is_missing_file() {
+            self.writer.reader().suspect();
         }
-        self.kb.set_index_failure(Some((
-            format!("{e}: {}", error_chain(e)),
-            cause.to_string(),
-        )));
+        let first = self.kb.index_failure().is_none();
+        self.kb
+            .set_index_failure(Some((format!("{e}: {}", error_chain(e)), e.cause())));
         if first {
             self.kb.changed();
         }
@@ -465,7 +527,8 @@ impl Reindexer {
                             .and_then(|id| catalog.get(&id).cloned());
                         match known {
                             Some(card)
-                                if unchanged == Unchanged::SameStamp
+                                if !self.reread
+                                    && unchanged == Unchanged::SameStamp
                                     && card.stamp == file.stamp
                                     && catalog.problems_of(&file.rel_path)
                                         == card.problems.as_slice() => {}
@@ -491,7 +554,7 @@ impl Reindexer {
             _ => ops.extend(
                 to_read
                     .iter()
-                    .filter_map(|file| read_file(&self.kb, self.limits, file)),
+                    .filter_map(|file| read_file(&self.kb, self.limits, self.reread, file)),
             ),
         }
         progress(total, total);
@@ -508,7 +571,7 @@ impl Reindexer {
     ) -> Vec<Op> {
         let chunk = files.len().div_ceil(readers.current_num_threads());
         let done = std::sync::atomic::AtomicUsize::new(0);
-        let (kb, limits, done) = (&self.kb, self.limits, &done);
+        let (kb, limits, reread, done) = (&self.kb, self.limits, self.reread, &done);
         let mut ops = Vec::with_capacity(files.len());
         // Each task sends its cards when it is done, which wakes this loop
         // at once. (Parking until a reader thread had finished raced with
@@ -521,7 +584,7 @@ impl Reindexer {
                     let read = catch_unwind(AssertUnwindSafe(|| {
                         let mut out = Vec::with_capacity(part.len());
                         for file in part {
-                            out.extend(read_file(kb, limits, file));
+                            out.extend(read_file(kb, limits, reread, file));
                             done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                         out
@@ -554,8 +617,8 @@ impl Reindexer {
 }
 
 /// Reads one file into the change it calls for, or `None` when it is
-/// unchanged (same hash) or already gone.
-fn read_file(kb: &Kb, limits: Limits, file: &ContentFile) -> Option<Op> {
+/// unchanged (same hash, unless `reread`: the index lost it) or already gone.
+fn read_file(kb: &Kb, limits: Limits, reread: bool, file: &ContentFile) -> Option<Op> {
     let bytes = match kb
         .content
         .read_at_most(&file.rel_path, limits.max_card_bytes)
@@ -586,7 +649,7 @@ fn read_file(kb: &Kb, limits: Limits, file: &ContentFile) -> Option<Op> {
     let known = CardId::from_rel_path(&file.rel_path).and_then(|id| kb.catalog().get(&id).cloned());
     let hash = blake3::hash(&bytes).to_hex().to_string();
     let same_content = known.as_ref().is_some_and(|card| card.hash == hash);
-    if same_content && known.as_ref().is_some_and(|card| card.stamp == file.stamp) {
+    if !reread && same_content && known.as_ref().is_some_and(|card| card.stamp == file.stamp) {
         return None;
     }
     Some(
@@ -704,6 +767,8 @@ impl Reindexer {
         staged: Result<bool, IndexError>,
     ) -> Result<Report, IndexError> {
         let committed = staged.and_then(|staged| {
+            // A rebuilt index is committed even empty: searches move to it then.
+            let staged = staged || self.writer.is_rebuilding();
             if staged {
                 self.writer.commit()?;
             }

@@ -3,12 +3,13 @@
 //! owned by the reindex loop. tantivy types do not leave `index` and `search`.
 
 pub mod analyzer;
+mod damage;
 mod read_once;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::NaiveDate;
 use tantivy::collector::TopDocs;
@@ -36,6 +37,107 @@ pub enum IndexError {
     Stored(#[from] serde_json::Error),
     #[error("cannot read the index")]
     Io(#[from] std::io::Error),
+    #[error("the index writer is gone after a failed rebuild")]
+    NoWriter,
+    /// tantivy panics on some damaged files rather than failing.
+    #[error("reading the index panicked: its files are damaged")]
+    Panicked,
+}
+
+impl IndexError {
+    /// What went wrong, without any path or file name: the root cause an
+    /// operating-system error names ("No space left on device"), else a
+    /// fixed phrase. What `/healthz` may tell anyone who asks.
+    pub fn cause(&self) -> String {
+        use tantivy::TantivyError as T;
+        use tantivy::directory::error::{OpenDirectoryError, OpenReadError, OpenWriteError};
+        let engine = match self {
+            IndexError::Folder { source, .. } | IndexError::Io(source) => return io_cause(source),
+            IndexError::Stored(_) => return "stored card data is unreadable".into(),
+            IndexError::NoWriter => return self.to_string(),
+            IndexError::Panicked => return "the index is damaged".into(),
+            IndexError::Engine(engine) => engine,
+        };
+        match engine {
+            T::IoError(e)
+            | T::OpenWriteError(OpenWriteError::IoError { io_error: e, .. })
+            | T::OpenReadError(OpenReadError::IoError { io_error: e, .. })
+            | T::OpenDirectoryError(OpenDirectoryError::IoError { io_error: e, .. }) => io_cause(e),
+            T::OpenReadError(OpenReadError::FileDoesNotExist(_))
+            | T::OpenDirectoryError(OpenDirectoryError::DoesNotExist(_)) => {
+                "a file of the index is missing".into()
+            }
+            T::OpenWriteError(OpenWriteError::FileAlreadyExists(_)) => {
+                "a file of the index already exists".into()
+            }
+            T::DataCorruption(_) => "the index is damaged".into(),
+            T::LockFailure(..) => "the index is locked by another process".into(),
+            // An indexing thread's io::Error reaches us only as its text.
+            T::ErrorInThread(text) | T::InternalError(text) => {
+                os_error_in(text).map_or_else(|| "index engine error".into(), |e| e.to_string())
+            }
+            _ => "index engine error".into(),
+        }
+    }
+}
+
+impl IndexError {
+    /// Whether a file the index needs was not there: someone deleted part
+    /// of the index folder, which a checksum pass then confirms.
+    pub fn is_missing_file(&self) -> bool {
+        use tantivy::TantivyError as T;
+        use tantivy::directory::error::OpenReadError;
+        match self {
+            IndexError::Io(e) => e.kind() == std::io::ErrorKind::NotFound,
+            IndexError::Engine(T::OpenReadError(OpenReadError::FileDoesNotExist(_))) => true,
+            IndexError::Engine(e) => {
+                let io = match e {
+                    T::IoError(e) => Some(e),
+                    T::OpenWriteError(tantivy::directory::error::OpenWriteError::IoError {
+                        io_error,
+                        ..
+                    })
+                    | T::OpenReadError(OpenReadError::IoError { io_error, .. }) => Some(io_error),
+                    _ => None,
+                };
+                io.is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The operating-system error a text names, as an `io::Error`'s Debug
+/// (`Os { code: 28, .. }`) or Display (`(os error 28)`) writes it.
+fn os_error_in(text: &str) -> Option<std::io::Error> {
+    let (_, after) = text
+        .split_once("Os { code: ")
+        .or_else(|| text.split_once("(os error "))?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    Some(std::io::Error::from_raw_os_error(digits.parse().ok()?))
+}
+
+fn io_cause(e: &std::io::Error) -> String {
+    // A custom io::Error may carry any text (a path); an OS error's own
+    // message does not.
+    let mut inner: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = inner {
+        if let Some(code) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+        {
+            return std::io::Error::from_raw_os_error(code).to_string();
+        }
+        inner = match error.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    // tempfile's `PathError` hides the OS error from `source()`; its
+    // Debug text still names the code.
+    os_error_in(&format!("{e:?}")).map_or_else(|| e.kind().to_string(), |os| os.to_string())
 }
 
 /// Where the index lives and what opening it had to do.
@@ -52,17 +154,31 @@ pub enum Opened {
 }
 
 /// The read side of the index, cheap to clone and share between threads.
+/// Every clone reads the same reader, which a rebuild replaces in place.
 #[derive(Clone)]
 pub struct SearchIndex {
-    reader: IndexReader,
+    shared: Arc<Shared>,
     fields: Fields,
+}
+
+struct Shared {
+    reader: RwLock<IndexReader>,
+    damage: damage::Damage,
+    /// The index folder; `None` in memory.
+    dir: Option<PathBuf>,
 }
 
 /// The one writer. Every change goes through `upsert`/`delete` and becomes
 /// visible to readers at `commit`.
 pub struct IndexWriter {
-    writer: tantivy::IndexWriter,
+    /// `None` only after a rebuild failed half-way; the next one retries.
+    writer: Option<tantivy::IndexWriter>,
     read: SearchIndex,
+    /// The index folder; `None` in memory.
+    dir: Option<PathBuf>,
+    /// A rebuilt index's reader, given to searches at its first commit, so
+    /// they keep the old index until the new one holds the cards.
+    fresh: Option<IndexReader>,
 }
 
 const WRITER_THREADS: usize = 2;
@@ -74,7 +190,7 @@ pub fn open(data_dir: Option<&Path>) -> Result<(SearchIndex, IndexWriter, Opened
     let (schema, fields) = schema::build();
     let Some(data_dir) = data_dir else {
         let index = Index::create_in_ram(schema);
-        return finish(index, fields, Opened::Created);
+        return finish(index, fields, None, Opened::Created);
     };
     let root = data_dir.join("index");
     let dir = root.join(format!("v{}", schema::VERSION));
@@ -94,20 +210,26 @@ pub fn open(data_dir: Option<&Path>) -> Result<(SearchIndex, IndexWriter, Opened
         }
         Err(e) => (recreate(&dir, schema)?, Opened::Rebuilt(e.to_string())),
     };
-    match finish(index, fields, opened) {
+    // Opening reads each segment's footers, and tantivy panics on some
+    // damaged ones: a cache that cannot be opened is rebuilt, never fatal.
+    let opening = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        finish(index, fields, Some(&dir), opened)
+    }));
+    match opening.unwrap_or(Err(IndexError::Panicked)) {
         Ok(done) => Ok(done),
         Err(IndexError::Engine(tantivy::TantivyError::LockFailure(e, _))) => {
             let (schema, fields) = schema::build();
             finish(
                 Index::create_in_ram(schema),
                 fields,
+                None,
                 Opened::InMemory(e.to_string()),
             )
         }
         Err(e) => {
             let (schema, fields) = schema::build();
             let index = recreate(&dir, schema)?;
-            finish(index, fields, Opened::Rebuilt(format!("{e:#}")))
+            finish(index, fields, Some(&dir), Opened::Rebuilt(format!("{e:#}")))
         }
     }
 }
@@ -136,12 +258,33 @@ fn remove_other_versions(root: &Path, keep: &Path) {
 fn finish(
     index: Index,
     fields: Fields,
+    dir: Option<&Path>,
     opened: Opened,
 ) -> Result<(SearchIndex, IndexWriter, Opened), IndexError> {
+    HIT_FIELDS.get_or_init(|| (fields.meta, fields.body));
+    let (writer, reader) = engine(&index)?;
+    let read = SearchIndex {
+        shared: Arc::new(Shared {
+            reader: RwLock::new(reader),
+            damage: damage::Damage::default(),
+            dir: dir.map(Path::to_path_buf),
+        }),
+        fields,
+    };
+    let writer = IndexWriter {
+        writer: Some(writer),
+        read: read.clone(),
+        dir: dir.map(Path::to_path_buf),
+        fresh: None,
+    };
+    Ok((read, writer, opened))
+}
+
+/// The writer and the reader of an opened index, with our analyzer.
+fn engine(index: &Index) -> Result<(tantivy::IndexWriter, IndexReader), IndexError> {
     index
         .tokenizers()
         .register(analyzer::NAME, analyzer::Analyzer::default());
-    HIT_FIELDS.get_or_init(|| (fields.meta, fields.body));
     let writer = index.writer_with_num_threads(WRITER_THREADS, WRITER_BUDGET_BYTES)?;
     // Readers reload when we say so, right after each commit: tantivy's
     // default policy polls meta.json every 500 ms (tantivy#1824, PR #3057).
@@ -149,8 +292,7 @@ fn finish(
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
-    let read = SearchIndex { reader, fields };
-    Ok((read.clone(), IndexWriter { writer, read }, opened))
+    Ok((writer, reader))
 }
 
 /// Days since 1970 until which a card is verified: `i64::MIN` when never
@@ -238,16 +380,51 @@ impl SearchIndex {
     }
 
     pub fn searcher(&self) -> tantivy::Searcher {
-        self.reader.searcher()
+        self.reader().searcher()
+    }
+
+    fn reader(&self) -> std::sync::RwLockReadGuard<'_, IndexReader> {
+        // A panic while the lock was held cannot leave half a reader.
+        self.shared.reader.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn num_cards(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.searcher().num_docs()
     }
 
     /// Segments in the last commit (too many slow every query down).
     pub fn num_segments(&self) -> usize {
-        self.reader.searcher().segment_readers().len()
+        self.searcher().segment_readers().len()
+    }
+
+    /// Whether a check found a file of the index damaged or missing: it is
+    /// to be rebuilt from the content.
+    pub fn is_damaged(&self) -> bool {
+        self.shared.damage.is_found()
+    }
+
+    /// A read of the index failed: has its files' checksums checked (off
+    /// this thread), which finds out whether the index is damaged.
+    pub fn read_failed<E: Into<IndexError>>(&self, e: E) -> IndexError {
+        self.suspect();
+        e.into()
+    }
+
+    /// Has the index's files checked (off this thread), as after a failed
+    /// read or a write that found a file of the index missing.
+    pub fn suspect(&self) {
+        self.shared.damage.suspect();
+    }
+
+    /// Checks the index's files against their checksums on a thread of its
+    /// own, now and after every failed read; `found` is called when one is
+    /// damaged or missing. Ends when the index is dropped.
+    pub fn check_in_background(&self, found: impl Fn() + Send + 'static) -> std::io::Result<()> {
+        damage::follow(
+            Arc::downgrade(&self.shared),
+            self.shared.dir.clone(),
+            Box::new(found),
+        )
     }
 
     /// Every card's metadata, as last committed, handed to `each` in no
@@ -256,7 +433,7 @@ impl SearchIndex {
     /// JSON while `each` files the cards, and no list of every card is ever
     /// held: at 100k cards both halves cost about the same.
     pub fn stored_cards(&self, mut each: impl FnMut(Card)) -> Result<(), IndexError> {
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher();
         let mut work = Vec::new();
         let mut columns = Vec::new();
         for segment in searcher.segment_readers() {
@@ -317,12 +494,14 @@ impl SearchIndex {
 
     /// The stored card with this id, as last committed.
     pub fn card(&self, id: &CardId) -> Result<Option<StoredCard>, IndexError> {
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher();
         let query = TermQuery::new(
             Term::from_field_text(self.fields.id, id.as_str()),
             IndexRecordOption::Basic,
         );
-        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(|e| self.read_failed(e))?;
         match top.first() {
             Some(&(_, address)) => Ok(Some(self.stored(&searcher, address)?)),
             None => Ok(None),
@@ -336,9 +515,10 @@ impl SearchIndex {
         searcher: &tantivy::Searcher,
         address: DocAddress,
     ) -> Result<(Card, String), IndexError> {
-        let doc: HitDoc = searcher.doc(address)?;
+        let doc: HitDoc = searcher.doc(address).map_err(|e| self.read_failed(e))?;
         let meta = doc.meta.unwrap_or_default();
-        Ok((serde_json::from_slice(&meta)?, doc.text.unwrap_or_default()))
+        let card = serde_json::from_slice(&meta).map_err(|e| self.read_failed(e))?;
+        Ok((card, doc.text.unwrap_or_default()))
     }
 
     pub fn stored(
@@ -346,7 +526,7 @@ impl SearchIndex {
         searcher: &tantivy::Searcher,
         address: DocAddress,
     ) -> Result<StoredCard, IndexError> {
-        let doc: TantivyDocument = searcher.doc(address)?;
+        let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.read_failed(e))?;
         let meta = doc
             .get_first(self.fields.meta)
             .and_then(|v| v.as_bytes())
@@ -358,7 +538,7 @@ impl SearchIndex {
                 .to_string()
         };
         Ok(StoredCard {
-            card: serde_json::from_slice(meta)?,
+            card: serde_json::from_slice(meta).map_err(|e| self.read_failed(e))?,
             markdown: doc
                 .get_first(self.fields.markdown)
                 .and_then(|v| v.as_bytes())
@@ -419,25 +599,50 @@ impl IndexWriter {
             },
         );
         doc.add_i64(f.verified_until, trust_days(card));
-        self.writer.add_document(doc)?;
+        let writer = self.engine()?;
+        if let Err(e) = writer.add_document(doc) {
+            // An indexing thread died (a full disk): tantivy says only that
+            // here; the thread's own error, which names the cause, comes
+            // back when it is joined. The caller rolls back either way.
+            return Err(match writer.prepare_commit() {
+                Err(cause) => cause.into(),
+                Ok(_) => e.into(),
+            });
+        }
         Ok(())
     }
 
+    fn engine(&mut self) -> Result<&mut tantivy::IndexWriter, IndexError> {
+        self.writer.as_mut().ok_or(IndexError::NoWriter)
+    }
+
+    /// Without a writer (a rebuild failed half-way) the delete is lost with
+    /// the rest of the batch: the next rebuild reads every card again.
     pub fn delete(&mut self, id: &CardId) {
-        self.writer
-            .delete_term(Term::from_field_text(self.read.fields.id, id.as_str()));
+        if let Some(writer) = &mut self.writer {
+            writer.delete_term(Term::from_field_text(self.read.fields.id, id.as_str()));
+        }
     }
 
     pub fn delete_all(&mut self) -> Result<(), IndexError> {
-        self.writer.delete_all_documents()?;
+        self.engine()?.delete_all_documents()?;
         Ok(())
     }
 
     /// Makes every change since the last commit durable and visible to
     /// readers before returning.
     pub fn commit(&mut self) -> Result<(), IndexError> {
-        self.writer.commit()?;
-        self.read.reader.reload()?;
+        self.engine()?.commit()?;
+        if let Some(fresh) = self.fresh.take() {
+            *self
+                .read
+                .shared
+                .reader
+                .write()
+                .unwrap_or_else(|e| e.into_inner()) = fresh;
+            self.read.shared.damage.clear();
+        }
+        self.read.reader().reload()?;
         Ok(())
     }
 
@@ -446,8 +651,96 @@ impl IndexWriter {
     /// lost its indexing threads; rolling back gives a fresh one, and the
     /// index stays as last committed.
     pub fn rollback(&mut self) {
-        if let Err(e) = self.writer.rollback() {
+        if let Some(Err(e)) = self.writer.as_mut().map(|w| w.rollback()) {
             tracing::error!("cannot roll the index writer back: {e}");
         }
+    }
+
+    /// Whether the index folder is gone from under the server (its
+    /// `meta.json` with it: searches still read the files they have open,
+    /// but nothing can be committed there), or a rebuild left no writer.
+    pub fn is_gone(&self) -> bool {
+        self.writer.is_none()
+            || self
+                .dir
+                .as_ref()
+                .is_some_and(|dir| !dir.join("meta.json").exists())
+    }
+
+    /// Throws the index away and starts an empty one in its place; searches
+    /// go on reading the old one until the new one's first commit, which
+    /// `is_rebuilding` waits for.
+    pub fn recreate(&mut self) -> Result<(), IndexError> {
+        // The old writer goes first: it holds the folder's lock and threads
+        // that may still write there.
+        drop(self.writer.take());
+        self.fresh = None;
+        let (schema, _) = schema::build();
+        let index = match &self.dir {
+            Some(dir) => recreate(dir, schema)?,
+            None => Index::create_in_ram(schema),
+        };
+        let (writer, reader) = engine(&index)?;
+        self.writer = Some(writer);
+        self.fresh = Some(reader);
+        Ok(())
+    }
+
+    /// Whether a recreated index waits for its first commit.
+    pub fn is_rebuilding(&self) -> bool {
+        self.fresh.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc as StdArc;
+    use tantivy::directory::error::OpenWriteError;
+
+    #[test]
+    fn the_cause_of_an_index_error_names_no_path() {
+        let path = PathBuf::from("/srv/quire/data/index/v6/abc.fieldnorm");
+        let enospc = std::io::Error::from_raw_os_error(28);
+        let errors = [
+            IndexError::Engine(tantivy::TantivyError::OpenWriteError(
+                OpenWriteError::IoError {
+                    io_error: StdArc::new(enospc),
+                    filepath: path.clone(),
+                },
+            )),
+            IndexError::Engine(tantivy::TantivyError::ErrorInThread(format!(
+                "PathError {{ path: {path:?}, err: Os {{ code: 28, kind: StorageFull }} }}"
+            ))),
+            IndexError::Engine(tantivy::TantivyError::InternalError(
+                "No space left on device (os error 28)".into(),
+            )),
+            IndexError::Folder {
+                path: path.clone(),
+                source: std::io::Error::from_raw_os_error(28),
+            },
+            // tempfile's error: the OS error wrapped with the path.
+            IndexError::Engine(tantivy::TantivyError::OpenWriteError(
+                OpenWriteError::IoError {
+                    io_error: StdArc::new(std::io::Error::new(
+                        std::io::ErrorKind::StorageFull,
+                        std::io::Error::from_raw_os_error(28),
+                    )),
+                    filepath: path.clone(),
+                },
+            )),
+        ];
+        for e in errors {
+            assert_eq!(e.cause(), "No space left on device (os error 28)", "{e:?}");
+        }
+        let custom = IndexError::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{} is gone", path.display()),
+        ));
+        assert_eq!(custom.cause(), "entity not found");
+        let corrupt = IndexError::Engine(tantivy::TantivyError::DataCorruption(
+            tantivy::error::DataCorruption::new(path, "bad block".into()),
+        ));
+        assert_eq!(corrupt.cause(), "the index is damaged");
     }
 }

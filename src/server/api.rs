@@ -75,6 +75,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
         health["store_error"] = json!(failure.cause);
         health["store_error_since"] = json!(failure.since.to_rfc3339());
     }
+    if let Some(rebuilt) = state.kb.index_rebuilt() {
+        health["index_rebuilt"] = json!({ "cause": rebuilt.cause, "at": rebuilt.at.to_rfc3339() });
+    }
     Json(health).into_response()
 }
 

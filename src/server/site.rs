@@ -763,6 +763,10 @@ async fn problems(State(state): State<AppState>) -> Response {
                 "message": f.message,
                 "since": f.since.format("%Y-%m-%d %H:%M UTC").to_string(),
             })),
+            "index_rebuilt": state.kb.index_rebuilt().map(|r| json!({
+                "cause": r.cause,
+                "at": r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            })),
         }),
     )
 }

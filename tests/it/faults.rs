@@ -16,8 +16,9 @@ use serde_json::{Value, json};
 use crate::support::{DEADLINE, card, encode, wait_ready, write_file};
 
 /// Runs `quire serve` with `<dir>/data` on a tmpfs of `size`; the shell
-/// fills the tmpfs when `<dir>/fill` appears (then writes `filled`) and
-/// empties it when `<dir>/free` appears (then writes `freed`).
+/// fills the tmpfs when `<dir>/fill` appears (then writes `filled`),
+/// empties it when `<dir>/free` appears (then writes `freed`), and makes it
+/// 64 MB when `<dir>/grow` appears (then writes `grown`).
 const SCRIPT: &str = r#"
 set -u
 mount -t tmpfs -o "size=$SIZE$MODE" tmpfs "$DIR/data" || exit 97
@@ -31,12 +32,16 @@ while :; do
     rm -f "$DIR/data/filler"
     touch "$DIR/freed"
   fi
+  if [ -e "$DIR/grow" ] && [ ! -e "$DIR/grown" ]; then
+    mount -o remount,size=64m "$DIR/data"
+    touch "$DIR/grown"
+  fi
   if ! kill -0 $! 2>/dev/null; then wait $!; exit $?; fi
   sleep 0.02
 done
 "#;
 
-struct Sandboxed {
+pub(crate) struct Sandboxed {
     child: std::process::Child,
     dir: std::path::PathBuf,
 }
@@ -48,7 +53,7 @@ impl Drop for Sandboxed {
     }
 }
 
-fn sandboxed(dir: &Path, size: &str, read_only: bool) -> Sandboxed {
+pub(crate) fn sandboxed(dir: &Path, size: &str, read_only: bool) -> Sandboxed {
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(
         dir.join("quire.toml"),
@@ -84,7 +89,7 @@ fn sandboxed(dir: &Path, size: &str, read_only: bool) -> Sandboxed {
 
 impl Sandboxed {
     /// The server's address, once it listens.
-    fn address(&mut self) -> String {
+    pub(crate) fn address(&mut self) -> String {
         crate::support::listening_address(&mut self.child)
     }
 
@@ -109,7 +114,7 @@ impl Sandboxed {
     }
 
     /// Asks the shell in the namespace to do `what` and waits until done.
-    fn ask(&self, what: &str, done: &str) {
+    pub(crate) fn ask(&self, what: &str, done: &str) {
         std::fs::write(self.dir.join(what), "").unwrap();
         let started = Instant::now();
         while !self.dir.join(done).exists() {
@@ -119,11 +124,11 @@ impl Sandboxed {
     }
 }
 
-async fn get(client: &reqwest::Client, url: String) -> (u16, Value) {
+pub(crate) async fn get(client: &reqwest::Client, url: String) -> (u16, Value) {
     crate::support::send(client.get(url)).await
 }
 
-async fn search_ids(client: &reqwest::Client, base: &str, q: &str) -> Vec<String> {
+pub(crate) async fn search_ids(client: &reqwest::Client, base: &str, q: &str) -> Vec<String> {
     let (_, body) = get(client, format!("{base}/api/v1/search?q={}", encode(q))).await;
     crate::support::hit_ids(&body)
         .into_iter()
@@ -131,7 +136,7 @@ async fn search_ids(client: &reqwest::Client, base: &str, q: &str) -> Vec<String
         .collect()
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

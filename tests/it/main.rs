@@ -14,6 +14,7 @@ mod history;
 mod hostile;
 mod hostile_content;
 mod inbox;
+mod index_cache;
 mod insight;
 mod integrations;
 mod nasty_queries;
