@@ -148,14 +148,9 @@ fn planned(
         return Ok(SearchResults::empty(started));
     }
     let relaxable = plan.content_words() > 1;
-    run(
-        index,
-        &stats,
-        &request,
-        started,
-        relaxable,
-        &|required| plan.query(required),
-    )
+    run(index, &stats, &request, started, relaxable, &|required| {
+        plan.query(required)
+    })
 }
 
 /// Filters typed into the box (`tag:billing`) join the request's own.

@@ -226,8 +226,8 @@ pub fn needing_verification(
         a_key.cmp(b_key).then_with(|| a.id.cmp(&b.id))
     })
     .iter()
-        .map(|(_, c)| CardItem::of(c, today, history))
-        .collect();
+    .map(|(_, c)| CardItem::of(c, today, history))
+    .collect();
     (shown, total)
 }
 

@@ -62,7 +62,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let mut job = state.workers.run(admitted, next.run(request));
     match tokio::time::timeout(timeout, &mut job).await {
         Ok(Ok(response)) => response,
-        Ok(Err(e)) if e.is_panic() => ApiError::internal("a request handler panicked").into_response(),
+        Ok(Err(e)) if e.is_panic() => {
+            ApiError::internal("a request handler panicked").into_response()
+        }
         Ok(Err(_)) => ApiError::Overloaded.into_response(),
         Err(_) => {
             // A job that has not started yet never will; one that is
@@ -110,8 +112,9 @@ async fn collect(body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
     let mut chunks = body.into_data_stream();
     let mut all = Vec::new();
     while let Some(chunk) = chunks.next().await {
-        let chunk = chunk
-            .map_err(|_| ApiError::InvalidBody("the request body could not be read whole".into()))?;
+        let chunk = chunk.map_err(|_| {
+            ApiError::InvalidBody("the request body could not be read whole".into())
+        })?;
         if all.len() + chunk.len() > max {
             return Err(ApiError::PayloadTooLarge(max));
         }

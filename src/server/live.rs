@@ -34,8 +34,9 @@ pub async fn events(State(state): State<AppState>, caller: Caller) -> Response {
     let content = state.kb.subscribe_settled();
     let theme = state.theme_changes.subscribe();
     let ends = tokio::time::Instant::now() + STREAM_LIFETIME;
-    let stream =
-        futures_util::stream::unfold((content, theme, slot), move |(mut content, mut theme, slot)| async move {
+    let stream = futures_util::stream::unfold(
+        (content, theme, slot),
+        move |(mut content, mut theme, slot)| async move {
             // A lagging listener has missed changes: reloading covers them all.
             let what = tokio::select! {
                 r = content.recv() => match r {
@@ -50,7 +51,8 @@ pub async fn events(State(state): State<AppState>, caller: Caller) -> Response {
             };
             let event = Event::default().event("reload").data(what);
             Some((Ok::<_, Infallible>(event), (content, theme, slot)))
-        });
+        },
+    );
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()

@@ -80,7 +80,9 @@ impl Workers {
     pub fn per_core(max_admitted: usize) -> Arc<Workers> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Workers::start(cores, max_admitted).unwrap_or_else(|e| {
-            tracing::warn!("cannot start the request workers ({e}); requests run beside connections");
+            tracing::warn!(
+                "cannot start the request workers ({e}); requests run beside connections"
+            );
             Arc::new(Workers {
                 runtime: None,
                 handle: Handle::current(),

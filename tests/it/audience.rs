@@ -78,10 +78,12 @@ async fn a_public_token_learns_no_word_that_only_internal_cards_hold() {
             .post(t.url("/mcp"))
             .bearer_auth(PUBLIC)
             .header("accept", "application/json, text/event-stream")
-            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-                "name": "match_ticket",
-                "arguments": {"subject": "quokkaflux", "body": "Initech asks about quokkaflux."}
-            }})),
+            .json(
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                    "name": "match_ticket",
+                    "arguments": {"subject": "quokkaflux", "body": "Initech asks about quokkaflux."}
+                }}),
+            ),
     )
     .await
     .1;

@@ -29,7 +29,10 @@ async fn cpu_bound_overload_is_shed_at_once_and_health_keeps_answering() {
     for n in 0..60 {
         t.write(
             &format!("a/card-{n}.md"),
-            &card(&format!("Refund case {n}"), "Refund an invoice for word1 word2."),
+            &card(
+                &format!("Refund case {n}"),
+                "Refund an invoice for word1 word2.",
+            ),
         );
     }
     t.eventually("the cards", || async {
@@ -79,7 +82,10 @@ async fn cpu_bound_overload_is_shed_at_once_and_health_keeps_answering() {
             "{status} (retry-after: {retry_after})"
         );
         // The time limit, plus what a loaded test machine adds to a reply.
-        assert!(*took < Duration::from_millis(600 + 1_500), "{status} took {took:?}");
+        assert!(
+            *took < Duration::from_millis(600 + 1_500),
+            "{status} took {took:?}"
+        );
     }
     assert!(
         slowest_health < Duration::from_millis(500),
@@ -142,7 +148,9 @@ async fn connections_past_the_per_address_cap_are_closed_at_once() {
     let deadline = Instant::now() + DEADLINE;
     loop {
         let mut extra = TcpStream::connect(t.addr).unwrap();
-        extra.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
         let _ = extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
         let mut buf = [0u8; 64];
         if matches!(extra.read(&mut buf), Ok(0) | Err(_)) {
@@ -253,12 +261,23 @@ async fn long_lists_come_in_pages_of_bounded_size() {
 
     let (status, first) = t.page("/verification").await;
     assert_eq!(status, 200);
-    assert_eq!(first.matches("never verified</span>").count(), 200, "page 1");
-    assert!(first.contains("href=\"/verification?page=3\""), "links to later pages");
+    assert_eq!(
+        first.matches("never verified</span>").count(),
+        200,
+        "page 1"
+    );
+    assert!(
+        first.contains("href=\"/verification?page=3\""),
+        "links to later pages"
+    );
     let (_, last) = t.page("/verification?page=3").await;
     assert_eq!(last.matches("never verified</span>").count(), 120, "page 3");
     let (_, beyond) = t.page("/verification?page=99").await;
-    assert_eq!(beyond.matches("never verified</span>").count(), 120, "the last page");
+    assert_eq!(
+        beyond.matches("never verified</span>").count(),
+        120,
+        "the last page"
+    );
 
     let (_, llms) = t.get_text("/llms.txt").await;
     assert_eq!(llms.matches("(unverified)").count(), 500, "{}", llms.len());

@@ -29,10 +29,7 @@ impl Client {
     }
 
     /// GETs `path`; returns the status, the response's head and its body.
-    pub async fn get_with_head(
-        &mut self,
-        path: &str,
-    ) -> std::io::Result<(u16, String, Vec<u8>)> {
+    pub async fn get_with_head(&mut self, path: &str) -> std::io::Result<(u16, String, Vec<u8>)> {
         let request =
             format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: keep-alive\r\n\r\n");
         self.stream.write_all(request.as_bytes()).await?;

@@ -360,7 +360,6 @@ fn main() -> Result<()> {
     write_json(&args, &figures)
 }
 
-
 /// With `--json FILE`, writes the figures there.
 fn write_json(args: &Args, figures: &Figures) -> Result<()> {
     let Some(path) = &args.json else {
@@ -643,8 +642,7 @@ async fn overload(addr: std::net::SocketAddr, args: &Args) -> Result<()> {
         .flat_map(|p| [p.clone(), p.replacen("/api/v1/search?", "/search?", 1)])
         .collect();
     let rate = args.load_rate.unwrap_or(2000.0);
-    let report =
-        overload::run(addr, paths, rate, Duration::from_secs(args.load_seconds)).await?;
+    let report = overload::run(addr, paths, rate, Duration::from_secs(args.load_seconds)).await?;
     let mut figures = Figures(Vec::new());
     figures.add("overload_target_rate", rate, "requests/s");
     figures.add("overload_sent", report.sent as f64, "requests");
@@ -654,13 +652,25 @@ async fn overload(addr: std::net::SocketAddr, args: &Args) -> Result<()> {
         report.served as f64 / report.elapsed.as_secs_f64(),
         "requests/s",
     );
-    figures.add("overload_shed_503_retry_after", report.shed as f64, "requests");
-    figures.add("overload_timed_out_503", report.timed_out as f64, "requests");
+    figures.add(
+        "overload_shed_503_retry_after",
+        report.shed as f64,
+        "requests",
+    );
+    figures.add(
+        "overload_timed_out_503",
+        report.timed_out as f64,
+        "requests",
+    );
     figures.add("overload_failed", report.failed as f64, "requests");
     figures.latencies("overload_answer", &mut report.answers.clone());
     figures.latencies("overload_served", &mut report.served_in.clone());
     figures.latencies("overload_healthz", &mut report.health.clone());
-    figures.add("overload_healthz_failures", report.health_failures as f64, "probes");
+    figures.add(
+        "overload_healthz_failures",
+        report.health_failures as f64,
+        "probes",
+    );
     write_json(args, &figures)
 }
 
