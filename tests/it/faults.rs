@@ -148,6 +148,20 @@ where
     }
 }
 
+/// Waits for `/healthz` to say degraded, checks that the cause is a full
+/// disk, and returns the answer.
+pub(crate) async fn degraded_by_a_full_disk(client: &reqwest::Client, base: &str) -> Value {
+    eventually("/healthz reports the index failure", || async {
+        let (status, body) = get(client, format!("{base}/healthz")).await;
+        status == 200 && body["status"] == "degraded"
+    })
+    .await;
+    let (_, health) = get(client, format!("{base}/healthz")).await;
+    let error = health["index_error"].as_str().unwrap_or_default();
+    assert!(error.contains("No space left on device"), "{health}");
+    health
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_full_disk_stops_indexing_and_feedback_loudly_and_serving_goes_on_then_it_catches_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -178,14 +192,7 @@ async fn a_full_disk_stops_indexing_and_feedback_loudly_and_serving_goes_on_then
             "Annual plans are credited, never refunded in cash. zebrafinch",
         ),
     );
-    eventually("/healthz reports the index failure", || async {
-        let (status, body) = get(&client, format!("{base}/healthz")).await;
-        status == 200 && body["status"] == "degraded"
-    })
-    .await;
-    let (_, health) = get(&client, format!("{base}/healthz")).await;
-    let error = health["index_error"].as_str().unwrap_or_default();
-    assert!(error.contains("No space left on device"), "{health}");
+    degraded_by_a_full_disk(&client, &base).await;
     let (status, problems) = crate::support::send(client.get(format!("{base}/problems"))).await;
     assert_eq!(status, 200);
     assert!(
