@@ -5,6 +5,7 @@
 
 mod audience;
 pub mod query;
+pub mod reader;
 mod similar;
 pub mod ticket;
 
@@ -54,6 +55,9 @@ pub struct SearchRequest {
     pub collections: Vec<String>,
     pub tags: Vec<String>,
     pub langs: Vec<String>,
+    /// The reader's languages, most wanted first (see `reader`): among
+    /// equally good hits, cards in these languages come first.
+    pub prefer_langs: Vec<String>,
     pub trusts: Vec<Trust>,
     pub limit: usize,
     pub offset: usize,
@@ -71,6 +75,7 @@ impl SearchRequest {
             collections: Vec::new(),
             tags: Vec::new(),
             langs: Vec::new(),
+            prefer_langs: Vec::new(),
             trusts: Vec::new(),
             limit: 10,
             offset: 0,
