@@ -12,7 +12,7 @@ pub mod rendered;
 pub mod scan;
 pub mod trust;
 
-pub use card::{Card, FileStamp, FolderPage, Limits, ParsedCard};
+pub use card::{Card, FileStamp, FolderPage, Limits, ParsedCard, TitleSource};
 pub use card_id::CardId;
 pub use catalog::{Catalog, Resolved};
 pub use problem::{Problem, Severity};

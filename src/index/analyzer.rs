@@ -18,6 +18,10 @@ use crate::content::lang::is_han;
 
 /// The name the analyzer is registered under in the index.
 pub const NAME: &str = "quire";
+/// The name of the spelling analyzer: each word once, as written
+/// (lowercased, accents folded), unstemmed; the vocabulary that typo
+/// corrections and "did you mean" are drawn from.
+pub const SPELLING: &str = "quire_spelling";
 
 /// Words longer than this are not indexed (hashes, base64, URLs glued together).
 const MAX_WORD_CHARS: usize = 40;
@@ -75,6 +79,9 @@ pub struct Analyzer {
     /// only the words that can match, and stemming every word of ten
     /// stored bodies was most of a search's time.
     only: Option<Arc<Vec<Start>>>,
+    /// Emit each word's folded spelling instead of its forms (Han words,
+    /// which have no spelling to correct, are left out).
+    spelling: bool,
 }
 
 impl Default for Analyzer {
@@ -84,8 +91,28 @@ impl Default for Analyzer {
                 .filter(AsciiFoldingFilter)
                 .build(),
             only: None,
+            spelling: false,
         }
     }
+}
+
+/// A title as titles are compared whole: lowercase, accents folded, words
+/// joined by one space (`Git: Commit-Graph` -> `git commit graph`).
+pub fn title_key(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut gap = false;
+    for c in text.chars() {
+        if is_word_char(c) {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            out.push(fold_char(lowercase(c)));
+        } else {
+            gap = true;
+        }
+    }
+    out
 }
 
 /// The first three characters of a word, lowercased and folded (`\0` past
@@ -160,6 +187,14 @@ impl Analyzer {
         starts.dedup();
         Analyzer {
             only: Some(Arc::new(starts)),
+            ..Analyzer::default()
+        }
+    }
+
+    /// The spelling analyzer (see `SPELLING`).
+    pub fn spelling() -> Self {
+        Analyzer {
+            spelling: true,
             ..Analyzer::default()
         }
     }
@@ -241,6 +276,15 @@ impl Analyzer {
                     let mut forms = vec![en];
                     if !forms.contains(&ro) {
                         forms.push(ro);
+                    }
+                    // Typed without diacritics, a Romanian word stems
+                    // differently (`ramburseaza` keeps a suffix that
+                    // `rambursează` loses): index that stem too.
+                    if folded != lower {
+                        let plain = romanian.stem(&folded).into_owned();
+                        if !forms.contains(&plain) {
+                            forms.push(plain);
+                        }
                     }
                     (folded.into_owned(), forms)
                 };
@@ -368,6 +412,18 @@ impl Tokenizer for Analyzer {
                 continue;
             }
             last_from = word.offset_from;
+            if self.spelling {
+                if !word.han {
+                    tokens.push(Token {
+                        offset_from: word.offset_from,
+                        offset_to: word.offset_to,
+                        position: word.position,
+                        text: word.folded,
+                        position_length: 1,
+                    });
+                }
+                continue;
+            }
             for form in word.forms {
                 tokens.push(Token {
                     offset_from: word.offset_from,
@@ -439,6 +495,19 @@ mod tests {
         same_forms("intrebari", "întrebări");
         same_forms("rambursare", "rambursări");
         same_forms("fişierele", "fișierele");
+    }
+
+    #[test]
+    fn romanian_verbs_typed_without_diacritics_meet_the_written_ones() {
+        same_forms("ramburseaza", "rambursează");
+        same_forms("plateste", "plătește");
+    }
+
+    #[test]
+    fn titles_compare_by_their_words() {
+        assert_eq!(title_key("Git: Commit-Graph "), "git commit graph");
+        assert_eq!(title_key("Întrebări  frecvente"), "intrebari frecvente");
+        assert_eq!(title_key("退款 政策"), "退款 政策");
     }
 
     #[test]

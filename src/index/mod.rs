@@ -6,6 +6,9 @@ pub mod analyzer;
 mod damage;
 mod read_once;
 pub mod schema;
+mod vocabulary;
+
+pub use vocabulary::{ONE_TYPO_FROM, allowed_typos};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,7 +24,7 @@ use tantivy::schema::document::{
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
-use crate::content::{Card, CardId, ParsedCard};
+use crate::content::{Card, CardId, ParsedCard, TitleSource};
 pub use schema::Fields;
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +166,7 @@ pub struct SearchIndex {
 
 struct Shared {
     reader: RwLock<IndexReader>,
+    vocabularies: vocabulary::Vocabularies,
     damage: damage::Damage,
     /// The index folder; `None` in memory.
     dir: Option<PathBuf>,
@@ -266,6 +270,7 @@ fn finish(
     let read = SearchIndex {
         shared: Arc::new(Shared {
             reader: RwLock::new(reader),
+            vocabularies: vocabulary::Vocabularies::new(fields.spelling),
             damage: damage::Damage::default(),
             dir: dir.map(Path::to_path_buf),
         }),
@@ -285,6 +290,9 @@ fn engine(index: &Index) -> Result<(tantivy::IndexWriter, IndexReader), IndexErr
     index
         .tokenizers()
         .register(analyzer::NAME, analyzer::Analyzer::default());
+    index
+        .tokenizers()
+        .register(analyzer::SPELLING, analyzer::Analyzer::spelling());
     let writer = index.writer_with_num_threads(WRITER_THREADS, WRITER_BUDGET_BYTES)?;
     // Readers reload when we say so, right after each commit: tantivy's
     // default policy polls meta.json every 500 ms (tantivy#1824, PR #3057).
@@ -293,6 +301,28 @@ fn engine(index: &Index) -> Result<(tantivy::IndexWriter, IndexReader), IndexErr
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
     Ok((writer, reader))
+}
+
+/// The names a card is searched by as a whole: its title, and its file
+/// name when the front matter gives no title (in Obsidian and most folders
+/// of notes a note's name is its file name, whatever its first heading says).
+fn titles(card: &Card) -> Vec<&str> {
+    let mut titles = vec![card.title.as_str()];
+    let stem = card.id.file_stem();
+    if card.title_source != TitleSource::FrontMatter
+        && analyzer::title_key(stem) != analyzer::title_key(&card.title)
+    {
+        titles.push(stem);
+    }
+    titles
+}
+
+/// FNV-1a of the id: fixed across builds and machines (unlike std's
+/// randomly seeded hasher), so equal scores order the same way every time.
+pub fn id_hash(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Days since 1970 until which a card is verified: `i64::MIN` when never
@@ -377,6 +407,12 @@ pub struct StoredCard {
 impl SearchIndex {
     pub fn fields(&self) -> &Fields {
         &self.fields
+    }
+
+    /// Words of the index within the allowed typos of `word` (folded, as
+    /// the analyzer spells it), nearest first, with their distance.
+    pub fn near_words(&self, searcher: &tantivy::Searcher, word: &str) -> Vec<(Box<str>, u8)> {
+        self.shared.vocabularies.near(searcher, word)
     }
 
     pub fn searcher(&self) -> tantivy::Searcher {
@@ -565,7 +601,11 @@ impl IndexWriter {
         doc.add_text(f.id, card.id.as_str());
         doc.add_bytes(f.meta, serde_json::to_vec(card)?.as_slice());
         doc.add_text(f.body, &parsed.text);
-        doc.add_text(f.title, &card.title);
+        for title in titles(card) {
+            doc.add_text(f.title, title);
+            doc.add_text(f.title_key, analyzer::title_key(title));
+            doc.add_text(f.spelling, title);
+        }
         let mut lead = String::new();
         for part in card
             .summary
@@ -578,6 +618,9 @@ impl IndexWriter {
             lead.push('\n');
         }
         doc.add_text(f.lead, &lead);
+        doc.add_text(f.spelling, &lead);
+        doc.add_text(f.spelling, &parsed.text);
+        doc.add_u64(f.id_hash, id_hash(card.id.as_str()));
         doc.add_bytes(f.markdown, parsed.markdown.as_bytes());
         doc.add_text(f.collection, card.collection());
         doc.add_facet(

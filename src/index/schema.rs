@@ -9,13 +9,20 @@ use tantivy::schema::{
 
 use super::analyzer;
 
-/// The index format; part of the index folder's name (`index/v5`).
-pub const VERSION: u32 = 6;
+/// The index format; part of the index folder's name (`index/v7`).
+pub const VERSION: u32 = 7;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
     pub id: Field,
     pub title: Field,
+    /// Each title whole, as `analyzer::title_key` spells it (the card's
+    /// title, and its file name when the front matter names none): what
+    /// ranks a whole-title or title-prefix match first.
+    pub title_key: Field,
+    /// Every word of title, lead and body once, unstemmed: the vocabulary
+    /// typo corrections come from (see `search::spelling`).
+    pub spelling: Field,
     /// Summary, headings, tags and aliases: ranked between title and body.
     pub lead: Field,
     /// The plain text of the body: searched, and the source of snippets.
@@ -26,8 +33,13 @@ pub struct Fields {
     pub markdown: Field,
     pub collection: Field,
     pub tag: Field,
+    /// Also a fast field: the reader's language is preferred per hit.
     pub lang: Field,
     pub audience: Field,
+    /// A hash of the id, fast: equally scored hits are ordered by it, so
+    /// the same query over the same cards gives the same list however
+    /// the index was built.
+    pub id_hash: Field,
     /// `/collection/x`, `/tag/y`, `/lang/z`, for facet counts.
     pub facets: Field,
     /// Days since 1970 until which the card counts as verified (see `trust_days`).
@@ -55,13 +67,23 @@ pub fn build() -> (Schema, Fields) {
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         title: b.add_text_field("title", text(true)),
+        title_key: b.add_text_field("title_key", STRING),
+        spelling: b.add_text_field(
+            "spelling",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(analyzer::SPELLING)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        ),
         lead: b.add_text_field("lead", text(false)),
         body: b.add_text_field("body", text(true)),
         markdown: b.add_bytes_field("markdown", STORED),
         collection: b.add_text_field("collection", STRING),
         tag: b.add_text_field("tag", STRING),
-        lang: b.add_text_field("lang", STRING),
+        lang: b.add_text_field("lang", STRING | FAST),
         audience: b.add_text_field("audience", STRING),
+        id_hash: b.add_u64_field("id_hash", FAST),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         verified_until: b.add_i64_field("verified_until", INDEXED | FAST),
         meta: b.add_bytes_field("meta", BytesOptions::default().set_fast().set_stored()),

@@ -4,14 +4,18 @@
 //! exact match; filters narrow; facets count what remains.
 
 mod audience;
+mod plan;
 pub mod query;
 pub mod reader;
 mod similar;
 pub mod ticket;
 
+pub use plan::MAX_WORDS;
 pub use similar::{Ticket, similar};
 
-use std::collections::{BTreeMap, HashSet};
+use plan::{Plan, Scope};
+
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::time::{Duration, Instant};
 
@@ -19,35 +23,30 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use tantivy::collector::{Collector, Count, FacetCollector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, InvertedIndexRangeQuery,
-    Occur, PhraseQuery, Query, RangeQuery, TermQuery,
-};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use crate::content::{Card, Trust};
-use crate::index::analyzer::{Analyzer, Word};
+use crate::index::analyzer::Analyzer;
 use crate::index::{IndexError, SearchIndex, days};
 
 pub const MAX_LIMIT: usize = 100;
 pub const MAX_OFFSET: usize = 10_000;
-/// Words beyond this many are not searched (a pasted e-mail is still a query).
-pub const MAX_WORDS: usize = 32;
 const SNIPPET_CHARS: usize = 180;
 /// Snippets are looked for in the first this-many bytes of a body: the
 /// best fragment is nearly always early, and a 2 MB card must not cost
 /// every search that finds it.
 const SNIPPET_SCAN_BYTES: usize = 16 * 1024;
 
-const TITLE_BOOST: f32 = 3.0;
-const LEAD_BOOST: f32 = 1.5;
-const BODY_BOOST: f32 = 1.0;
-/// Fuzzy and prefix matches score a constant; kept well under an exact
-/// match's BM25 so a typo never outranks the word itself.
-const FUZZY_WEIGHT: f32 = 0.2;
-const PREFIX_WEIGHT: f32 = 0.4;
+/// A hit in the reader's first, second and later preferred languages
+/// scores this many times its own score: among equally good hits the
+/// reader's language comes first, yet a better card in another language
+/// still does.
+const LANG_PREFERENCE: [f32; 3] = [1.5, 1.25, 1.1];
+/// Words being typed complete to at most this many terms for highlighting.
+const HIGHLIGHTED_COMPLETIONS: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
@@ -117,6 +116,34 @@ pub struct SearchResults {
     pub relaxed: bool,
     /// For a ticket match: the ticket's words that were searched.
     pub terms: Vec<String>,
+    /// The query with its misspelt words corrected from the index's own
+    /// words, when a word matched nothing as typed.
+    pub did_you_mean: Option<String>,
+    /// Why nothing was searched, when the query had nothing to search.
+    pub notice: Option<Notice>,
+}
+
+/// Why a query found nothing without being searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// Only symbols (`((((`, `***`, `-`): no word to look for.
+    NoWords,
+}
+
+impl Notice {
+    pub fn code(self) -> &'static str {
+        match self {
+            Notice::NoWords => "no_words",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Notice::NoWords => {
+                "The query has no words to search for: type a word, a title or a question."
+            }
+        }
+    }
 }
 
 /// Runs a search. Errors only when the index itself cannot be read.
@@ -144,6 +171,11 @@ fn planned(
     scope: Scope,
 ) -> Result<SearchResults, IndexError> {
     let started = Instant::now();
+    if is_junk(&request.q, parsed) {
+        let mut results = SearchResults::empty(started);
+        results.notice = Some(Notice::NoWords);
+        return Ok(results);
+    }
     let request = with_typed_filters(request, parsed);
     let searcher = index.searcher();
     let stats = audience::Statistics::new(&searcher, index.fields().audience, request.public_only);
@@ -153,9 +185,57 @@ fn planned(
         return Ok(SearchResults::empty(started));
     }
     let relaxable = plan.content_words() > 1;
-    run(index, &stats, &request, started, relaxable, &|required| {
-        plan.query(required)
-    })
+    let highlighted = if request.snippets {
+        plan.completed_terms(&searcher, HIGHLIGHTED_COMPLETIONS)
+    } else {
+        Vec::new()
+    };
+    let query = |required| plan.query(required);
+    let mut results = run(
+        index,
+        &stats,
+        &request,
+        started,
+        relaxable,
+        &query,
+        highlighted,
+    )?;
+    results.did_you_mean = plan
+        .corrected
+        .as_ref()
+        .map(|_| did_you_mean(&request.q, &plan));
+    Ok(results)
+}
+
+/// Text typed, yet not one word, phrase, exclusion or filter in it.
+fn is_junk(q: &str, parsed: &query::ParsedQuery) -> bool {
+    !q.trim().is_empty()
+        && parsed.phrases.is_empty()
+        && parsed.excluded.is_empty()
+        && parsed.filters.is_empty()
+        && Analyzer::default().words(&parsed.text).is_empty()
+}
+
+/// The query as typed, each corrected word replaced by its correction.
+fn did_you_mean(q: &str, plan: &Plan) -> String {
+    let mut out = q.to_string();
+    for (typed, fixed) in plan.corrections() {
+        let typed_text = &typed.folded;
+        // Replace the word as the reader wrote it (any case), once.
+        if let Some(at) = find_word(&out, typed_text) {
+            out.replace_range(at.clone(), &fixed.folded);
+        }
+    }
+    out
+}
+
+/// Where a word whose folded spelling is `folded` is in `text`.
+fn find_word(text: &str, folded: &str) -> Option<std::ops::Range<usize>> {
+    Analyzer::default()
+        .words(text)
+        .into_iter()
+        .find(|w| w.folded == folded)
+        .map(|w| w.offset_from..w.offset_to)
 }
 
 /// Filters typed into the box (`tag:billing`) join the request's own.
@@ -182,6 +262,8 @@ impl SearchResults {
             took: started.elapsed(),
             relaxed: false,
             terms: Vec::new(),
+            did_you_mean: None,
+            notice: None,
         }
     }
 }
@@ -195,6 +277,7 @@ fn run(
     started: Instant,
     relaxable: bool,
     query: &dyn Fn(Option<usize>) -> Box<dyn Query>,
+    extra_terms: Vec<Term>,
 ) -> Result<SearchResults, IndexError> {
     let searcher = stats.searcher();
     let limit = request.limit.clamp(1, MAX_LIMIT);
@@ -206,7 +289,8 @@ fn run(
     let attempt = |required: Option<usize>| -> Result<_, IndexError> {
         let query = with_filters(query(required), &filters);
         let collectors = (
-            tantivy::collector::TopDocs::with_limit(limit + offset).order_by_score(),
+            tantivy::collector::TopDocs::with_limit(limit + offset)
+                .tweak_score(ranking(&request.prefer_langs)),
             Count,
             facet_collector(),
             TrustCounts { today },
@@ -222,12 +306,17 @@ fn run(
     let (top, total, facet_counts, trust_counts) = fruit;
 
     let snippets = if request.snippets {
-        Some(snippet_generator(stats, &*query, index.fields().body))
+        Some(snippet_generator(
+            stats,
+            &*query,
+            index.fields().body,
+            extra_terms,
+        ))
     } else {
         None
     };
     let mut hits = Vec::with_capacity(limit);
-    for &(score, address) in top.iter().skip(offset) {
+    for &((score, _), address) in top.iter().skip(offset) {
         let (card, text) = index.hit(searcher, address)?;
         let snippet = match &snippets {
             Some(generator) => {
@@ -266,7 +355,50 @@ fn run(
         took: started.elapsed(),
         relaxed,
         terms: Vec::new(),
+        did_you_mean: None,
+        notice: None,
     })
+}
+
+/// The order of hits: score, times the reader's language preference, then
+/// a hash of the id, so equal scores order the same way on every build.
+fn ranking(
+    prefer: &[String],
+) -> impl Fn(&SegmentReader) -> Box<dyn Fn(DocId, Score) -> (Score, u64)> + Send + Sync + 'static {
+    let prefer: Vec<String> = prefer.iter().take(LANG_PREFERENCE.len()).cloned().collect();
+    move |segment: &SegmentReader| {
+        let fast = segment.fast_fields();
+        let hashes = fast.u64("id_hash").ok().map(|c| c.first_or_default_col(0));
+        let langs = fast.str("lang").ok().flatten();
+        // The preferred languages as this segment's term ordinals.
+        let ords: Vec<(u64, f32)> = match &langs {
+            Some(column) => prefer
+                .iter()
+                .zip(LANG_PREFERENCE)
+                .filter_map(|(lang, factor)| {
+                    column
+                        .dictionary()
+                        .term_ord(lang.as_bytes())
+                        .ok()
+                        .flatten()
+                        .map(|ord| (ord, factor))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let lang_ords = langs.map(|c| c.ords().clone());
+        Box::new(move |doc: DocId, score: Score| {
+            let factor = match (&lang_ords, ords.is_empty()) {
+                (Some(column), false) => column
+                    .first(doc)
+                    .and_then(|ord| ords.iter().find(|(o, _)| *o == ord))
+                    .map_or(1.0, |(_, f)| *f),
+                _ => 1.0,
+            };
+            let hash = hashes.as_ref().map_or(0, |h| h.get_val(doc));
+            (score * factor, hash)
+        })
+    }
 }
 
 /// tantivy's snippet generator, with an analyzer that only looks at words
@@ -275,9 +407,10 @@ fn snippet_generator(
     stats: &audience::Statistics,
     query: &dyn Query,
     field: Field,
+    extra: Vec<Term>,
 ) -> SnippetGenerator {
     let mut terms = BTreeMap::new();
-    let mut all = Vec::new();
+    let mut all = extra;
     query.query_terms(&mut |term, _| {
         if term.field() == field {
             all.push(term.clone());
@@ -328,320 +461,6 @@ pub fn escape_html(s: &str) -> String {
         }
     }
     out
-}
-
-/// The analysed query, ready to become tantivy queries.
-struct Plan {
-    fields: Vec<(Field, f32)>,
-    body: Field,
-    lead: Field,
-    content: Vec<Wanted>,
-    stop: Vec<Word>,
-    phrases: Vec<Vec<Word>>,
-    excluded: Vec<Word>,
-    /// Typo tolerance, for queries a person types (not pasted texts, whose
-    /// many words make fuzzy matching slow and add nothing).
-    forgiving: bool,
-}
-
-/// A content word of the query, and what the index knows of it.
-struct Wanted {
-    word: Word,
-    /// The last word, still being typed: also matched as a prefix.
-    prefix: bool,
-    /// The index holds one of the word's forms as it is: not a typo.
-    known: bool,
-    /// Some indexed word begins as this one does: the prefix so far is
-    /// typed right, so its completions need no typo tolerance.
-    begun: bool,
-}
-
-/// Past this many words a query is a pasted text: no typo tolerance.
-const MAX_FORGIVING_WORDS: usize = 8;
-
-/// The fields a plan looks in.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    Everything,
-    /// Titles and leads (summary, headings, tags, aliases): suggestions.
-    Titles,
-}
-
-impl Plan {
-    /// A plan with no words yet, over `scope`'s fields.
-    fn empty(index: &SearchIndex, scope: Scope) -> Self {
-        let f = index.fields();
-        let fields = match scope {
-            Scope::Everything => vec![
-                (f.title, TITLE_BOOST),
-                (f.lead, LEAD_BOOST),
-                (f.body, BODY_BOOST),
-            ],
-            Scope::Titles => vec![(f.title, TITLE_BOOST), (f.lead, LEAD_BOOST)],
-        };
-        Plan {
-            forgiving: false,
-            fields,
-            body: f.body,
-            lead: f.lead,
-            content: Vec::new(),
-            stop: Vec::new(),
-            phrases: Vec::new(),
-            excluded: Vec::new(),
-        }
-    }
-
-    fn new(
-        index: &SearchIndex,
-        stats: &audience::Statistics,
-        parsed: &query::ParsedQuery,
-        scope: Scope,
-    ) -> Self {
-        let searcher = stats.searcher();
-        let mut plan = Plan::empty(index, scope);
-        let fields: Vec<Field> = plan.fields.iter().map(|(f, _)| *f).collect();
-        // A word the index holds as typed is not a typo: no fuzzy automaton
-        // for it (building one was a third of a short query's time).
-        let known = |word: &Word| {
-            word.forms.iter().any(|form| {
-                fields
-                    .iter()
-                    .any(|&field| stats.doc_freq(&Term::from_field_text(field, form)) > 0)
-            })
-        };
-        let mut analyzer = Analyzer::default();
-        let words = analyzer.words(&parsed.text);
-        let last_position = words.last().map(|w| w.position);
-        let mut seen = HashSet::new();
-        let mut content = Vec::new();
-        let mut stop = Vec::new();
-        for word in words {
-            if !seen.insert(word.forms.clone()) {
-                continue;
-            }
-            if content.len() + stop.len() >= MAX_WORDS {
-                break;
-            }
-            let prefix = parsed.prefix_last && Some(word.position) == last_position;
-            if query::is_stop_word(&word.folded) && !prefix {
-                stop.push(word);
-            } else {
-                let known = known(&word);
-                // A stem is no longer than its word, so the stems of a word
-                // typed so far begin the stems of the whole word.
-                let begun = prefix
-                    && (known
-                        || std::iter::once(&word.folded)
-                            .chain(&word.forms)
-                            .any(|start| begins_a_word(searcher, &fields, start)));
-                content.push(Wanted {
-                    word,
-                    prefix,
-                    known,
-                    begun,
-                });
-            }
-        }
-        let phrases = parsed
-            .phrases
-            .iter()
-            .map(|p| analyzer.words(p))
-            .filter(|w| !w.is_empty())
-            .take(8)
-            .collect();
-        let excluded = parsed
-            .excluded
-            .iter()
-            .flat_map(|e| analyzer.words(e))
-            .take(MAX_WORDS)
-            .collect();
-        plan.forgiving = content.len() <= MAX_FORGIVING_WORDS;
-        plan.content = content;
-        plan.stop = stop;
-        plan.phrases = phrases;
-        plan.excluded = excluded;
-        plan
-    }
-
-    fn content_words(&self) -> usize {
-        self.content.len() + self.phrases.len()
-    }
-
-    /// The query; `required` overrides how many content words must match.
-    fn query(&self, required: Option<usize>) -> Box<dyn Query> {
-        let mut outer: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let words: Vec<(Occur, Box<dyn Query>)> = self
-            .content
-            .iter()
-            .map(|w| (Occur::Should, self.word(w)))
-            .collect();
-        if !words.is_empty() {
-            let n = words.len();
-            // Short queries need every word; longer ones (a sentence, a
-            // ticket) two in three, since people type words a card lacks.
-            let needed = required
-                .unwrap_or(if n <= 2 { n } else { (n * 2).div_ceil(3) })
-                .min(n);
-            outer.push((
-                Occur::Must,
-                Box::new(BooleanQuery::with_minimum_required_clauses(words, needed)),
-            ));
-        }
-        for word in &self.stop {
-            outer.push((Occur::Should, self.exact(word)));
-        }
-        for phrase in &self.phrases {
-            outer.push((Occur::Must, self.phrase(phrase)));
-        }
-        // Only stop words typed: those optional clauses are what matches.
-        for word in &self.excluded {
-            outer.push((Occur::MustNot, self.exact(word)));
-        }
-        // Nothing to match (an empty box, or only `-word`s): every card,
-        // less the excluded, so filters alone can browse.
-        if outer.iter().all(|(occur, _)| *occur == Occur::MustNot) {
-            outer.push((Occur::Must, Box::new(AllQuery)));
-        }
-        Box::new(BooleanQuery::new(outer))
-    }
-
-    /// Every form of the word in every field.
-    fn exact(&self, word: &Word) -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(self.forms(word)))
-    }
-
-    fn forms(&self, word: &Word) -> Vec<(Occur, Box<dyn Query>)> {
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for &(field, boost) in &self.fields {
-            for form in &word.forms {
-                let term = TermQuery::new(
-                    Term::from_field_text(field, form),
-                    IndexRecordOption::WithFreqs,
-                );
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(term), boost)),
-                ));
-            }
-        }
-        should
-    }
-
-    /// Every form of the word in every field, plus typo and prefix matches.
-    fn word(&self, wanted: &Wanted) -> Box<dyn Query> {
-        let word = &wanted.word;
-        let mut should = self.forms(word);
-        let chars = word.folded.chars().count();
-        // A word being typed whose start the index holds is no typo either:
-        // its completions are what is wanted.
-        if !wanted.known && !wanted.begun && self.forgiving && !word.han && chars >= 4 {
-            // Two edits only in titles and leads: on bodies, a distance-2
-            // automaton walks much of the term dictionary for little gain.
-            let distance = if chars >= 8 { 2 } else { 1 };
-            // Not in leads: each field costs an automaton of its own, and
-            // summaries and headings repeat the title and body's words.
-            for &(field, boost) in self.fields.iter().filter(|(f, _)| *f != self.lead) {
-                let d = if field == self.body { 1 } else { distance };
-                let fuzzy =
-                    FuzzyTermQuery::new(Term::from_field_text(field, word.primary()), d, true);
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(fuzzy), boost * FUZZY_WEIGHT)),
-                ));
-            }
-        }
-        if wanted.prefix && (chars >= 2 || word.han) {
-            // Typo-tolerant completion in titles and leads, exact on bodies;
-            // none when the prefix so far begins a word the index holds (a
-            // distance-1 automaton walks much of the dictionary: it was a
-            // quarter of a typical search's time).
-            let distance = if chars >= 5 && !word.han && !wanted.begun {
-                1
-            } else {
-                0
-            };
-            for &(field, boost) in &self.fields {
-                let d = if field == self.body { 0 } else { distance };
-                let start: Box<dyn Query> = if d == 0 {
-                    completions(field, &word.folded)
-                } else {
-                    Box::new(FuzzyTermQuery::new_prefix(
-                        Term::from_field_text(field, &word.folded),
-                        d,
-                        true,
-                    ))
-                };
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(start, boost * PREFIX_WEIGHT)),
-                ));
-            }
-        }
-        Box::new(BooleanQuery::new(should))
-    }
-
-    /// A quoted phrase: the words in order in the title, lead or body.
-    fn phrase(&self, words: &[Word]) -> Box<dyn Query> {
-        if words.len() == 1 || words.iter().any(|w| w.han) {
-            let all = words.iter().map(|w| (Occur::Must, self.exact(w))).collect();
-            return Box::new(BooleanQuery::new(all));
-        }
-        let first = words.first().map_or(0, |w| w.position);
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for &(field, boost) in &self.fields {
-            let terms = words
-                .iter()
-                .map(|w| {
-                    (
-                        w.position.saturating_sub(first),
-                        Term::from_field_text(field, w.primary()),
-                    )
-                })
-                .collect();
-            let phrase = PhraseQuery::new_with_offset(terms);
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(phrase), boost)),
-            ));
-        }
-        Box::new(BooleanQuery::new(should))
-    }
-}
-
-/// Every word of `field` beginning with `prefix`, as one range of its term
-/// dictionary (a third of the cost of the equivalent distance-0 automaton).
-fn completions(field: Field, prefix: &str) -> Box<dyn Query> {
-    Box::new(InvertedIndexRangeQuery::new(
-        Bound::Included(Term::from_field_text(field, prefix)),
-        Bound::Excluded(Term::from_field_bytes(field, &prefix_end(prefix))),
-    ))
-}
-
-/// The least key above every key that begins with `prefix`: no key holds
-/// the byte 0xFF (it is not in UTF-8).
-fn prefix_end(prefix: &str) -> Vec<u8> {
-    let mut end = prefix.as_bytes().to_vec();
-    end.push(0xFF);
-    end
-}
-
-/// Whether any of `fields` holds a word beginning with `prefix`: one
-/// bounded look into each segment's term dictionary.
-fn begins_a_word(searcher: &tantivy::Searcher, fields: &[Field], prefix: &str) -> bool {
-    let end = prefix_end(prefix);
-    searcher.segment_readers().iter().any(|segment| {
-        fields.iter().any(|&field| {
-            segment.inverted_index(field).is_ok_and(|inverted| {
-                inverted
-                    .terms()
-                    .range()
-                    .ge(prefix.as_bytes())
-                    .lt(&end)
-                    .into_stream()
-                    .is_ok_and(|mut terms| terms.advance())
-            })
-        })
-    })
 }
 
 fn filter_clauses(index: &SearchIndex, request: &SearchRequest) -> Vec<Box<dyn Query>> {

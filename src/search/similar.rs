@@ -12,7 +12,8 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, Term};
 
 use super::audience::Statistics;
-use super::{Plan, Scope, SearchRequest, SearchResults, query, run, ticket};
+use super::plan::{Plan, Scope};
+use super::{SearchRequest, SearchResults, query, run, ticket};
 use crate::index::analyzer::{Analyzer, Word};
 use crate::index::{IndexError, SearchIndex};
 
@@ -89,7 +90,15 @@ pub fn similar(
         }
         Box::new(BooleanQuery::new(all))
     };
-    let mut results = run(index, &stats, request, started, chosen.len() > 1, &build)?;
+    let mut results = run(
+        index,
+        &stats,
+        request,
+        started,
+        chosen.len() > 1,
+        &build,
+        Vec::new(),
+    )?;
     for hit in &mut results.hits {
         hit.matched = matched_words(index, &searcher, hit.address, &chosen)?;
     }

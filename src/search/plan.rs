@@ -1,0 +1,466 @@
+//! The analysed query, ready to become tantivy queries: which words must
+//! match and in which fields, what each unknown word may have meant, and
+//! what puts a card whose title is the typed text first.
+//!
+//! Typos are corrected from the index's own vocabulary (see
+//! `index::vocabulary`): a word no card holds is searched as itself and as
+//! the words one typo away (two from nine letters), and a corrected word
+//! counts as much as a right one for deciding which cards match. Stop words
+//! score but never make a hit on their own.
+
+use std::collections::HashSet;
+use std::ops::Bound;
+
+use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, InvertedIndexRangeQuery,
+    Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use super::{audience, query};
+use crate::index::SearchIndex;
+use crate::index::analyzer::{Analyzer, Word, title_key};
+
+const TITLE_BOOST: f32 = 3.0;
+const LEAD_BOOST: f32 = 1.5;
+const BODY_BOOST: f32 = 1.0;
+/// A corrected word's terms score this share of a right word's.
+const CORRECTED_WEIGHT: f32 = 0.6;
+/// Prefix completions score a constant, under a whole word's BM25.
+const PREFIX_WEIGHT: f32 = 0.4;
+/// A card whose whole title is the query, or whose title begins with the
+/// query being typed, comes before cards that only share its words: these
+/// constants are above any sum of a short query's BM25 scores.
+const WHOLE_TITLE: f32 = 100.0;
+const TITLE_PREFIX: f32 = 50.0;
+/// Corrections kept per word (the most frequent at the nearest distance).
+const MAX_CORRECTIONS: usize = 3;
+/// Past this many words a query is a pasted text: no typo tolerance.
+const MAX_FORGIVING_WORDS: usize = 8;
+/// Words beyond this many are not searched (a pasted e-mail is still a query).
+pub const MAX_WORDS: usize = 32;
+
+/// The fields a plan looks in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Scope {
+    Everything,
+    /// Titles and leads (summary, headings, tags, aliases): suggestions.
+    Titles,
+}
+
+pub(super) struct Plan {
+    fields: Vec<(Field, f32)>,
+    body: Field,
+    title_key: Field,
+    content: Vec<Wanted>,
+    stop: Vec<Word>,
+    phrases: Vec<Vec<Word>>,
+    excluded: Vec<Word>,
+    /// Whole-title keys to rank first: the typed text, and the corrected.
+    titles: Vec<String>,
+    /// The last word is still being typed.
+    typing: bool,
+    /// The query with its unknown words corrected, when a word matched
+    /// nothing as typed and the index holds a word a typo away.
+    pub corrected: Option<String>,
+}
+
+/// A content word of the query, and what the index knows of it.
+struct Wanted {
+    word: Word,
+    /// The last word, still being typed: also matched as a prefix.
+    prefix: bool,
+    /// Some indexed word begins as this one does: the prefix so far is
+    /// typed right, so its completions need no typo tolerance.
+    begun: bool,
+    /// Words of the index a typo away, when none of the word's forms is
+    /// in the index: searched in its place.
+    corrections: Vec<Word>,
+}
+
+impl Plan {
+    /// A plan with no words yet, over `scope`'s fields.
+    pub fn empty(index: &SearchIndex, scope: Scope) -> Self {
+        let f = index.fields();
+        let fields = match scope {
+            Scope::Everything => vec![
+                (f.title, TITLE_BOOST),
+                (f.lead, LEAD_BOOST),
+                (f.body, BODY_BOOST),
+            ],
+            Scope::Titles => vec![(f.title, TITLE_BOOST), (f.lead, LEAD_BOOST)],
+        };
+        Plan {
+            fields,
+            body: f.body,
+            title_key: f.title_key,
+            content: Vec::new(),
+            stop: Vec::new(),
+            phrases: Vec::new(),
+            excluded: Vec::new(),
+            titles: Vec::new(),
+            typing: false,
+            corrected: None,
+        }
+    }
+
+    pub fn new(
+        index: &SearchIndex,
+        stats: &audience::Statistics,
+        parsed: &query::ParsedQuery,
+        scope: Scope,
+    ) -> Self {
+        let searcher = stats.searcher();
+        let mut plan = Plan::empty(index, scope);
+        let fields: Vec<Field> = plan.fields.iter().map(|(f, _)| *f).collect();
+        // Known: the index holds one of the word's forms as it is.
+        let known = |word: &Word| {
+            word.forms.iter().any(|form| {
+                fields
+                    .iter()
+                    .any(|&field| stats.doc_freq(&Term::from_field_text(field, form)) > 0)
+            })
+        };
+        let mut analyzer = Analyzer::default();
+        let words = analyzer.words(&parsed.text);
+        let last_position = words.last().map(|w| w.position);
+        let forgiving = words.len() <= MAX_FORGIVING_WORDS;
+        let mut seen = HashSet::new();
+        let mut content = Vec::new();
+        let mut stop = Vec::new();
+        let mut replacements = Vec::new();
+        for word in words {
+            if !seen.insert(word.forms.clone()) {
+                continue;
+            }
+            if content.len() + stop.len() >= MAX_WORDS {
+                break;
+            }
+            let prefix = parsed.prefix_last && Some(word.position) == last_position;
+            if query::is_stop_word(&word.folded) && !prefix {
+                stop.push(word);
+                continue;
+            }
+            let is_known = known(&word);
+            // A stem is no longer than its word, so the stems of a word
+            // typed so far begin the stems of the whole word.
+            let begun = prefix
+                && (is_known
+                    || std::iter::once(&word.folded)
+                        .chain(&word.forms)
+                        .any(|start| begins_a_word(searcher, &fields, start)));
+            let corrections = if is_known || begun || !forgiving || word.han {
+                Vec::new()
+            } else {
+                corrections(index, stats, &mut analyzer, &word.folded)
+            };
+            if let Some(best) = corrections.first() {
+                let typed = &parsed.text[word.offset_from..word.offset_to];
+                replacements.push((typed.to_string(), best.folded.clone()));
+            }
+            content.push(Wanted {
+                word,
+                prefix,
+                begun,
+                corrections,
+            });
+        }
+        // Only stop words typed ("how to"): they are the query.
+        if content.is_empty() {
+            content = stop
+                .drain(..)
+                .map(|word| Wanted {
+                    word,
+                    prefix: false,
+                    begun: false,
+                    corrections: Vec::new(),
+                })
+                .collect();
+        }
+        plan.phrases = parsed
+            .phrases
+            .iter()
+            .map(|p| analyzer.words(p))
+            .filter(|w| !w.is_empty())
+            .take(8)
+            .collect();
+        plan.excluded = parsed
+            .excluded
+            .iter()
+            .flat_map(|e| analyzer.words(e))
+            .take(MAX_WORDS)
+            .collect();
+        plan.typing = parsed.prefix_last;
+        if scope == Scope::Everything && plan.phrases.is_empty() && !content.is_empty() {
+            plan.titles.push(title_key(&parsed.text));
+        }
+        if !replacements.is_empty() {
+            let mut text = parsed.text.clone();
+            for (typed, fixed) in &replacements {
+                text = text.replacen(typed.as_str(), fixed, 1);
+            }
+            if !plan.titles.is_empty() {
+                plan.titles.push(title_key(&text));
+            }
+            plan.corrected = Some(text);
+        }
+        plan.content = content;
+        plan.stop = stop;
+        plan
+    }
+
+    pub fn content_words(&self) -> usize {
+        self.content.len() + self.phrases.len()
+    }
+
+    /// The typed words with a correction: (as typed, corrected).
+    pub fn corrections(&self) -> impl Iterator<Item = (&Word, &Word)> {
+        self.content
+            .iter()
+            .filter_map(|w| w.corrections.first().map(|c| (&w.word, c)))
+    }
+
+    /// The query; `required` overrides how many content words must match.
+    pub fn query(&self, required: Option<usize>) -> Box<dyn Query> {
+        let mut outer: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let words: Vec<(Occur, Box<dyn Query>)> = self
+            .content
+            .iter()
+            .map(|w| (Occur::Should, self.word(w)))
+            .collect();
+        if !words.is_empty() {
+            let n = words.len();
+            // Short queries need every word; longer ones (a sentence, a
+            // ticket) two in three, since people type words a card lacks.
+            let needed = required
+                .unwrap_or(if n <= 2 { n } else { (n * 2).div_ceil(3) })
+                .min(n);
+            outer.push((
+                Occur::Must,
+                Box::new(BooleanQuery::with_minimum_required_clauses(words, needed)),
+            ));
+        }
+        for word in &self.stop {
+            outer.push((Occur::Should, self.exact(word)));
+        }
+        for phrase in &self.phrases {
+            outer.push((Occur::Must, self.phrase(phrase)));
+        }
+        outer.extend(self.title_matches());
+        for word in &self.excluded {
+            outer.push((Occur::MustNot, self.exact(word)));
+        }
+        // Nothing to match (an empty box, or only `-word`s): every card,
+        // less the excluded, so filters alone can browse.
+        if outer.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+            outer.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Box::new(BooleanQuery::new(outer))
+    }
+
+    /// Optional clauses that lift a card whose title is the query (as typed
+    /// or corrected), or begins with it while the last word is typed.
+    fn title_matches(&self) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for key in self.titles.iter().filter(|k| !k.is_empty()) {
+            let whole = TermQuery::new(
+                Term::from_field_text(self.title_key, key),
+                IndexRecordOption::Basic,
+            );
+            out.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(whole), WHOLE_TITLE)),
+            ));
+            if self.typing {
+                out.push((
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(
+                        completions(self.title_key, key),
+                        TITLE_PREFIX,
+                    )),
+                ));
+            }
+        }
+        out
+    }
+
+    /// Every form of the word in every field.
+    pub fn exact(&self, word: &Word) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(self.forms(word, 1.0)))
+    }
+
+    fn forms(&self, word: &Word, weight: f32) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for &(field, boost) in &self.fields {
+            for form in &word.forms {
+                let term = TermQuery::new(
+                    Term::from_field_text(field, form),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(term), boost * weight)),
+                ));
+            }
+        }
+        should
+    }
+
+    /// Every form of the word in every field, its corrections, and its
+    /// completions while it is typed.
+    fn word(&self, wanted: &Wanted) -> Box<dyn Query> {
+        let word = &wanted.word;
+        let mut should = self.forms(word, 1.0);
+        for correction in &wanted.corrections {
+            should.extend(self.forms(correction, CORRECTED_WEIGHT));
+        }
+        let chars = word.folded.chars().count();
+        if wanted.prefix && (chars >= 2 || word.han) {
+            // Typo-tolerant completion in titles and leads, exact on bodies;
+            // none when the prefix so far begins a word the index holds (a
+            // distance-1 automaton walks much of the dictionary).
+            let distance = if chars >= 5 && !word.han && !wanted.begun {
+                1
+            } else {
+                0
+            };
+            for &(field, boost) in &self.fields {
+                let d = if field == self.body { 0 } else { distance };
+                let start: Box<dyn Query> = if d == 0 {
+                    completions(field, &word.folded)
+                } else {
+                    Box::new(FuzzyTermQuery::new_prefix(
+                        Term::from_field_text(field, &word.folded),
+                        d,
+                        true,
+                    ))
+                };
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(start, boost * PREFIX_WEIGHT)),
+                ));
+            }
+        }
+        Box::new(BooleanQuery::new(should))
+    }
+
+    /// Body terms that the words being typed complete to, for highlighting
+    /// (a range query names no terms of its own).
+    pub fn completed_terms(&self, searcher: &tantivy::Searcher, max: usize) -> Vec<Term> {
+        let mut out = Vec::new();
+        for wanted in self.content.iter().filter(|w| w.prefix && w.begun) {
+            let prefix = wanted.word.folded.as_str();
+            let end = prefix_end(prefix);
+            for segment in searcher.segment_readers() {
+                let Ok(inverted) = segment.inverted_index(self.body) else {
+                    continue;
+                };
+                let Ok(mut terms) = inverted
+                    .terms()
+                    .range()
+                    .ge(prefix.as_bytes())
+                    .lt(&end)
+                    .into_stream()
+                else {
+                    continue;
+                };
+                while out.len() < max && terms.advance() {
+                    out.push(Term::from_field_bytes(self.body, terms.key()));
+                }
+            }
+        }
+        out
+    }
+
+    /// A quoted phrase: the words in order in the title, lead or body.
+    fn phrase(&self, words: &[Word]) -> Box<dyn Query> {
+        if words.len() == 1 || words.iter().any(|w| w.han) {
+            let all = words.iter().map(|w| (Occur::Must, self.exact(w))).collect();
+            return Box::new(BooleanQuery::new(all));
+        }
+        let first = words.first().map_or(0, |w| w.position);
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for &(field, boost) in &self.fields {
+            let terms = words
+                .iter()
+                .map(|w| {
+                    (
+                        w.position.saturating_sub(first),
+                        Term::from_field_text(field, w.primary()),
+                    )
+                })
+                .collect();
+            let phrase = PhraseQuery::new_with_offset(terms);
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(phrase), boost)),
+            ));
+        }
+        Box::new(BooleanQuery::new(should))
+    }
+}
+
+/// The index's words a typo away from `folded` that the caller may see,
+/// nearest first and, among equals, the most frequent; analysed.
+fn corrections(
+    index: &SearchIndex,
+    stats: &audience::Statistics,
+    analyzer: &mut Analyzer,
+    folded: &str,
+) -> Vec<Word> {
+    let spelling = index.fields().spelling;
+    let mut near: Vec<(u8, std::cmp::Reverse<u64>, Box<str>)> = index
+        .near_words(stats.searcher(), folded)
+        .into_iter()
+        .filter_map(|(word, distance)| {
+            let df = stats.doc_freq(&Term::from_field_text(spelling, &word));
+            (df > 0).then_some((distance, std::cmp::Reverse(df), word))
+        })
+        .collect();
+    let Some(nearest) = near.iter().map(|n| n.0).min() else {
+        return Vec::new();
+    };
+    near.retain(|n| n.0 == nearest);
+    near.sort();
+    near.into_iter()
+        .take(MAX_CORRECTIONS)
+        .filter_map(|(_, _, word)| analyzer.words(&word).into_iter().next())
+        .collect()
+}
+
+/// Every word of `field` beginning with `prefix`, as one range of its term
+/// dictionary (a third of the cost of the equivalent distance-0 automaton).
+fn completions(field: Field, prefix: &str) -> Box<dyn Query> {
+    Box::new(InvertedIndexRangeQuery::new(
+        Bound::Included(Term::from_field_text(field, prefix)),
+        Bound::Excluded(Term::from_field_bytes(field, &prefix_end(prefix))),
+    ))
+}
+
+/// The least key above every key that begins with `prefix`: no key holds
+/// the byte 0xFF (it is not in UTF-8).
+fn prefix_end(prefix: &str) -> Vec<u8> {
+    let mut end = prefix.as_bytes().to_vec();
+    end.push(0xFF);
+    end
+}
+
+/// Whether any of `fields` holds a word beginning with `prefix`: one
+/// bounded look into each segment's term dictionary.
+fn begins_a_word(searcher: &tantivy::Searcher, fields: &[Field], prefix: &str) -> bool {
+    let end = prefix_end(prefix);
+    searcher.segment_readers().iter().any(|segment| {
+        fields.iter().any(|&field| {
+            segment.inverted_index(field).is_ok_and(|inverted| {
+                inverted
+                    .terms()
+                    .range()
+                    .ge(prefix.as_bytes())
+                    .lt(&end)
+                    .into_stream()
+                    .is_ok_and(|mut terms| terms.advance())
+            })
+        })
+    })
+}
