@@ -16,9 +16,11 @@ use tantivy::SegmentReader;
 use tantivy::index::SegmentId;
 use tantivy::schema::Field;
 
-/// Words shorter than this get no corrections, and are not corrected to
-/// (Meilisearch's rule of thumb: one typo from five letters).
-pub const ONE_TYPO_FROM: usize = 5;
+/// Words shorter than this get no corrections. Meilisearch's rule of thumb
+/// is one typo from five letters; we correct four-letter words too, since
+/// only a word that matches nothing as typed is corrected, and a dropped
+/// letter turns a five-letter name into four ("bazl" for "bazel").
+pub const ONE_TYPO_FROM: usize = 4;
 /// Two typos from this many letters.
 pub const TWO_TYPOS_FROM: usize = 9;
 /// A dictionary word one typo away from a five-letter word has four letters.
@@ -254,8 +256,8 @@ mod tests {
 
     #[test]
     fn typos_are_allowed_by_length() {
-        assert_eq!(allowed_typos(4), 0);
-        assert_eq!(allowed_typos(5), 1);
+        assert_eq!(allowed_typos(3), 0);
+        assert_eq!(allowed_typos(4), 1);
         assert_eq!(allowed_typos(9), 2);
     }
 }

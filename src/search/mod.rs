@@ -44,7 +44,7 @@ const SNIPPET_SCAN_BYTES: usize = 16 * 1024;
 /// scores this many times its own score: among equally good hits the
 /// reader's language comes first, yet a better card in another language
 /// still does.
-const LANG_PREFERENCE: [f32; 3] = [1.5, 1.25, 1.1];
+const LANG_PREFERENCE: [f32; 3] = [2.0, 1.3, 1.15];
 /// Words being typed complete to at most this many terms for highlighting.
 const HIGHLIGHTED_COMPLETIONS: usize = 16;
 
@@ -200,10 +200,7 @@ fn planned(
         &query,
         highlighted,
     )?;
-    results.did_you_mean = plan
-        .corrected
-        .as_ref()
-        .map(|_| did_you_mean(&request.q, &plan));
+    results.did_you_mean = did_you_mean(&request.q, &plan);
     Ok(results)
 }
 
@@ -216,17 +213,19 @@ fn is_junk(q: &str, parsed: &query::ParsedQuery) -> bool {
         && Analyzer::default().words(&parsed.text).is_empty()
 }
 
-/// The query as typed, each corrected word replaced by its correction.
-fn did_you_mean(q: &str, plan: &Plan) -> String {
+/// The query as typed, each word that matched nothing replaced by its
+/// correction; `None` when no word needed one.
+fn did_you_mean(q: &str, plan: &Plan) -> Option<String> {
     let mut out = q.to_string();
+    let mut corrected = false;
     for (typed, fixed) in plan.corrections() {
-        let typed_text = &typed.folded;
         // Replace the word as the reader wrote it (any case), once.
-        if let Some(at) = find_word(&out, typed_text) {
-            out.replace_range(at.clone(), &fixed.folded);
+        if let Some(at) = find_word(&out, &typed.folded) {
+            out.replace_range(at, &fixed.folded);
+            corrected = true;
         }
     }
-    out
+    corrected.then_some(out)
 }
 
 /// Where a word whose folded spelling is `folded` is in `text`.

@@ -35,7 +35,12 @@ const PREFIX_WEIGHT: f32 = 0.4;
 const WHOLE_TITLE: f32 = 100.0;
 const TITLE_PREFIX: f32 = 50.0;
 /// Corrections kept per word (the most frequent at the nearest distance).
-const MAX_CORRECTIONS: usize = 3;
+const MAX_CORRECTIONS: usize = 5;
+/// A word the index holds in at most this many cards may still be a typo
+/// ("git sage" for "git stage", "grade" for "gradle")...
+const RARE_WORD_CARDS: u64 = 3;
+/// ...when a word a typo away is in this many times more cards.
+const MORE_LIKELY: u64 = 4;
 /// Past this many words a query is a pasted text: no typo tolerance.
 const MAX_FORGIVING_WORDS: usize = 8;
 /// Words beyond this many are not searched (a pasted e-mail is still a query).
@@ -61,9 +66,9 @@ pub(super) struct Plan {
     titles: Vec<String>,
     /// The last word is still being typed.
     typing: bool,
-    /// The query with its unknown words corrected, when a word matched
-    /// nothing as typed and the index holds a word a typo away.
-    pub corrected: Option<String>,
+    /// The query with its words corrected, when a word was (for the
+    /// whole-title match of what the reader meant).
+    corrected: Option<String>,
 }
 
 /// A content word of the query, and what the index knows of it.
@@ -75,8 +80,11 @@ struct Wanted {
     /// typed right, so its completions need no typo tolerance.
     begun: bool,
     /// Words of the index a typo away, when none of the word's forms is
-    /// in the index: searched in its place.
+    /// in the index, or the word is rare and they are not: searched too.
     corrections: Vec<Word>,
+    /// None of the word's forms is in the index: its correction is what
+    /// "did you mean" offers.
+    unknown: bool,
 }
 
 impl Plan {
@@ -114,6 +122,7 @@ impl Plan {
         let searcher = stats.searcher();
         let mut plan = Plan::empty(index, scope);
         let fields: Vec<Field> = plan.fields.iter().map(|(f, _)| *f).collect();
+        let spelling = index.fields().spelling;
         // Known: the index holds one of the word's forms as it is.
         let known = |word: &Word| {
             word.forms.iter().any(|form| {
@@ -142,18 +151,38 @@ impl Plan {
                 stop.push(word);
                 continue;
             }
+            // One letter being typed after other words ("npm t") would
+            // need every word beginning with it; the title-prefix match
+            // below reads it instead.
+            if prefix
+                && !word.han
+                && word.folded.chars().count() < 2
+                && !(content.is_empty() && stop.is_empty())
+            {
+                continue;
+            }
             let is_known = known(&word);
-            // A stem is no longer than its word, so the stems of a word
-            // typed so far begin the stems of the whole word.
+            // Begun: some word of the index, as written, starts with it.
+            // (Not its stems: "servie" stems to "servi", which begins
+            // "service"'s stem, yet no word begins with "servie".)
             let begun = prefix
-                && (is_known
-                    || std::iter::once(&word.folded)
-                        .chain(&word.forms)
-                        .any(|start| begins_a_word(searcher, &fields, start)));
-            let corrections = if is_known || begun || !forgiving || word.han {
+                && if word.han {
+                    begins_a_word(searcher, &fields, &word.folded)
+                } else {
+                    begins_a_word(searcher, &[spelling], &word.folded)
+                };
+            let corrections = if begun || !forgiving || word.han {
                 Vec::new()
+            } else if !is_known {
+                corrections(index, stats, &mut analyzer, &word.folded, 1)
             } else {
-                corrections(index, stats, &mut analyzer, &word.folded)
+                let cards = stats.doc_freq(&Term::from_field_text(spelling, &word.folded));
+                if cards <= RARE_WORD_CARDS {
+                    let least = cards.max(1) * MORE_LIKELY;
+                    corrections(index, stats, &mut analyzer, &word.folded, least)
+                } else {
+                    Vec::new()
+                }
             };
             if let Some(best) = corrections.first() {
                 let typed = &parsed.text[word.offset_from..word.offset_to];
@@ -164,6 +193,7 @@ impl Plan {
                 prefix,
                 begun,
                 corrections,
+                unknown: !is_known,
             });
         }
         // Only stop words typed ("how to"): they are the query.
@@ -175,6 +205,7 @@ impl Plan {
                     prefix: false,
                     begun: false,
                     corrections: Vec::new(),
+                    unknown: false,
                 })
                 .collect();
         }
@@ -202,6 +233,17 @@ impl Plan {
             }
             if !plan.titles.is_empty() {
                 plan.titles.push(title_key(&text));
+                // Each other near word is a title the reader may have
+                // meant ("gufactor": "gfactor" and "gnufactor").
+                for wanted in &content {
+                    for other in wanted.corrections.iter().skip(1) {
+                        let best = &wanted.corrections[0].folded;
+                        let key = title_key(&text.replacen(best.as_str(), &other.folded, 1));
+                        if !plan.titles.contains(&key) {
+                            plan.titles.push(key);
+                        }
+                    }
+                }
             }
             plan.corrected = Some(text);
         }
@@ -214,10 +256,12 @@ impl Plan {
         self.content.len() + self.phrases.len()
     }
 
-    /// The typed words with a correction: (as typed, corrected).
+    /// The typed words that match nothing, with their correction: (as
+    /// typed, corrected).
     pub fn corrections(&self) -> impl Iterator<Item = (&Word, &Word)> {
         self.content
             .iter()
+            .filter(|w| w.unknown)
             .filter_map(|w| w.corrections.first().map(|c| (&w.word, c)))
     }
 
@@ -408,6 +452,7 @@ fn corrections(
     stats: &audience::Statistics,
     analyzer: &mut Analyzer,
     folded: &str,
+    least_cards: u64,
 ) -> Vec<Word> {
     let spelling = index.fields().spelling;
     let mut near: Vec<(u8, std::cmp::Reverse<u64>, Box<str>)> = index
@@ -415,7 +460,7 @@ fn corrections(
         .into_iter()
         .filter_map(|(word, distance)| {
             let df = stats.doc_freq(&Term::from_field_text(spelling, &word));
-            (df > 0).then_some((distance, std::cmp::Reverse(df), word))
+            (df >= least_cards).then_some((distance, std::cmp::Reverse(df), word))
         })
         .collect();
     let Some(nearest) = near.iter().map(|n| n.0).min() else {

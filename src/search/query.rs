@@ -41,10 +41,16 @@ pub fn parse(input: &str) -> ParsedQuery {
             continue;
         }
         if let Some(word) = chunk.strip_prefix('-') {
-            if word.chars().any(char::is_alphanumeric) {
-                out.excluded.push(word.to_string());
+            // `-T` is a command's option (`pacman -T`), not a word to
+            // leave out: one letter excludes nothing worth excluding.
+            match word.chars().filter(|c| c.is_alphanumeric()).count() {
+                0 => continue,
+                1 => {}
+                _ => {
+                    out.excluded.push(word.to_string());
+                    continue;
+                }
             }
-            continue;
         }
         if let Some((key, value)) = chunk.split_once(':')
             && FILTER_KEYS.contains(&key.to_ascii_lowercase().as_str())

@@ -104,15 +104,18 @@ const MIN_TYPO_LETTERS: usize = 5;
 /// same language in `all`.
 pub fn known_items(items: &[&Item], all: &[Item], seed: u64) -> Vec<KnownItem> {
     let mut titles: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut every_title: Vec<String> = Vec::new();
     for item in all {
         titles
             .entry(item.lang.as_str())
             .or_default()
             .push(normalize(&item.title));
+        every_title.push(normalize(&item.title));
     }
     for list in titles.values_mut() {
         list.sort();
     }
+    every_title.sort();
     let mut out = Vec::new();
     for item in items {
         let mut rng = Rng(seed ^ fnv(&item.id));
@@ -127,11 +130,14 @@ pub fn known_items(items: &[&Item], all: &[Item], seed: u64) -> Vec<KnownItem> {
             if key.is_empty() {
                 continue;
             }
+            // A half-typed or misspelt title that spells another page's
+            // whole title (in any language) is that page's query.
             let ambiguous = match mode.group() {
-                Group::HalfTyped => starting_with(same_lang, &key) > 3,
-                Group::Exact => starting_with(same_lang, &key).min(equal(same_lang, &key)) > 3,
-                // A typo that spells another title is that title's query.
-                Group::Misspelt => equal(same_lang, &key) > 0,
+                Group::HalfTyped => {
+                    starting_with(same_lang, &key) > 3 || equal(&every_title, &key) > 0
+                }
+                Group::Exact => equal(same_lang, &key) > 3,
+                Group::Misspelt => equal(&every_title, &key) > 0,
                 Group::Description => false,
             };
             out.push(KnownItem {
