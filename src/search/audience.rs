@@ -8,8 +8,12 @@ use tantivy::query::Bm25StatisticsProvider;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
+use crate::index::schema::Fields;
+
 pub(crate) struct Statistics<'a> {
     searcher: &'a Searcher,
+    /// Title, lead and body: a word's rarity is judged over whole cards.
+    text_fields: [Field; 3],
     /// `audience:public`, when the caller sees public cards only.
     public: Option<Term>,
     /// Live public cards (every live card when `public` is `None`).
@@ -17,8 +21,8 @@ pub(crate) struct Statistics<'a> {
 }
 
 impl<'a> Statistics<'a> {
-    pub fn new(searcher: &'a Searcher, audience: Field, public_only: bool) -> Self {
-        let public = public_only.then(|| Term::from_field_text(audience, "public"));
+    pub fn new(searcher: &'a Searcher, fields: &Fields, public_only: bool) -> Self {
+        let public = public_only.then(|| Term::from_field_text(fields.audience, "public"));
         let cards = match &public {
             Some(term) => searcher
                 .segment_readers()
@@ -29,6 +33,7 @@ impl<'a> Statistics<'a> {
         };
         Statistics {
             searcher,
+            text_fields: [fields.title, fields.lead, fields.body],
             public,
             cards,
         }
@@ -84,11 +89,29 @@ impl Bm25StatisticsProvider for Statistics<'_> {
         Ok(self.cards.max(1))
     }
 
+    /// A word's rarity over whole cards (the most cards that hold it in
+    /// any one of title, lead and body), as BM25F has one idf per word:
+    /// per field, "customer" in a title looked rare beside the bodies
+    /// that all say it, and a title that merely named it won every
+    /// question about customers.
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        if self.public.is_none() {
-            return self.searcher.doc_freq(term);
+        let count = |term: &Term| -> tantivy::Result<u64> {
+            if self.public.is_none() {
+                self.searcher.doc_freq(term)
+            } else {
+                Ok(Statistics::doc_freq(self, term))
+            }
+        };
+        let value = term.value();
+        let text = match value.as_str() {
+            Some(text) if self.text_fields.contains(&term.field()) => text,
+            _ => return count(term),
+        };
+        let mut most = 0;
+        for field in self.text_fields {
+            most = most.max(count(&Term::from_field_text(field, text))?);
         }
-        Ok(Statistics::doc_freq(self, term))
+        Ok(most)
     }
 }
 

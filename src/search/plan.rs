@@ -34,6 +34,9 @@ const PREFIX_WEIGHT: f32 = 0.4;
 /// constants are above any sum of a short query's BM25 scores.
 const WHOLE_TITLE: f32 = 100.0;
 const TITLE_PREFIX: f32 = 50.0;
+/// Two query words side by side in a card ("money back", "log in") add
+/// this share of a word's score: the card says what the reader said.
+const PAIR_WEIGHT: f32 = 1.0;
 /// Corrections kept per word (the most frequent at the nearest distance).
 const MAX_CORRECTIONS: usize = 5;
 /// A word the index holds in at most this many cards may still be a typo
@@ -62,6 +65,8 @@ pub(super) struct Plan {
     stop: Vec<Word>,
     phrases: Vec<Vec<Word>>,
     excluded: Vec<Word>,
+    /// Neighbouring words of the query, for the side-by-side bonus.
+    pairs: Vec<[Word; 2]>,
     /// Whole-title keys to rank first: the typed text, and the corrected.
     titles: Vec<String>,
     /// The last word is still being typed.
@@ -107,6 +112,7 @@ impl Plan {
             stop: Vec::new(),
             phrases: Vec::new(),
             excluded: Vec::new(),
+            pairs: Vec::new(),
             titles: Vec::new(),
             typing: false,
             corrected: None,
@@ -135,6 +141,15 @@ impl Plan {
         let words = analyzer.words(&parsed.text);
         let last_position = words.last().map(|w| w.position);
         let forgiving = words.len() <= MAX_FORGIVING_WORDS;
+        if forgiving {
+            // Not the word being typed: it is not a whole word yet.
+            let whole = words.len() - usize::from(parsed.prefix_last);
+            plan.pairs = words[..whole.min(words.len())]
+                .windows(2)
+                .filter(|w| !w[0].han && !w[1].han && w[1].position == w[0].position + 1)
+                .map(|w| [w[0].clone(), w[1].clone()])
+                .collect();
+        }
         let mut seen = HashSet::new();
         let mut content = Vec::new();
         let mut stop = Vec::new();
@@ -291,6 +306,12 @@ impl Plan {
         for phrase in &self.phrases {
             outer.push((Occur::Must, self.phrase(phrase)));
         }
+        for pair in &self.pairs {
+            outer.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(self.phrase(pair), PAIR_WEIGHT)),
+            ));
+        }
         outer.extend(self.title_matches());
         for word in &self.excluded {
             outer.push((Occur::MustNot, self.exact(word)));
@@ -410,7 +431,9 @@ impl Plan {
                     continue;
                 };
                 while out.len() < max && terms.advance() {
-                    out.push(Term::from_field_bytes(self.body, terms.key()));
+                    if let Ok(text) = std::str::from_utf8(terms.key()) {
+                        out.push(Term::from_field_text(self.body, text));
+                    }
                 }
             }
         }

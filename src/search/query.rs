@@ -115,7 +115,10 @@ pub fn is_stop_word(folded: &str) -> bool {
         "a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "is", "are", "was", "be",
         "how", "do", "does", "i", "we", "you", "my", "our", "your", "what", "when", "where", "why",
         "can", "with", "it", "at", "by", "from", "this", "that", "as", "if", "not", "no", "about",
-        "me", "us", // Russian
+        "me", "us", "want", "wants", "need", "needs", "please", "would", "could", "should",
+        // Contractions typed without their apostrophe, and their pieces.
+        "cant", "dont", "doesnt", "didnt", "wont", "isnt", "arent", "wasnt", "im", "ive", "t", "s",
+        "ll", "ve", "re", "m", // Russian
         "и", "в", "во", "на", "не", "что", "как", "с", "со", "по", "для", "это", "я", "мы", "к",
         "о", "об", "у", "из", "за", "ли", "а", "но", "же", "то", "от", "до",
         // Romanian (folded)

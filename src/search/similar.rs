@@ -55,7 +55,7 @@ pub fn similar(
     let searcher = index.searcher();
     // A caller who sees public cards only must not learn, from which words
     // are chosen, what internal cards say.
-    let stats = Statistics::new(&searcher, index.fields().audience, request.public_only);
+    let stats = Statistics::new(&searcher, index.fields(), request.public_only);
     let chosen = choose_words(index, &stats, ticket);
     if chosen.is_empty() {
         return Ok(SearchResults::empty(started));

@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -141,12 +141,31 @@ pub fn log_search(state: &AppState, request: &SearchRequest, hits: usize, source
     });
 }
 
-/// Builds a search request from query parameters (shared with the site).
-pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
+/// The reader's languages: those chosen with `prefer_lang`, then those
+/// the browser sends in `Accept-Language`.
+pub fn reader_languages(params: &Params, headers: &HeaderMap) -> Vec<String> {
+    let mut langs = search::reader::from_choice(&params.all("prefer_lang").join(","));
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(search::reader::from_accept_language)
+        .unwrap_or_default();
+    for lang in accepted {
+        if !langs.contains(&lang) {
+            langs.push(lang);
+        }
+    }
+    langs
+}
+
+/// Builds a search request from query parameters and the reader's
+/// languages (shared with the site).
+pub fn search_request(params: &Params, headers: &HeaderMap) -> Result<SearchRequest, ApiError> {
     let mut request = SearchRequest::new(params.get("q").unwrap_or(""));
     request.collections = params.all("collection");
     request.tags = params.all("tag");
     request.langs = params.all("lang");
+    request.prefer_langs = reader_languages(params, headers);
     for t in params.all("trust") {
         let trust = Trust::parse(&t).ok_or_else(|| {
             ApiError::InvalidParameter(format!(
@@ -178,6 +197,7 @@ pub fn ready(state: &AppState) -> Result<(), ApiError> {
         ("collection" = Option<String>, Query, description = "Only this collection (repeat or comma-separate for several)."),
         ("tag" = Option<String>, Query, description = "Only cards with this tag."),
         ("lang" = Option<String>, Query, description = "Only cards in this language (`en`, `ru`, `ro`, `zh`...)."),
+        ("prefer_lang" = Option<String>, Query, description = "The reader's language(s), most wanted first (`ro` or `ro,en`): among equally good hits, cards in them come first. A preference, not a filter; `Accept-Language` is read too, after it."),
         ("trust" = Option<String>, Query, description = "`verified`, `stale` or `unverified`."),
         ("limit" = Option<String>, Query, description = "Hits per page, 1 to 100 (default 10)."),
         ("offset" = Option<String>, Query, description = "Hits to skip (default 0)."),
@@ -192,11 +212,12 @@ pub fn ready(state: &AppState) -> Result<(), ApiError> {
 pub async fn search(
     State(state): State<AppState>,
     access: Access,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchView>, ApiError> {
     ready(&state)?;
     let params = Params::parse(raw.as_deref());
-    let mut request = search_request(&params)?;
+    let mut request = search_request(&params, &headers)?;
     request.public_only = access.public_only;
     let results = search::search(&state.kb.index, &request).map_err(ApiError::internal)?;
     state.kb.metrics.search(results.took);
@@ -217,6 +238,7 @@ pub async fn search(
         ("q" = Option<String>, Query, example = "refunds on ann", description = "The text typed so far; the last word is a prefix, typos are forgiven."),
         ("collection" = Option<String>, Query, description = "Only this collection."),
         ("lang" = Option<String>, Query, description = "Only this language."),
+        ("prefer_lang" = Option<String>, Query, description = "The reader's language(s), preferred among equally good titles (see /api/v1/search)."),
     ),
     responses(
         (status = 200, description = "At most 10 suggestions, best first", body = SuggestView),
@@ -227,6 +249,7 @@ pub async fn search(
 pub async fn suggest(
     State(state): State<AppState>,
     access: Access,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SuggestView>, ApiError> {
     ready(&state)?;
@@ -234,6 +257,7 @@ pub async fn suggest(
     let mut request = SearchRequest::new(params.get("q").unwrap_or(""));
     request.collections = params.all("collection");
     request.langs = params.all("lang");
+    request.prefer_langs = reader_languages(&params, &headers);
     request.limit = MAX_SUGGESTIONS;
     request.public_only = access.public_only;
     let results = search::suggest(&state.kb.index, &request).map_err(ApiError::internal)?;
@@ -649,7 +673,7 @@ pub async fn card_post(
     State(state): State<AppState>,
     access: Access,
     Path(path): Path<String>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     super::access::may_write(&state, access, &headers)?;

@@ -144,6 +144,7 @@ fn tools() -> Value {
         "collection": { "type": "string", "description": "Only cards in this collection (a top folder such as \"playbooks\")." },
         "tag": { "type": "string", "description": "Only cards with this tag." },
         "lang": { "type": "string", "description": "Only cards in this language: en, ru, ro, zh..." },
+        "prefer_lang": { "type": "string", "description": "The language the answer is wanted in (en, ru, ro, zh...): among equally good cards, those in it come first. Not a filter." },
         "trust": { "type": "string", "enum": ["verified", "stale", "unverified"], "description": "Only cards in this trust state." },
         "limit": { "type": "integer", "minimum": 1, "maximum": MAX_HITS, "description": "How many cards (default 5)." },
     });
@@ -253,6 +254,8 @@ fn search_cards(
     request.collections = one("collection");
     request.tags = one("tag");
     request.langs = one("lang");
+    request.prefer_langs =
+        search::reader::from_choice(string_arg(args, "prefer_lang").unwrap_or(""));
     if let Some(t) = string_arg(args, "trust") {
         request.trusts =
             vec![Trust::parse(t).ok_or("`trust` must be verified, stale or unverified")?];
@@ -268,7 +271,11 @@ fn search_cards(
         .map(|hit| HitView::new(hit, &state.kb.history()))
         .collect();
     let mut text = format!("{total} cards match {query:?}.");
-    if hits.is_empty() {
+    if let Some(notice) = results.notice {
+        text = notice.message().to_string();
+    } else if let Some(fixed) = &results.did_you_mean {
+        text.push_str(&format!(" Did you mean {fixed:?}?"));
+    } else if hits.is_empty() {
         text.push_str(" Try other or fewer words.");
     }
     Ok(hits_result(text, base, &hits, &[]))

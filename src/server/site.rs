@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
@@ -127,13 +127,17 @@ const PAGE_SIZE: usize = 10;
 
 /// The search page: results with snippets, facet filters and pages. Works
 /// as a plain GET form; `site.js` adds results while typing.
-async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+async fn search_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let params = Params::parse(raw.as_deref());
     let query = params.get("q").unwrap_or("").to_string();
     let page_number = params.number("page", 1).unwrap_or(1).clamp(1, 1000);
     // A bad filter value on the site is not worth an error page.
-    let mut request =
-        search_request(&params).unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
+    let mut request = search_request(&params, &headers)
+        .unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
     request.limit = PAGE_SIZE;
     request.offset = (page_number - 1) * PAGE_SIZE;
     let filtered = ["collection", "tag", "lang", "trust"]

@@ -10,7 +10,7 @@ use crate::content::markdown::{self, LinkKind, Target};
 use crate::content::rendered::RenderKey;
 use crate::content::{Card, CardId, Catalog, Resolved};
 use crate::history::{Commit, History};
-use crate::search::{Facets, Hit, SearchResults};
+use crate::search::{Facets, Hit, Notice, SearchResults};
 
 /// Search results: one page of hits, the total, and facet counts.
 #[derive(Serialize, ToSchema)]
@@ -24,6 +24,28 @@ pub struct SearchView {
     pub facets: FacetsView,
     /// Nothing matched every word, so cards matching fewer are shown.
     pub relaxed: bool,
+    /// The query with its misspelt words corrected from the cards' own
+    /// words, when a word matched nothing as typed.
+    pub did_you_mean: Option<String>,
+    /// Why nothing was searched (a query of symbols only).
+    pub notice: Option<NoticeView>,
+}
+
+/// Why a search found nothing without searching.
+#[derive(Serialize, ToSchema)]
+pub struct NoticeView {
+    /// `no_words`.
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+impl From<Notice> for NoticeView {
+    fn from(n: Notice) -> Self {
+        NoticeView {
+            code: n.code(),
+            message: n.message(),
+        }
+    }
 }
 
 /// Counts of the matching cards by each facet's values.
@@ -235,6 +257,8 @@ impl SearchView {
                 .collect(),
             facets: results.facets.into(),
             relaxed: results.relaxed,
+            did_you_mean: results.did_you_mean,
+            notice: results.notice.map(NoticeView::from),
         }
     }
 }

@@ -211,10 +211,27 @@
     const signal = inflight.signal;
     api("/api/v1/search?limit=8&q=" + encodeURIComponent(q), { signal })
       .then(json)
-      .then((r) => render(r.hits, r.total ? r.total + " cards" : "No card matches; try fewer words"))
+      .then((r) => {
+        render(r.hits, r.notice ? r.notice.message : r.total ? r.total + " cards" : "No card matches; try fewer words");
+        if (r.did_you_mean) offer(r.did_you_mean);
+      })
       .catch((e) => {
         if (e.name !== "AbortError") say("Search failed: " + e.message);
       });
+  }
+
+  // "Did you mean": the corrected query, one click away.
+  function offer(fixed) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "sb-did-you-mean";
+    button.textContent = fixed;
+    button.addEventListener("click", () => {
+      box.value = fixed;
+      search();
+      box.focus();
+    });
+    status.append(" · Did you mean ", button, "?");
   }
 
   box.addEventListener("input", () => {
