@@ -210,7 +210,9 @@ pub fn parse(
             (declared, true)
         }
         None => (
-            lang::detect(&sample(&title, &outline.text)).unwrap_or_else(|| "en".to_string()),
+            lang::from_path(rel_path)
+                .or_else(|| lang::detect(&sample(&title, &outline.text)))
+                .unwrap_or_else(|| "en".to_string()),
             false,
         ),
     };

@@ -5,27 +5,50 @@
 pub const SAMPLE_CHARS: usize = 1000;
 
 /// Guesses the language of `text`, or `None` when the text is too short or
-/// mixed to tell. Han script decides Chinese before statistics, since a card
-/// of Chinese prose with English product names is still Chinese.
+/// mixed to tell. The script decides before statistics: a card of Chinese
+/// or Russian prose around English commands and product names (a tenth of
+/// its letters Han, a fifth Cyrillic) is still Chinese or Russian, where
+/// trigram statistics over the Latin majority guessed Romanian.
 pub fn detect(text: &str) -> Option<String> {
     // A thousand characters tell these languages apart; reading more only
     // costs time (detection was an eighth of a cold build at 4,000).
     let sample: String = text.chars().take(SAMPLE_CHARS).collect();
-    let (mut han, mut letters) = (0usize, 0usize);
+    let (mut han, mut cyrillic, mut letters) = (0usize, 0usize, 0usize);
     for c in sample.chars().filter(|c| c.is_alphabetic()) {
         letters += 1;
         if is_han(c) {
             han += 1;
+        } else if matches!(c as u32, 0x0400..=0x052F) {
+            cyrillic += 1;
         }
     }
     if letters == 0 {
         return None;
     }
-    if han * 5 >= letters {
+    if han * 10 >= letters {
         return Some("zh".to_string());
     }
-    let info = detector().detect(&sample)?;
-    Some(code(info.lang()))
+    let info = detector().detect(&sample);
+    if cyrillic * 5 >= letters {
+        // Among Cyrillic languages statistics can tell; never a Latin one.
+        return Some(match info.map(|i| code(i.lang())) {
+            Some(lang) if matches!(lang.as_str(), "ru" | "uk" | "bg") => lang,
+            _ => "ru".to_string(),
+        });
+    }
+    Some(code(info?.lang()))
+}
+
+/// The language a card's folder names, in the "one folder per language"
+/// layout (`ru/`, `en-US/`), for the languages Quire reads best. Other
+/// two-letter folders (`it/`, `no/`) too often mean something else.
+pub fn from_path(rel_path: &str) -> Option<String> {
+    let (folders, _) = rel_path.rsplit_once('/')?;
+    folders.split('/').find_map(|folder| {
+        let lang = normalize(folder);
+        let plain = folder.len() == 2 || (folder.len() == 5 && folder.as_bytes()[2] == b'-');
+        (plain && matches!(lang.as_str(), "en" | "ru" | "ro" | "zh")).then_some(lang)
+    })
 }
 
 /// Detection weighs each candidate language's trigrams, so it costs in
@@ -107,5 +130,21 @@ mod tests {
     #[test]
     fn text_without_letters_has_no_language() {
         assert_eq!(detect("123 456 !!!"), None);
+    }
+
+    #[test]
+    fn the_script_decides_around_english_commands() {
+        let ru = "systemctl condreload\nЭта команда — псевдоним для `systemctl try-reload-or-restart`.\nСмотри документацию: tldr systemctl try-reload-or-restart";
+        assert_eq!(detect(ru).as_deref(), Some("ru"));
+        let zh = "systemctl condreload\n这个命令是 `systemctl try-reload-or-restart` 的别名。\n查看原命令的文档： tldr systemctl try-reload-or-restart";
+        assert_eq!(detect(zh).as_deref(), Some("zh"));
+    }
+
+    #[test]
+    fn a_language_folder_names_the_language() {
+        assert_eq!(from_path("ru/Заметки/Свойства.md").as_deref(), Some("ru"));
+        assert_eq!(from_path("docs/en-US/setup.md").as_deref(), Some("en"));
+        assert_eq!(from_path("it/helpdesk.md"), None);
+        assert_eq!(from_path("setup.md"), None);
     }
 }

@@ -191,9 +191,13 @@ impl Plan {
             } else if !is_known {
                 corrections(index, stats, &mut analyzer, &word.folded, 1)
             } else {
+                // Its stems match, but as written no card holds it
+                // ("compse" stems to "comp"): any near word may be meant.
                 let cards = stats.doc_freq(&Term::from_field_text(spelling, &word.folded));
-                if cards <= RARE_WORD_CARDS {
-                    let least = cards.max(1) * MORE_LIKELY;
+                if cards == 0 {
+                    corrections(index, stats, &mut analyzer, &word.folded, 1)
+                } else if cards <= RARE_WORD_CARDS {
+                    let least = cards * MORE_LIKELY;
                     corrections(index, stats, &mut analyzer, &word.folded, least)
                 } else {
                     Vec::new()

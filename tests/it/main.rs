@@ -17,6 +17,7 @@ mod inbox;
 mod index_cache;
 mod insight;
 mod integrations;
+mod known_items;
 mod nasty_queries;
 mod restart;
 mod search;

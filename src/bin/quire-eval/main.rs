@@ -37,9 +37,10 @@ struct Args {
     per_lang: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Print every query that misses the top 3 (Quire's misses).
-    #[arg(long)]
-    misses: bool,
+    /// Print every query whose card Quire ranks below this (3: the top-3
+    /// misses; 1: every query not answered first).
+    #[arg(long, value_name = "RANK")]
+    misses: Option<usize>,
     /// Also write the figures as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -107,8 +108,8 @@ fn main() -> Result<()> {
             query,
         });
     }
-    if args.misses {
-        print_misses(&outcomes);
+    if let Some(rank) = args.misses {
+        print_misses(&outcomes, rank);
     }
     let report = report(&outcomes);
     println!("{report}");
@@ -286,9 +287,9 @@ fn report(outcomes: &[Outcome]) -> String {
     out
 }
 
-fn print_misses(outcomes: &[Outcome]) {
+fn print_misses(outcomes: &[Outcome], rank: usize) {
     for o in outcomes {
-        if o.query.ambiguous || o.quire.is_some_and(|r| r <= 3) {
+        if o.query.ambiguous || o.quire.is_some_and(|r| r <= rank) {
             continue;
         }
         println!(
