@@ -40,9 +40,10 @@ pub fn parse(input: &str) -> ParsedQuery {
         if matches!(chunk, "AND" | "OR" | "NOT" | "&&" | "||") {
             continue;
         }
-        if let Some(word) = chunk.strip_prefix('-') {
-            // `-T` is a command's option (`pacman -T`), not a word to
-            // leave out: one letter excludes nothing worth excluding.
+        if let Some(word) = chunk.strip_prefix('-').filter(|w| !w.starts_with('-')) {
+            // `-T` and `--files` are a command's options (`pacman -T`),
+            // not words to leave out: one letter excludes nothing worth
+            // excluding, and nobody excludes with two dashes.
             match word.chars().filter(|c| c.is_alphanumeric()).count() {
                 0 => continue,
                 1 => {}
@@ -139,6 +140,15 @@ mod tests {
         assert_eq!(q.text, "refund ann");
         assert!(q.prefix_last);
         assert!(!parse("refund annual ").prefix_last);
+    }
+
+    #[test]
+    fn command_options_are_text_not_exclusions() {
+        let q = parse("pacman -T");
+        assert_eq!((q.text.as_str(), q.excluded.len()), ("pacman -T", 0));
+        let q = parse("pacman --files");
+        assert_eq!((q.text.as_str(), q.excluded.len()), ("pacman --files", 0));
+        assert_eq!(parse("refund -annual").excluded, ["annual"]);
     }
 
     #[test]
