@@ -12,8 +12,9 @@ use crate::index::schema::Fields;
 
 pub(crate) struct Statistics<'a> {
     searcher: &'a Searcher,
-    /// Title, lead and body: a word's rarity is judged over whole cards.
-    text_fields: [Field; 3],
+    /// Title, lead and body, when a word's rarity is judged over whole
+    /// cards (see `whole_card_rarity`).
+    text_fields: Option<[Field; 3]>,
     /// `audience:public`, when the caller sees public cards only.
     public: Option<Term>,
     /// Live public cards (every live card when `public` is `None`).
@@ -21,6 +22,14 @@ pub(crate) struct Statistics<'a> {
 }
 
 impl<'a> Statistics<'a> {
+    /// BM25 reads one document frequency per word over whole cards: the
+    /// most cards that hold it in any of title, lead and body (as BM25F).
+    /// For typed queries; a ticket's words keep their per-field weights.
+    pub fn whole_card_rarity(mut self, fields: &Fields) -> Self {
+        self.text_fields = Some([fields.title, fields.lead, fields.body]);
+        self
+    }
+
     pub fn new(searcher: &'a Searcher, fields: &Fields, public_only: bool) -> Self {
         let public = public_only.then(|| Term::from_field_text(fields.audience, "public"));
         let cards = match &public {
@@ -33,7 +42,7 @@ impl<'a> Statistics<'a> {
         };
         Statistics {
             searcher,
-            text_fields: [fields.title, fields.lead, fields.body],
+            text_fields: None,
             public,
             cards,
         }
@@ -103,12 +112,12 @@ impl Bm25StatisticsProvider for Statistics<'_> {
             }
         };
         let value = term.value();
-        let text = match value.as_str() {
-            Some(text) if self.text_fields.contains(&term.field()) => text,
+        let (text, fields) = match (value.as_str(), self.text_fields) {
+            (Some(text), Some(fields)) if fields.contains(&term.field()) => (text, fields),
             _ => return count(term),
         };
         let mut most = 0;
-        for field in self.text_fields {
+        for field in fields {
             most = most.max(count(&Term::from_field_text(field, text))?);
         }
         Ok(most)

@@ -178,7 +178,8 @@ fn planned(
     }
     let request = with_typed_filters(request, parsed);
     let searcher = index.searcher();
-    let stats = audience::Statistics::new(&searcher, index.fields(), request.public_only);
+    let stats = audience::Statistics::new(&searcher, index.fields(), request.public_only)
+        .whole_card_rarity(index.fields());
     let plan = Plan::new(index, &stats, parsed, scope);
     if scope == Scope::Titles && plan.content_words() == 0 {
         // An empty box suggests nothing rather than every card.
