@@ -128,8 +128,8 @@ pub fn distance(a: &[char], b: &[char], max: u8) -> Option<u8> {
     }
     let width = b.len() + 1;
     let mut rows = vec![0usize; width * (a.len() + 1)];
-    for j in 0..width {
-        rows[j] = j;
+    for (j, cell) in rows.iter_mut().take(width).enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         rows[i * width] = i;
@@ -150,7 +150,7 @@ pub fn distance(a: &[char], b: &[char], max: u8) -> Option<u8> {
         }
     }
     let d = rows[a.len() * width + b.len()];
-    (d <= max).then(|| d as u8)
+    u8::try_from(d).ok().filter(|_| d <= max)
 }
 
 /// How many typos a word of `letters` letters may have.

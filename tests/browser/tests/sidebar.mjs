@@ -42,10 +42,19 @@ export async function run({ context, base, hostPage, screenshot, axe, assert }) 
   assert.equal(copied, expected.reply_text);
   await screenshot(page, "sidebar-in-inbox");
 
-  // The page itself passes axe with no serious or critical violation.
+  // A misspelt word offers its correction, one click away.
   const alone = await context.newPage();
   await alone.setViewportSize({ width: 320, height: 700 });
   await alone.goto(base + "/sidebar");
+  await alone.locator("#q").fill("refnud ");
+  const offer = alone.locator("button.sb-did-you-mean");
+  await offer.waitFor({ timeout: 10_000 });
+  assert.equal((await offer.innerText()).trim(), "refund");
+  await offer.click();
+  assert.equal(await alone.locator("#q").inputValue(), "refund ");
+  await alone.locator("li.sb-hit").first().waitFor();
+
+  // The page itself passes axe with no serious or critical violation.
   await alone.locator("#q").fill("refund");
   await alone.locator("li.sb-hit").first().waitFor();
   const violations = await axe(alone);
