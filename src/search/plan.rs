@@ -71,9 +71,6 @@ pub(super) struct Plan {
     titles: Vec<String>,
     /// The last word is still being typed.
     typing: bool,
-    /// The query with its words corrected, when a word was (for the
-    /// whole-title match of what the reader meant).
-    corrected: Option<String>,
 }
 
 /// A content word of the query, and what the index knows of it.
@@ -115,7 +112,6 @@ impl Plan {
             pairs: Vec::new(),
             titles: Vec::new(),
             typing: false,
-            corrected: None,
         }
     }
 
@@ -125,35 +121,22 @@ impl Plan {
         parsed: &query::ParsedQuery,
         scope: Scope,
     ) -> Self {
-        let searcher = stats.searcher();
         let mut plan = Plan::empty(index, scope);
-        let fields: Vec<Field> = plan.fields.iter().map(|(f, _)| *f).collect();
-        let spelling = index.fields().spelling;
-        // Known: the index holds one of the word's forms as it is.
-        let known = |word: &Word| {
-            word.forms.iter().any(|form| {
-                fields
-                    .iter()
-                    .any(|&field| stats.doc_freq(&Term::from_field_text(field, form)) > 0)
-            })
-        };
         let mut analyzer = Analyzer::default();
         let words = analyzer.words(&parsed.text);
         let last_position = words.last().map(|w| w.position);
-        let forgiving = words.len() <= MAX_FORGIVING_WORDS;
-        if forgiving {
-            // Not the word being typed: it is not a whole word yet.
-            let whole = words.len() - usize::from(parsed.prefix_last);
-            plan.pairs = words[..whole.min(words.len())]
-                .windows(2)
-                .filter(|w| !w[0].han && !w[1].han && w[1].position == w[0].position + 1)
-                .map(|w| [w[0].clone(), w[1].clone()])
-                .collect();
+        let lookup = Lookup {
+            index,
+            stats,
+            fields: plan.fields.iter().map(|(f, _)| *f).collect(),
+            forgiving: words.len() <= MAX_FORGIVING_WORDS,
+        };
+        if lookup.forgiving {
+            plan.pairs = pairs(&words, parsed.prefix_last);
         }
         let mut seen = HashSet::new();
-        let mut content = Vec::new();
+        let mut content: Vec<Wanted> = Vec::new();
         let mut stop = Vec::new();
-        let mut replacements = Vec::new();
         for word in words {
             if !seen.insert(word.forms.clone()) {
                 continue;
@@ -168,65 +151,16 @@ impl Plan {
             }
             // One letter being typed after other words ("npm t") would
             // need every word beginning with it; the title-prefix match
-            // below reads it instead.
-            if prefix
-                && !word.han
-                && word.folded.chars().count() < 2
-                && !(content.is_empty() && stop.is_empty())
-            {
+            // reads it instead.
+            let first = content.is_empty() && stop.is_empty();
+            if prefix && !word.han && word.folded.chars().count() < 2 && !first {
                 continue;
             }
-            let is_known = known(&word);
-            // Begun: some word of the index, as written, starts with it.
-            // (Not its stems: "servie" stems to "servi", which begins
-            // "service"'s stem, yet no word begins with "servie".)
-            let begun = prefix
-                && if word.han {
-                    begins_a_word(searcher, &fields, &word.folded)
-                } else {
-                    begins_a_word(searcher, &[spelling], &word.folded)
-                };
-            let corrections = if begun || !forgiving || word.han {
-                Vec::new()
-            } else if !is_known {
-                corrections(index, stats, &mut analyzer, &word.folded, 1)
-            } else {
-                // Its stems match, but as written no card holds it
-                // ("compse" stems to "comp"): any near word may be meant.
-                let cards = stats.doc_freq(&Term::from_field_text(spelling, &word.folded));
-                if cards == 0 {
-                    corrections(index, stats, &mut analyzer, &word.folded, 1)
-                } else if cards <= RARE_WORD_CARDS {
-                    let least = cards * MORE_LIKELY;
-                    corrections(index, stats, &mut analyzer, &word.folded, least)
-                } else {
-                    Vec::new()
-                }
-            };
-            if let Some(best) = corrections.first() {
-                let typed = &parsed.text[word.offset_from..word.offset_to];
-                replacements.push((typed.to_string(), best.folded.clone()));
-            }
-            content.push(Wanted {
-                word,
-                prefix,
-                begun,
-                corrections,
-                unknown: !is_known,
-            });
+            content.push(lookup.wanted(&mut analyzer, word, prefix));
         }
         // Only stop words typed ("how to"): they are the query.
         if content.is_empty() {
-            content = stop
-                .drain(..)
-                .map(|word| Wanted {
-                    word,
-                    prefix: false,
-                    begun: false,
-                    corrections: Vec::new(),
-                    unknown: false,
-                })
-                .collect();
+            content = stop.drain(..).map(Wanted::plain).collect();
         }
         plan.phrases = parsed
             .phrases
@@ -243,28 +177,7 @@ impl Plan {
             .collect();
         plan.typing = parsed.prefix_last;
         if scope == Scope::Everything && plan.phrases.is_empty() && !content.is_empty() {
-            plan.titles.push(title_key(&parsed.text));
-        }
-        if !replacements.is_empty() {
-            let mut text = parsed.text.clone();
-            for (typed, fixed) in &replacements {
-                text = text.replacen(typed.as_str(), fixed, 1);
-            }
-            if !plan.titles.is_empty() {
-                plan.titles.push(title_key(&text));
-                // Each other near word is a title the reader may have
-                // meant ("gufactor": "gfactor" and "gnufactor").
-                for wanted in &content {
-                    for other in wanted.corrections.iter().skip(1) {
-                        let best = &wanted.corrections[0].folded;
-                        let key = title_key(&text.replacen(best.as_str(), &other.folded, 1));
-                        if !plan.titles.contains(&key) {
-                            plan.titles.push(key);
-                        }
-                    }
-                }
-            }
-            plan.corrected = Some(text);
+            plan.titles = title_keys(&parsed.text, &content);
         }
         plan.content = content;
         plan.stop = stop;
@@ -470,6 +383,119 @@ impl Plan {
         }
         Box::new(BooleanQuery::new(should))
     }
+}
+
+impl Wanted {
+    /// A word searched as it is: no completion, no correction.
+    fn plain(word: Word) -> Self {
+        Wanted {
+            word,
+            prefix: false,
+            begun: false,
+            corrections: Vec::new(),
+            unknown: false,
+        }
+    }
+}
+
+/// What the index knows of a query's words, as the caller may see it.
+struct Lookup<'a> {
+    index: &'a SearchIndex,
+    stats: &'a audience::Statistics<'a>,
+    fields: Vec<Field>,
+    /// Typo tolerance, for queries a person types (not pasted texts, whose
+    /// many words make corrections slow and add nothing).
+    forgiving: bool,
+}
+
+impl Lookup<'_> {
+    fn wanted(&self, analyzer: &mut Analyzer, word: Word, prefix: bool) -> Wanted {
+        let spelling = self.index.fields().spelling;
+        let searcher = self.stats.searcher();
+        // Known: the index holds one of the word's forms as it is.
+        let known = word.forms.iter().any(|form| {
+            self.fields
+                .iter()
+                .any(|&field| self.stats.doc_freq(&Term::from_field_text(field, form)) > 0)
+        });
+        // Begun: some word of the index, as written, starts with it. (Not
+        // its stems: "servie" stems to "servi", which begins "service"'s
+        // stem, yet no word begins with "servie".)
+        let begun = prefix
+            && if word.han {
+                begins_a_word(searcher, &self.fields, &word.folded)
+            } else {
+                begins_a_word(searcher, &[spelling], &word.folded)
+            };
+        let corrections = if begun || !self.forgiving || word.han {
+            Vec::new()
+        } else if !known {
+            corrections(self.index, self.stats, analyzer, &word.folded, 1)
+        } else {
+            // Its stems match, but as written no card holds it ("compse"
+            // stems to "comp"): any near word may be meant. A rare word may
+            // be a typo of a more common one.
+            let cards = self
+                .stats
+                .doc_freq(&Term::from_field_text(spelling, &word.folded));
+            let least = match cards {
+                0 => Some(1),
+                rare if rare <= RARE_WORD_CARDS => Some(rare * MORE_LIKELY),
+                _ => None,
+            };
+            least.map_or_else(Vec::new, |least| {
+                corrections(self.index, self.stats, analyzer, &word.folded, least)
+            })
+        };
+        Wanted {
+            word,
+            prefix,
+            begun,
+            corrections,
+            unknown: !known,
+        }
+    }
+}
+
+/// Neighbouring words, for the side-by-side bonus; not the word being
+/// typed, which is not a whole word yet.
+fn pairs(words: &[Word], typing: bool) -> Vec<[Word; 2]> {
+    let whole = words.len().saturating_sub(usize::from(typing));
+    words[..whole]
+        .windows(2)
+        .filter(|w| !w[0].han && !w[1].han && w[1].position == w[0].position + 1)
+        .map(|w| [w[0].clone(), w[1].clone()])
+        .collect()
+}
+
+/// The whole titles the reader may mean: the text as typed, with each
+/// word's best correction, and with each other correction in its place
+/// ("gufactor": "gfactor" and "gnufactor").
+fn title_keys(text: &str, content: &[Wanted]) -> Vec<String> {
+    let mut keys = vec![title_key(text)];
+    let mut corrected = text.to_string();
+    for wanted in content {
+        if let Some(best) = wanted.corrections.first() {
+            let typed = &text[wanted.word.offset_from..wanted.word.offset_to];
+            corrected = corrected.replacen(typed, &best.folded, 1);
+        }
+    }
+    if corrected == text {
+        return keys;
+    }
+    keys.push(title_key(&corrected));
+    for wanted in content {
+        let Some(best) = wanted.corrections.first() else {
+            continue;
+        };
+        for other in wanted.corrections.iter().skip(1) {
+            let key = title_key(&corrected.replacen(best.folded.as_str(), &other.folded, 1));
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
 }
 
 /// The index's words a typo away from `folded` that the caller may see,

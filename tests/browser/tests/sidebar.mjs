@@ -45,7 +45,10 @@ export async function run({ context, base, hostPage, screenshot, axe, assert }) 
   // A misspelt word offers its correction, one click away.
   const alone = await context.newPage();
   await alone.setViewportSize({ width: 320, height: 700 });
-  await alone.goto(base + "/sidebar");
+  // Loaded with the team's language, as an inbox app can be configured.
+  const searches = [];
+  alone.on("request", (r) => r.url().includes("/api/v1/search") && searches.push(r.url()));
+  await alone.goto(base + "/sidebar?prefer_lang=ro");
   await alone.locator("#q").fill("refnud ");
   const offer = alone.locator("button.sb-did-you-mean");
   await offer.waitFor({ timeout: 10_000 });
@@ -53,6 +56,7 @@ export async function run({ context, base, hostPage, screenshot, axe, assert }) 
   await offer.click();
   assert.equal(await alone.locator("#q").inputValue(), "refund ");
   await alone.locator("li.sb-hit").first().waitFor();
+  assert.ok(searches.length > 0 && searches.every((u) => u.includes("prefer_lang=ro")), searches.join(" "));
 
   // The page itself passes axe with no serious or critical violation.
   await alone.locator("#q").fill("refund");

@@ -14,6 +14,10 @@
   const status = document.getElementById("status");
   const base = root.dataset.base || location.origin;
   const DEBOUNCE_MS = 120;
+  // The team's language for this inbox (`/sidebar?prefer_lang=ro`), sent
+  // with every search; the browser's Accept-Language comes after it.
+  const preferred = new URLSearchParams(location.search).get("prefer_lang");
+  const langParam = preferred ? "&prefer_lang=" + encodeURIComponent(preferred) : "";
 
   const token = (() => {
     const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
@@ -209,7 +213,7 @@
     if (inflight) inflight.abort();
     inflight = new AbortController();
     const signal = inflight.signal;
-    api("/api/v1/search?limit=8&q=" + encodeURIComponent(q), { signal })
+    api("/api/v1/search?limit=8&q=" + encodeURIComponent(q) + langParam, { signal })
       .then(json)
       .then((r) => {
         render(r.hits, r.notice ? r.notice.message : r.total ? r.total + " cards" : "No card matches; try fewer words");
