@@ -96,6 +96,43 @@ impl Default for Analyzer {
     }
 }
 
+/// The Romanian stems of the spellings a word typed without diacritics may
+/// stand for: `ramburseaza` for `rambursează` stems to `ramburs`, which the
+/// word as typed (`ramburseaz`) does not. Only the last four letters are
+/// tried (where Romanian endings carry `ă`, `î`, `ș`, `ț`), so a word has
+/// at most fifteen variants; the caller keeps the stems the index holds.
+pub fn romanian_spellings(folded: &str) -> Vec<String> {
+    if folded.len() < 4 || !folded.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Vec::new();
+    }
+    let chars: Vec<char> = folded.chars().collect();
+    let tail: Vec<usize> = (chars.len() - 4..chars.len())
+        .filter(|&i| matches!(chars[i], 'a' | 'i' | 's' | 't'))
+        .collect();
+    let romanian = Stemmer::new(Algorithm::Romanian);
+    let plain = romanian.stem(folded).into_owned();
+    let mut out: Vec<String> = Vec::new();
+    for mask in 1u32..(1 << tail.len()) {
+        let mut variant = chars.clone();
+        for (bit, &i) in tail.iter().enumerate() {
+            if mask & (1 << bit) != 0 {
+                variant[i] = match chars[i] {
+                    'a' => 'ă',
+                    'i' => 'î',
+                    's' => 'ș',
+                    _ => 'ț',
+                };
+            }
+        }
+        let written: String = variant.into_iter().collect();
+        let stem: String = romanian.stem(&written).chars().map(fold_char).collect();
+        if stem != plain && stem != folded && !out.contains(&stem) {
+            out.push(stem);
+        }
+    }
+    out
+}
+
 /// A title as titles are compared whole: lowercase, accents folded, words
 /// joined by one space (`Git: Commit-Graph` -> `git commit graph`).
 pub fn title_key(text: &str) -> String {
@@ -276,15 +313,6 @@ impl Analyzer {
                     let mut forms = vec![en];
                     if !forms.contains(&ro) {
                         forms.push(ro);
-                    }
-                    // Typed without diacritics, a Romanian word stems
-                    // differently (`ramburseaza` keeps a suffix that
-                    // `rambursează` loses): index that stem too.
-                    if folded != lower {
-                        let plain = romanian.stem(&folded).into_owned();
-                        if !forms.contains(&plain) {
-                            forms.push(plain);
-                        }
                     }
                     (folded.into_owned(), forms)
                 };
@@ -526,9 +554,20 @@ mod tests {
     }
 
     #[test]
-    fn romanian_verbs_typed_without_diacritics_meet_the_written_ones() {
-        same_forms("ramburseaza", "rambursează");
-        same_forms("plateste", "plătește");
+    fn romanian_verbs_typed_without_diacritics_may_mean_the_written_ones() {
+        for (plain, written) in [("ramburseaza", "rambursează"), ("plateste", "plătește")] {
+            let stems = romanian_spellings(plain);
+            assert!(
+                forms(written)[0].iter().any(|f| stems.contains(f)),
+                "{plain} {stems:?} and {written} {:?}",
+                forms(written)
+            );
+        }
+        assert!(
+            romanian_spellings("refund").is_empty(),
+            "no a, i, s or t at its end"
+        );
+        assert!(romanian_spellings("întrebări").is_empty());
     }
 
     #[test]

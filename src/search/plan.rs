@@ -20,7 +20,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 
 use super::{audience, query};
 use crate::index::SearchIndex;
-use crate::index::analyzer::{Analyzer, Word, title_key};
+use crate::index::analyzer::{Analyzer, Word, romanian_spellings, title_key};
 
 const TITLE_BOOST: f32 = 3.0;
 const LEAD_BOOST: f32 = 1.5;
@@ -409,15 +409,25 @@ struct Lookup<'a> {
 }
 
 impl Lookup<'_> {
-    fn wanted(&self, analyzer: &mut Analyzer, word: Word, prefix: bool) -> Wanted {
+    /// Whether any field holds `form`.
+    fn holds(&self, form: &str) -> bool {
+        self.fields
+            .iter()
+            .any(|&field| self.stats.doc_freq(&Term::from_field_text(field, form)) > 0)
+    }
+
+    fn wanted(&self, analyzer: &mut Analyzer, mut word: Word, prefix: bool) -> Wanted {
         let spelling = self.index.fields().spelling;
         let searcher = self.stats.searcher();
+        // Romanian typed without diacritics: the stems of the written word
+        // it may stand for, where the index holds them.
+        for stem in romanian_spellings(&word.folded) {
+            if !word.forms.contains(&stem) && self.holds(&stem) {
+                word.forms.push(stem);
+            }
+        }
         // Known: the index holds one of the word's forms as it is.
-        let known = word.forms.iter().any(|form| {
-            self.fields
-                .iter()
-                .any(|&field| self.stats.doc_freq(&Term::from_field_text(field, form)) > 0)
-        });
+        let known = word.forms.iter().any(|form| self.holds(form));
         // Begun: some word of the index, as written, starts with it. (Not
         // its stems: "servie" stems to "servi", which begins "service"'s
         // stem, yet no word begins with "servie".)

@@ -248,6 +248,27 @@ fn romanian_typed_without_diacritics_finds_what_the_accented_word_finds() {
 }
 
 #[test]
+fn on_the_demo_handbook_romanian_without_diacritics_finds_as_many_cards() {
+    let config = Config {
+        content_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+        data_dir: None,
+        watch: false,
+        ..Config::default()
+    };
+    let (kb, mut reindexer) = Kb::open(config).unwrap();
+    reindexer.start(&|_, _| {}).unwrap();
+    // As typed, finished (a space after the word): no completion helps.
+    for (plain, accented) in [("ramburseaza ", "rambursează "), ("plateste ", "plătește ")] {
+        let mut with = ids(&kb, accented);
+        let mut without = ids(&kb, plain);
+        with.sort();
+        without.sort();
+        assert!(!with.is_empty());
+        assert_eq!(without, with, "{plain:?} and {accented:?}");
+    }
+}
+
+#[test]
 fn the_readers_language_comes_first_among_equal_titles() {
     let (_dir, kb) = open(VAULT);
     for lang in ["en", "ro", "ru", "zh"] {
