@@ -2,6 +2,7 @@
 //! (`content`), indexed (`index`), searched (`search`), kept current as files
 //! change (`watch`, `reindex`) and served as a site and a JSON API (`server`).
 
+pub mod app;
 pub mod check;
 pub mod config;
 pub mod content;

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use quire::search::{self, SearchRequest};
+use quire::app::{self, search::Door, search::Log};
+use quire::search::SearchRequest;
 use quire::server;
 use quire::{Config, Kb};
 
@@ -313,7 +314,9 @@ fn index(config: Config) -> Result<ExitCode> {
 fn search(config: Config, request: SearchRequest, json: bool) -> Result<ExitCode> {
     let (kb, mut reindexer) = Kb::open(config).context("cannot open the index")?;
     reindexer.start(&|_, _| {})?;
-    let results = search::search(&kb.index, &request)?;
+    // An author's own look from the terminal: not a reader's search, so
+    // not in the insights log.
+    let results = app::search::search(&kb, &request, Door::Cli, Log::No)?;
     if json {
         let view = quire::server::views::SearchView::new(&request.q, results, &kb.history());
         println!("{}", serde_json::to_string_pretty(&view)?);

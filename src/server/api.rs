@@ -18,7 +18,8 @@ use super::params::Params;
 use super::views::{
     self, CardView, CollectionsView, MatchView, SearchView, SuggestView, TagsView, Visible,
 };
-use crate::content::{CardId, Trust};
+use crate::app::{self, search::Door, search::Log};
+use crate::content::Trust;
 use crate::index::StoredCard;
 use crate::metrics::IndexGauges;
 use crate::search::{self, SearchRequest, Ticket};
@@ -116,31 +117,6 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-/// Queues a search for the insights log (never blocks).
-pub fn log_search(state: &AppState, request: &SearchRequest, hits: usize, source: &'static str) {
-    let mut filters = Vec::new();
-    for (key, values) in [
-        ("collection", &request.collections),
-        ("tag", &request.tags),
-        ("lang", &request.langs),
-    ] {
-        filters.extend(values.iter().map(|v| format!("{key}={v}")));
-    }
-    filters.extend(
-        request
-            .trusts
-            .iter()
-            .map(|t| format!("trust={}", t.as_str())),
-    );
-    state.kb.store.log_search(crate::store::SearchEvent {
-        at: crate::store::now(),
-        query: request.q.chars().take(500).collect(),
-        filters: filters.join("&"),
-        hits: hits as u64,
-        source,
-    });
-}
-
 /// The reader's languages: those chosen with `prefer_lang`, then those
 /// the browser sends in `Accept-Language`.
 pub fn reader_languages(params: &Params, headers: &HeaderMap) -> Vec<String> {
@@ -180,11 +156,7 @@ pub fn search_request(params: &Params, headers: &HeaderMap) -> Result<SearchRequ
 }
 
 pub fn ready(state: &AppState) -> Result<(), ApiError> {
-    if state.kb.is_ready() {
-        Ok(())
-    } else {
-        Err(ApiError::NotReady)
-    }
+    Ok(app::search::ready(&state.kb)?)
 }
 
 /// Full-text search over the cards.
@@ -215,13 +187,10 @@ pub async fn search(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SearchView>, ApiError> {
-    ready(&state)?;
     let params = Params::parse(raw.as_deref());
     let mut request = search_request(&params, &headers)?;
     request.public_only = access.public_only;
-    let results = search::search(&state.kb.index, &request).map_err(ApiError::internal)?;
-    state.kb.metrics.search(results.took);
-    log_search(&state, &request, results.total, "api");
+    let results = app::search::search(&state.kb, &request, Door::Api, Log::Yes)?;
     Ok(Json(SearchView::new(
         &request.q,
         results,
@@ -252,7 +221,6 @@ pub async fn suggest(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<SuggestView>, ApiError> {
-    ready(&state)?;
     let params = Params::parse(raw.as_deref());
     let mut request = SearchRequest::new(params.get("q").unwrap_or(""));
     request.collections = params.all("collection");
@@ -260,8 +228,7 @@ pub async fn suggest(
     request.prefer_langs = reader_languages(&params, &headers);
     request.limit = MAX_SUGGESTIONS;
     request.public_only = access.public_only;
-    let results = search::suggest(&state.kb.index, &request).map_err(ApiError::internal)?;
-    state.kb.metrics.search(results.took);
+    let results = app::search::suggest(&state.kb, &request)?;
     Ok(Json(SuggestView::new(&request.q, results)))
 }
 
@@ -306,11 +273,7 @@ pub fn match_cards(
     let mut request = SearchRequest::new("");
     request.limit = limit.clamp(1, MAX_MATCHES);
     request.public_only = access.public_only;
-    let results = search::similar(&state.kb.index, ticket, &request).map_err(ApiError::internal)?;
-    state.kb.metrics.search(results.took);
-    let mut logged = request.clone();
-    logged.q = ticket.subject.clone();
-    log_search(state, &logged, results.total, "match");
+    let results = app::search::match_ticket(&state.kb, ticket, &request)?;
     let terms = results.terms.clone();
     Ok(MatchView::new(terms, results, &state.kb.history()))
 }
@@ -395,28 +358,12 @@ pub fn find_card(
     access: Access,
     requested: &str,
 ) -> Result<Option<(CardView, StoredCard)>, ApiError> {
-    let Ok(requested) = CardId::new(requested.trim_end_matches('/')) else {
-        return Ok(None);
-    };
-    let current = {
-        let catalog = state.kb.catalog();
-        if catalog.get(&requested).is_some() {
-            Some(requested)
-        } else {
-            catalog.moved_to(requested.as_str()).cloned()
-        }
-    };
-    let Some(id) = current else { return Ok(None) };
-    let Some(stored) = state.kb.index.card(&id).map_err(ApiError::internal)? else {
+    let Some(stored) = app::cards::find(&state.kb, requested, access.public_only)? else {
         return Ok(None);
     };
     let visible = Visible {
         public_only: access.public_only,
     };
-    if !visible.card(&stored.card) {
-        // Not "forbidden": a scoped caller must not learn the card exists.
-        return Ok(None);
-    }
     let today = chrono::Local::now().date_naive();
     let view = {
         let catalog = state.kb.catalog();

@@ -155,3 +155,12 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+impl From<crate::app::AppError> for ApiError {
+    fn from(e: crate::app::AppError) -> Self {
+        match e {
+            crate::app::AppError::NotReady => ApiError::NotReady,
+            crate::app::AppError::Index(cause) => ApiError::internal(cause),
+        }
+    }
+}

@@ -19,6 +19,7 @@ use super::api::{self, match_cards};
 use super::error::ApiError;
 use super::views::{HitView, MatchView};
 use super::{AppState, public_url};
+use crate::app::{self, search::Door, search::Log};
 use crate::search::{self, SearchRequest, Ticket, escape_html};
 
 /// Inbox payloads are small; a conversation with HTML fits easily.
@@ -216,7 +217,6 @@ async fn intercom_submit(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let request = intercom_request(&state, &headers, body).await?;
-    api::ready(&state)?;
     let query = request
         .pointer("/input_values/q")
         .and_then(Value::as_str)
@@ -224,7 +224,7 @@ async fn intercom_submit(
         .to_string();
     let mut search_request = SearchRequest::new(query.clone());
     search_request.limit = HITS;
-    let results = search::search(&state.kb.index, &search_request).map_err(ApiError::internal)?;
+    let results = app::search::search(&state.kb, &search_request, Door::Inbox, Log::Yes)?;
     let hits: Vec<HitView> = results
         .hits
         .into_iter()

@@ -18,6 +18,7 @@ use super::api::{self, find_card, match_cards};
 use super::error::ApiError;
 use super::views::HitView;
 use super::{AppState, public_url};
+use crate::app::{self, search::Door, search::Log};
 use crate::content::Trust;
 use crate::search::{self, SearchRequest, Ticket};
 
@@ -242,7 +243,6 @@ fn search_cards(
     args: &Value,
 ) -> Result<Value, String> {
     let query = string_arg(args, "query").ok_or("`query` is required: a few words to look for")?;
-    api::ready(state).map_err(api_error)?;
     let mut request = SearchRequest::new(query);
     request.limit = limit_arg(args);
     request.public_only = access.public_only;
@@ -260,10 +260,8 @@ fn search_cards(
         request.trusts =
             vec![Trust::parse(t).ok_or("`trust` must be verified, stale or unverified")?];
     }
-    let results =
-        search::search(&state.kb.index, &request).map_err(|e| api_error(ApiError::internal(e)))?;
-    state.kb.metrics.search(results.took);
-    api::log_search(state, &request, results.total, "mcp");
+    let results = app::search::search(&state.kb, &request, Door::Mcp, Log::Yes)
+        .map_err(|e| api_error(e.into()))?;
     let total = results.total;
     let hits: Vec<HitView> = results
         .hits

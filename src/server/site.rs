@@ -17,6 +17,9 @@ use super::params::Params;
 use super::views::{
     self, CardView, CollectionView, SearchView, Visible, card_url, encode_component,
 };
+use crate::app;
+use crate::app::cards::Resolved;
+use crate::app::search::{Door, Log};
 use crate::content::CardId;
 use crate::search;
 
@@ -146,14 +149,9 @@ async fn search_page(
     let results = if (query.trim().is_empty() && !filtered) || !state.kb.is_ready() {
         None
     } else {
-        match search::search(&state.kb.index, &request) {
-            Ok(r) => {
-                state.kb.metrics.search(r.took);
-                if page_number == 1 {
-                    super::api::log_search(&state, &request, r.total, "site");
-                }
-                Some(SearchView::new(&query, r, &state.kb.history()))
-            }
+        let log = if page_number == 1 { Log::Yes } else { Log::No };
+        match app::search::search(&state.kb, &request, Door::Site, log) {
+            Ok(r) => Some(SearchView::new(&query, r, &state.kb.history())),
             Err(e) => {
                 tracing::error!("search failed: {e}");
                 None
@@ -386,30 +384,19 @@ async fn card(
         return super::agents::card_markdown(&state, &caller, id)
             .unwrap_or_else(IntoResponse::into_response);
     }
-    let Ok(requested) = CardId::new(id.trim_end_matches('/')) else {
-        return not_found(&state, &id);
-    };
-    let moved = {
-        let catalog = state.kb.catalog();
-        if catalog.get(&requested).is_some() {
-            None
-        } else {
-            Some(catalog.moved_to(requested.as_str()).cloned())
-        }
-    };
-    match moved {
-        None => {}
+    let requested = match app::cards::resolve(&state.kb, &id) {
+        Resolved::Current(id) => id,
         // 301, not axum's 308: an old id is gone for good, and crawlers and
         // link checkers know 301 best.
-        Some(Some(current)) => {
+        Resolved::Moved(current) => {
             return (
                 StatusCode::MOVED_PERMANENTLY,
                 [(header::LOCATION, card_url(&current))],
             )
                 .into_response();
         }
-        Some(None) => return not_found(&state, requested.as_str()),
-    }
+        Resolved::Missing => return not_found(&state, &id),
+    };
     let stored = match state.kb.index.card(&requested) {
         Ok(Some(stored)) => stored,
         Ok(None) => return not_found(&state, requested.as_str()),

@@ -1,0 +1,114 @@
+//! Searching, suggesting and matching a ticket, as every door does it:
+//! refused until the index is ready, timed into the metrics, and (but for
+//! suggestions, one per key) written to the insights log.
+
+use crate::kb::Kb;
+use crate::search::{self, SearchRequest, SearchResults, Ticket};
+use crate::store::{SearchEvent, now};
+
+use super::AppError;
+
+/// Which door a search came through, as the insights log names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Door {
+    Api,
+    Site,
+    Mcp,
+    /// A ticket matched (`/api/v1/match`, MCP, the inbox integrations).
+    Match,
+    /// An inbox app's own search box (Intercom).
+    Inbox,
+    /// `quire search` in a terminal.
+    Cli,
+}
+
+impl Door {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Door::Api => "api",
+            Door::Site => "site",
+            Door::Mcp => "mcp",
+            Door::Match => "match",
+            Door::Inbox => "inbox",
+            Door::Cli => "cli",
+        }
+    }
+}
+
+/// Whether the search goes to the insights log: a site's second page is
+/// the same search read further, not another one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Log {
+    Yes,
+    No,
+}
+
+pub fn search(
+    kb: &Kb,
+    request: &SearchRequest,
+    door: Door,
+    log: Log,
+) -> Result<SearchResults, AppError> {
+    ready(kb)?;
+    let results = search::search(&kb.index, request)?;
+    kb.metrics.search(results.took);
+    if log == Log::Yes {
+        log_search(kb, request, &request.q, results.total, door);
+    }
+    Ok(results)
+}
+
+/// Completions for a box that updates on every key: not logged.
+pub fn suggest(kb: &Kb, request: &SearchRequest) -> Result<SearchResults, AppError> {
+    ready(kb)?;
+    let results = search::suggest(&kb.index, request)?;
+    kb.metrics.search(results.took);
+    Ok(results)
+}
+
+/// The cards most likely to answer `ticket`; `request` carries the limit
+/// and the caller's audience.
+pub fn match_ticket(
+    kb: &Kb,
+    ticket: &Ticket,
+    request: &SearchRequest,
+) -> Result<SearchResults, AppError> {
+    ready(kb)?;
+    let results = search::similar(&kb.index, ticket, request)?;
+    kb.metrics.search(results.took);
+    log_search(kb, request, &ticket.subject, results.total, Door::Match);
+    Ok(results)
+}
+
+pub fn ready(kb: &Kb) -> Result<(), AppError> {
+    if kb.is_ready() {
+        Ok(())
+    } else {
+        Err(AppError::NotReady)
+    }
+}
+
+/// Queues a search for the insights log (never blocks).
+fn log_search(kb: &Kb, request: &SearchRequest, query: &str, hits: usize, door: Door) {
+    let mut filters = Vec::new();
+    for (key, values) in [
+        ("collection", &request.collections),
+        ("tag", &request.tags),
+        ("lang", &request.langs),
+    ] {
+        filters.extend(values.iter().map(|v| format!("{key}={v}")));
+    }
+    filters.extend(
+        request
+            .trusts
+            .iter()
+            .map(|t| format!("trust={}", t.as_str())),
+    );
+    kb.store.log_search(SearchEvent {
+        at: now(),
+        query: query.chars().take(500).collect(),
+        filters: filters.join("&"),
+        hits: hits as u64,
+        source: door.as_str(),
+    });
+}
