@@ -223,7 +223,7 @@ fn card_findings(
             1,
             format!(
                 "stale: verification lapsed on {}{}",
-                crate::server::views::verified_until(card).unwrap_or_default(),
+                card.verification.expiry_day().unwrap_or_default(),
                 card.owner
                     .as_deref()
                     .map(|o| format!("; owner {o}"))

@@ -8,11 +8,10 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::broadcast;
 
 use crate::config::Config;
-use crate::content::{Catalog, ContentDir, Limits, Problem};
+use crate::content::{Catalog, ContentDir, Problem};
 use crate::history::{History, Repo};
 use crate::index::{self, IndexError, Opened, SearchIndex};
 use crate::metrics::Metrics;
-use crate::reindex::Reindexer;
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,9 +78,10 @@ pub struct Kb {
 }
 
 impl Kb {
-    /// Opens the content folder and the index. The catalog is empty and the
-    /// knowledge base not ready until the returned reindexer's `start` runs.
-    pub fn open(config: Config) -> Result<(Arc<Kb>, Reindexer), OpenError> {
+    /// Opens the content folder and the index, and gives back the index's
+    /// one writer for the reindexer (`crate::open` pairs them). The catalog
+    /// is empty and the knowledge base not ready until the reindexer starts.
+    pub(crate) fn open(config: Config) -> Result<(Arc<Kb>, index::IndexWriter), OpenError> {
         let content =
             ContentDir::open(&config.content_dir).map_err(|source| OpenError::Content {
                 path: config.content_dir.clone(),
@@ -109,9 +109,6 @@ impl Kb {
             )?,
             None => Store::in_memory(config.analytics)?,
         };
-        let limits = Limits {
-            max_card_bytes: config.max_card_bytes,
-        };
         let (changes, _) = broadcast::channel(64);
         let (settled, _) = broadcast::channel(64);
         let kb = Arc::new(Kb {
@@ -138,8 +135,7 @@ impl Kb {
             kb.metrics.index_rebuilt();
             kb.set_index_rebuilt("the index could not be opened");
         }
-        let reindexer = Reindexer::new(kb.clone(), writer, limits);
-        Ok((kb, reindexer))
+        Ok((kb, writer))
     }
 
     /// The catalog as of the last commit. Hold the guard briefly.

@@ -21,6 +21,18 @@ pub mod store;
 pub mod watch;
 
 pub use config::Config;
-pub use kb::Kb;
+pub use kb::{Kb, OpenError};
+pub use reindex::Reindexer;
+
+/// Opens the content folder and the index: the knowledge base, and the
+/// reindexer that fills it and keeps it current. The catalog is empty and
+/// the knowledge base not ready until the reindexer's `start` runs.
+pub fn open(config: Config) -> Result<(std::sync::Arc<Kb>, Reindexer), OpenError> {
+    let (kb, writer) = Kb::open(config)?;
+    let limits = content::Limits {
+        max_card_bytes: kb.config.max_card_bytes,
+    };
+    Ok((kb.clone(), Reindexer::new(kb, writer, limits)))
+}
 pub mod server;
 pub mod theme;

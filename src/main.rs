@@ -199,7 +199,7 @@ fn serve(config: Config) -> Result<ExitCode> {
              set [site] require_login = true, or serve behind an SSO proxy"
         );
     }
-    let (kb, reindexer) = Kb::open(config).context("cannot start")?;
+    let (kb, reindexer) = quire::open(config).context("cannot start")?;
     log_opened(&kb);
     let reindex = reindexer.spawn(watch)?;
     let runtime = tokio::runtime::Runtime::new()?;
@@ -272,7 +272,7 @@ fn check(config: Config, format: &str, strict: bool, stale: bool) -> Result<Exit
 }
 
 fn index(config: Config) -> Result<ExitCode> {
-    let (kb, mut reindexer) = Kb::open(config).context("cannot open the index")?;
+    let (kb, mut reindexer) = quire::open(config).context("cannot open the index")?;
     log_opened(&kb);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -312,7 +312,7 @@ fn index(config: Config) -> Result<ExitCode> {
 }
 
 fn search(config: Config, request: SearchRequest, json: bool) -> Result<ExitCode> {
-    let (kb, mut reindexer) = Kb::open(config).context("cannot open the index")?;
+    let (kb, mut reindexer) = quire::open(config).context("cannot open the index")?;
     reindexer.start(&|_, _| {})?;
     // An author's own look from the terminal: not a reader's search, so
     // not in the insights log.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::server::files::read_under;
+use crate::content::scan::read_under;
 
 pub struct Theme {
     env: Environment<'static>,

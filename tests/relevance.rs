@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
+use quire::Config;
 use quire::search::{SearchRequest, search};
-use quire::{Config, Kb};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         data_dir: None,
         ..Config::default()
     };
-    let (kb, mut reindexer) = Kb::open(config).expect("open the demo content");
+    let (kb, mut reindexer) = quire::open(config).expect("open the demo content");
     reindexer.start(&|_, _| {}).expect("index the demo content");
 
     // Per language: (queries, found in top 3, sum of reciprocal ranks).

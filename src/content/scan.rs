@@ -231,15 +231,7 @@ impl ContentDir {
     /// absolute paths and prefixes. Paths here are NFC; when nothing is
     /// there, the NFD spelling is tried (one `lstat`), for files saved on macOS.
     pub fn resolve(&self, rel_path: &str) -> Option<PathBuf> {
-        let rel = Path::new(rel_path);
-        if rel_path.contains('\\')
-            || rel
-                .components()
-                .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-        {
-            return None;
-        }
-        let path = self.root.join(rel);
+        let path = self.root.join(relative(rel_path)?);
         if rel_path.is_ascii() || fs::symlink_metadata(&path).is_ok() {
             return Some(path);
         }
@@ -320,6 +312,32 @@ impl ContentDir {
         }
         fs::metadata(target).ok()
     }
+}
+
+/// `rel_path` as a path that stays below whatever it is joined to: no
+/// `..`, no root, no prefix, no backslash.
+fn relative(rel_path: &str) -> Option<&Path> {
+    let rel = Path::new(rel_path);
+    let below = !rel_path.contains('\\')
+        && rel
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    below.then_some(rel)
+}
+
+/// Reads `rel` under `root` (a theme's static folder), refusing `..`,
+/// absolute paths, symlinks that lead out of `root` and anything but a
+/// regular file.
+pub fn read_under(root: &Path, rel: &str) -> Option<Vec<u8>> {
+    if rel.is_empty() {
+        return None;
+    }
+    let root = root.canonicalize().ok()?;
+    let path = root.join(relative(rel)?).canonicalize().ok()?;
+    if !path.starts_with(&root) {
+        return None;
+    }
+    read_regular(&path, u64::MAX).ok()
 }
 
 /// A FIFO, socket or device under `content/`: opening a FIFO for reading

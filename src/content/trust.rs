@@ -73,6 +73,14 @@ impl Verification {
         Some(self.verify_every.map_or(NaiveDate::MAX, |p| p.after(at)))
     }
 
+    /// The last day the card counts as verified, as `YYYY-MM-DD`; `None`
+    /// when it was never verified or never expires.
+    pub fn expiry_day(&self) -> Option<String> {
+        self.verified_until()
+            .filter(|d| *d != NaiveDate::MAX)
+            .map(|d| d.to_string())
+    }
+
     pub fn trust(&self, today: NaiveDate) -> Trust {
         match self.verified_until() {
             None => Trust::Unverified,

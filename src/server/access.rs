@@ -271,7 +271,7 @@ pub async fn require_login(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
-    let to = format!("/login?next={}", super::views::encode_component(&back));
+    let to = format!("/login?next={}", super::urls::encode_component(&back));
     (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
 }
 

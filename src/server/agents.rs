@@ -13,7 +13,8 @@ use axum::routing::get;
 use super::access;
 use super::error::ApiError;
 use super::params::Params;
-use super::views::{self, Visible, card_url};
+use super::urls::card_url;
+use super::views::{self, Visible};
 use super::{AppState, public_url};
 use crate::content::CardId;
 

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1` and `/healthz`: what the inbox sidebar and
 //! scripts call. Every error is `{"code", "message"}` with its status. Each
-//! handler carries its OpenAPI description (`openapi.rs` collects them).
+//! handler carries its OpenAPI description (`openapi.rs` collects them and
+//! serves the document).
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -44,12 +45,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/{*rest}", get(not_found).post(not_found))
 }
 
-/// Routes open to all: health, metrics and the API's own description.
+/// Routes open to all: health and metrics (the API's own description is
+/// `openapi::router`).
 pub fn open_router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .route("/api/v1/openapi.json", get(openapi))
 }
 
 async fn not_found() -> ApiError {
@@ -105,14 +106,6 @@ async fn metrics(State(state): State<AppState>) -> Response {
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         text,
-    )
-        .into_response()
-}
-
-async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        super::openapi::document(),
     )
         .into_response()
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::views::{card_url, encode_path, updated, verified_until};
+use super::urls::{card_url, folder_url};
 use crate::content::{Card, Catalog, Trust};
 use crate::history::History;
 
@@ -36,7 +36,7 @@ impl CardItem {
             trust: card.verification.trust(today).as_str(),
             owner: card.owner.clone(),
             updated: updated(card, history),
-            verified_until: verified_until(card),
+            verified_until: card.verification.expiry_day(),
         }
     }
 }
@@ -56,14 +56,6 @@ pub struct FolderItem {
 pub struct Crumb {
     pub title: String,
     pub url: String,
-}
-
-pub fn folder_url(path: &str) -> String {
-    format!("/collections/{}", encode_path(path))
-}
-
-pub fn tag_url(tag: &str) -> String {
-    format!("/tags/{}", super::views::encode_component(tag))
 }
 
 /// A folder's title: its `_index.md` title, else its name.
@@ -260,4 +252,20 @@ pub fn tagged(catalog: &Catalog, tag: &str, today: NaiveDate, history: &History)
         .into_iter()
         .map(|c| CardItem::of(c, today, history))
         .collect()
+}
+
+/// The day a card last changed: `updated` in its front matter, else its
+/// last commit, else the file's modification time.
+pub fn updated(card: &Card, history: &History) -> Option<String> {
+    if let Some(d) = card.updated {
+        return Some(d.to_string());
+    }
+    if let Some(day) = history
+        .last_change(&card.id.rel_path())
+        .and_then(|c| c.date())
+    {
+        return Some(day.to_string());
+    }
+    let secs = i64::try_from(card.stamp.mtime_ns / 1_000_000_000).ok()?;
+    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.date_naive().to_string())
 }

@@ -2,8 +2,6 @@
 //! content types from an allow-list, `nosniff`, and active formats (SVG,
 //! HTML) as downloads under a sandboxing CSP.
 
-use std::path::{Component, Path};
-
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -64,24 +62,4 @@ pub fn file_response(name: &str, bytes: Vec<u8>, trusted: bool) -> Response {
         );
     }
     response
-}
-
-/// Reads `rel` under `root`, refusing `..`, absolute paths and symlinks
-/// that lead out of `root`.
-pub fn read_under(root: &Path, rel: &str) -> Option<Vec<u8>> {
-    let rel_path = Path::new(rel);
-    if rel.is_empty()
-        || rel.contains('\\')
-        || rel_path
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return None;
-    }
-    let root = root.canonicalize().ok()?;
-    let path = root.join(rel_path).canonicalize().ok()?;
-    if !path.starts_with(&root) {
-        return None;
-    }
-    crate::content::scan::read_regular(&path, u64::MAX).ok()
 }

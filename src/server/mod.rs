@@ -18,6 +18,7 @@ pub mod params;
 pub mod session;
 pub mod site;
 pub mod slots;
+pub mod urls;
 pub mod views;
 pub mod workers;
 
@@ -103,7 +104,8 @@ pub fn router(kb: Arc<Kb>) -> Router {
             state.clone(),
             access::require_token,
         ))
-        .merge(api::open_router());
+        .merge(api::open_router())
+        .merge(openapi::router());
     // CORS outside the token check: preflights carry no token, and a 401
     // must still be readable by the allowed origin.
     let api = match cors(&state.kb.config.api.cors_origins) {

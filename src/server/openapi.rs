@@ -6,7 +6,21 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::api;
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::{AppState, api};
+
+/// `/api/v1/openapi.json`, open to all.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/openapi.json", get(serve))
+}
+
+async fn serve() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document()).into_response()
+}
 
 #[derive(OpenApi)]
 #[openapi(

@@ -14,9 +14,8 @@ use super::api::search_request;
 use super::browse;
 use super::files::file_response;
 use super::params::Params;
-use super::views::{
-    self, CardView, CollectionView, SearchView, Visible, card_url, encode_component,
-};
+use super::urls::{card_url, encode_component, tag_url};
+use super::views::{self, CardView, CollectionView, SearchView, Visible};
 use crate::app;
 use crate::app::cards::Resolved;
 use crate::app::search::{Door, Log};
@@ -351,7 +350,7 @@ async fn all_tags(State(state): State<AppState>) -> Response {
     let tags = views::tags(&state.kb.catalog(), Visible { public_only: false });
     let tags: Vec<_> = tags
         .into_iter()
-        .map(|t| json!({ "name": t.name, "cards": t.cards, "url": browse::tag_url(&t.name) }))
+        .map(|t| json!({ "name": t.name, "cards": t.cards, "url": tag_url(&t.name) }))
         .collect();
     page(&state, StatusCode::OK, "tags.html", json!({ "tags": tags }))
 }
@@ -463,7 +462,7 @@ async fn card(
     let tags: Vec<_> = view
         .tags
         .iter()
-        .map(|t| json!({ "name": t, "url": browse::tag_url(t) }))
+        .map(|t| json!({ "name": t, "url": tag_url(t) }))
         .collect();
     page(
         &state,

@@ -12,6 +12,9 @@ use crate::content::{Card, CardId, Catalog, Resolved};
 use crate::history::{Commit, History};
 use crate::search::{Facets, Hit, Notice, SearchResults};
 
+use super::browse;
+use super::urls::{self, card_url, encode_component, file_url};
+
 /// Search results: one page of hits, the total, and facet counts.
 #[derive(Serialize, ToSchema)]
 pub struct SearchView {
@@ -214,14 +217,14 @@ pub fn collections(catalog: &Catalog, visible: Visible) -> Vec<CollectionView> {
                     .and_then(|f| f.title.clone())
                     .unwrap_or_else(|| name.clone()),
                 description: folder.and_then(|f| f.description.clone()),
-                url: super::browse::folder_url(&name),
+                url: urls::folder_url(&name),
                 name,
                 cards,
             };
             (folder.and_then(|f| f.weight), view)
         })
         .collect();
-    super::browse::in_weight_order(out, |view| &view.title)
+    browse::in_weight_order(out, |view| &view.title)
 }
 
 /// Every tag on a visible card, most used first.
@@ -270,7 +273,7 @@ impl HitView {
             path: card.id.rel_path(),
             url: card_url(&card.id),
             collection: card.collection().to_string(),
-            updated: updated(&card, history),
+            updated: browse::updated(&card, history),
             id: card.id.to_string(),
             title: card.title,
             summary: card.summary,
@@ -305,62 +308,6 @@ impl From<&Commit> for LastChangeView {
             subject: c.subject.clone(),
         }
     }
-}
-
-/// The day a card last changed: `updated` in its front matter, else its
-/// last commit, else the file's modification time.
-pub fn updated(card: &Card, history: &History) -> Option<String> {
-    if let Some(d) = card.updated {
-        return Some(d.to_string());
-    }
-    if let Some(day) = history
-        .last_change(&card.id.rel_path())
-        .and_then(|c| c.date())
-    {
-        return Some(day.to_string());
-    }
-    let secs = i64::try_from(card.stamp.mtime_ns / 1_000_000_000).ok()?;
-    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.date_naive().to_string())
-}
-
-/// The last day a card counts as verified (`None`: never verified, or
-/// verified with no expiry).
-pub fn verified_until(card: &Card) -> Option<String> {
-    card.verification
-        .verified_until()
-        .filter(|d| *d != chrono::NaiveDate::MAX)
-        .map(|d| d.to_string())
-}
-
-/// `/cards/<id>` with each segment percent-encoded.
-pub fn card_url(id: &CardId) -> String {
-    format!("/cards/{}", encode_path(id.as_str()))
-}
-
-pub fn file_url(rel_path: &str) -> String {
-    format!("/files/{}", encode_path(rel_path))
-}
-
-/// Percent-encodes a path, keeping `/` between segments.
-pub fn encode_path(path: &str) -> String {
-    percent_encode(path, b"-._~/")
-}
-
-/// Percent-encodes a query-string value or a single path segment.
-pub fn encode_component(value: &str) -> String {
-    percent_encode(value, b"-._~")
-}
-
-fn percent_encode(text: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A card: metadata, and the body as markdown, sanitized HTML and text.
@@ -535,8 +482,8 @@ impl CardView {
             owner: card.owner.clone(),
             verified_by: v.verified_by.clone(),
             verified_at: v.verified_at.map(|d| d.to_string()),
-            verified_until: verified_until(card),
-            updated: updated(card, history),
+            verified_until: card.verification.expiry_day(),
+            updated: browse::updated(card, history),
             last_change: history
                 .last_change(&card.id.rel_path())
                 .map(LastChangeView::from),

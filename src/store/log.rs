@@ -12,10 +12,10 @@ use super::file::Db;
 use super::schema::normalize;
 use super::{OpenEvent, SearchEvent, StoreError, now};
 
-/// What a logged row may hold, in bytes (cut on a char boundary): a query
-/// is read by a person on the insights page, filters only for context; a
+/// What a logged row may hold, in bytes (cut on a char boundary; the
+/// query's bound is the schema's): filters are kept only for context; a
 /// request with 30,000 `tag=` values must not become a 200 KB row.
-pub const MAX_QUERY_BYTES: usize = 1024;
+pub use super::schema::MAX_QUERY_BYTES;
 pub const MAX_FILTERS_BYTES: usize = 1024;
 pub const MAX_CARD_ID_BYTES: usize = 1024;
 pub const MAX_SOURCE_BYTES: usize = 32;

@@ -71,6 +71,10 @@ impl From<rusqlite::Error> for MigrateError {
     }
 }
 
+/// The longest query a row holds, in bytes: a query is read by a person on
+/// the insights page (the migration backfills no more of an old one).
+pub const MAX_QUERY_BYTES: usize = 1024;
+
 /// A query as the insights count it: lowercased, trimmed, runs of
 /// whitespace made one space ("Refund  Annual " and "refund annual" are
 /// one query).
@@ -123,7 +127,7 @@ fn to_v2(tx: &Transaction) -> Result<(), rusqlite::Error> {
 fn backfill(tx: &Transaction, table: &str) -> Result<(), rusqlite::Error> {
     let mut select = tx.prepare(&format!(
         "SELECT id, substr(query, 1, {}) FROM {table} WHERE id > ?1 AND query IS NOT NULL ORDER BY id LIMIT ?2",
-        super::log::MAX_QUERY_BYTES
+        MAX_QUERY_BYTES
     ))?;
     let mut update = tx.prepare(&format!("UPDATE {table} SET normalized = ?2 WHERE id = ?1"))?;
     let mut after = 0;

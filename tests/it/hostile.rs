@@ -255,7 +255,7 @@ async fn odd_file_names_are_served_at_their_own_urls_or_skipped_with_a_reason() 
         std::fs::write(t.content.path().join(name), "---\ntitle: Latin1\n---\nx\n").unwrap();
     }
     let encoded =
-        |id: &str| quire::server::views::card_url(&quire::content::CardId::new(id).unwrap());
+        |id: &str| quire::server::urls::card_url(&quire::content::CardId::new(id).unwrap());
     for (id, title) in [
         ("n/with space", "Space"),
         ("n/hash#tag", "Hash"),

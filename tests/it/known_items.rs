@@ -145,7 +145,7 @@ fn open(cards: &[(&str, &str)]) -> (tempfile::TempDir, std::sync::Arc<Kb>) {
         data_dir: None,
         ..Config::default()
     };
-    let (kb, mut reindexer) = Kb::open(config).unwrap();
+    let (kb, mut reindexer) = quire::open(config).unwrap();
     reindexer.start(&|_, _| {}).unwrap();
     (dir, kb)
 }
@@ -255,7 +255,7 @@ fn on_the_demo_handbook_romanian_without_diacritics_finds_as_many_cards() {
         watch: false,
         ..Config::default()
     };
-    let (kb, mut reindexer) = Kb::open(config).unwrap();
+    let (kb, mut reindexer) = quire::open(config).unwrap();
     reindexer.start(&|_, _| {}).unwrap();
     // As typed, finished (a space after the word): no completion helps.
     for (plain, accented) in [("ramburseaza ", "rambursează "), ("plateste ", "plătește ")] {

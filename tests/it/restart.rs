@@ -19,7 +19,7 @@ async fn a_restart_with_an_unchanged_folder_reindexes_nothing() {
         data_dir: Some(data.clone()),
         ..quire::Config::default()
     };
-    let (_kb, mut reindexer) = quire::Kb::open(config).unwrap();
+    let (_kb, mut reindexer) = quire::open(config).unwrap();
     let report = reindexer.start(&|_, _| {}).unwrap();
     assert_eq!(
         (report.indexed(), report.removed, report.unchanged),
@@ -91,7 +91,7 @@ async fn a_touched_but_unchanged_card_is_restamped_once_and_never_reindexed() {
             data_dir: Some(t.data.path().to_path_buf()),
             ..quire::Config::default()
         };
-        let (_kb, mut reindexer) = quire::Kb::open(config).unwrap();
+        let (_kb, mut reindexer) = quire::open(config).unwrap();
         reindexer.start(&|_, _| {}).unwrap()
     };
     let first = start();

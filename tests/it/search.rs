@@ -16,7 +16,7 @@ fn kb(cards: &[(&str, String)]) -> (tempfile::TempDir, std::sync::Arc<Kb>) {
         data_dir: None,
         ..Config::default()
     };
-    let (kb, mut reindexer) = Kb::open(config).unwrap();
+    let (kb, mut reindexer) = quire::open(config).unwrap();
     reindexer.start(&|_, _| {}).unwrap();
     (dir, kb)
 }

@@ -87,7 +87,7 @@ impl TestKb {
             ..Config::default()
         };
         configure(&mut config);
-        let (kb, reindexer) = Kb::open(config).expect("open kb");
+        let (kb, reindexer) = quire::open(config).expect("open kb");
         let reindex = reindexer
             .spawn(kb.config.watch)
             .expect("spawn reindex loop");
@@ -252,7 +252,7 @@ impl Drop for TestKb {
     }
 }
 
-pub use quire::server::views::encode_component as encode;
+pub use quire::server::urls::encode_component as encode;
 
 /// Sends a request, returning the status and the body as JSON (or a JSON
 /// string when it is not JSON).

@@ -246,7 +246,7 @@ fn main() -> Result<()> {
         data_dir: Some(data.clone()),
         ..Config::default()
     };
-    let (kb, reindexer) = Kb::open(config)?;
+    let (kb, reindexer) = quire::open(config)?;
     let reindex = reindexer.spawn(true)?;
     let started = Instant::now();
     while !kb.is_ready() {
@@ -407,7 +407,7 @@ fn child_build(content: &Path, data: &Path) -> Result<()> {
         data_dir: Some(data.to_path_buf()),
         ..Config::default()
     };
-    let (kb, mut reindexer) = Kb::open(config)?;
+    let (kb, mut reindexer) = quire::open(config)?;
     let report = reindexer.start(&|_, _| {})?;
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     println!(
@@ -541,7 +541,7 @@ fn profile_search(
         data_dir: Some(data.to_path_buf()),
         ..Config::default()
     };
-    let (kb, mut reindexer) = Kb::open(config)?;
+    let (kb, mut reindexer) = quire::open(config)?;
     reindexer.start(&|_, _| {})?;
     let mix = query_mix(&generated_ids(cards), seed);
     // One class of the mix only, to profile it alone.
@@ -685,7 +685,7 @@ fn quire_paths(mix: &[Query]) -> Vec<String> {
                 .unwrap_or_default();
             format!(
                 "/api/v1/search?q={}{tag}",
-                quire::server::views::encode_component(&q.q)
+                quire::server::urls::encode_component(&q.q)
             )
         })
         .collect()
@@ -696,7 +696,7 @@ fn quire_paths(mix: &[Query]) -> Vec<String> {
 fn peer_paths(mix: &[Query], prefix: &str) -> Vec<String> {
     mix.iter()
         .filter(|q| q.class != "ticket_5kb")
-        .map(|q| format!("{prefix}{}", quire::server::views::encode_component(&q.q)))
+        .map(|q| format!("{prefix}{}", quire::server::urls::encode_component(&q.q)))
         .collect()
 }
 

@@ -67,7 +67,7 @@ fn main() -> Result<()> {
         watch: false,
         ..Config::default()
     };
-    let (kb, mut reindexer) = Kb::open(config).context("open the folder")?;
+    let (kb, mut reindexer) = quire::open(config).context("open the folder")?;
     reindexer.start(&|_, _| {}).context("index the folder")?;
     let items = items(&kb, &args.dir);
     println!(
