@@ -305,41 +305,19 @@ fn run(
     }
     let (top, total, facet_counts, trust_counts) = fruit;
 
-    let snippets = if request.snippets {
-        Some(snippet_generator(
-            stats,
-            &*query,
-            index.fields().body,
-            extra_terms,
-        ))
-    } else {
-        None
-    };
+    let snippets = request
+        .snippets
+        .then(|| snippet_generator(stats, &*query, index.fields().body, extra_terms));
     let mut hits = Vec::with_capacity(limit);
     for &((score, _), address) in top.iter().skip(offset) {
-        let (card, text) = index.hit(searcher, address)?;
-        let snippet = match &snippets {
-            Some(generator) => {
-                let mut s = generator.snippet(head(&text, SNIPPET_SCAN_BYTES));
-                s.set_snippet_prefix_postfix("<mark>", "</mark>");
-                let html = s.to_html();
-                if html.trim().is_empty() {
-                    fallback_snippet(&card)
-                } else {
-                    html
-                }
-            }
-            None => String::new(),
-        };
-        let trust = card.verification.trust(request.today);
-        hits.push(Hit {
-            card,
-            trust,
-            score,
-            snippet,
-            matched: Vec::new(),
+        hits.push(hit(
+            index,
+            searcher,
             address,
-        });
+            score,
+            snippets.as_ref(),
+            request.today,
+        )?);
     }
     // Equal scores are ordered by id, so a page never reshuffles.
     hits.sort_by(|a, b| {
@@ -357,6 +335,40 @@ fn run(
         terms: Vec::new(),
         did_you_mean: None,
         notice: None,
+    })
+}
+
+/// One hit: its card, trust and snippet (the card's own words when no
+/// fragment matched).
+fn hit(
+    index: &SearchIndex,
+    searcher: &tantivy::Searcher,
+    address: DocAddress,
+    score: Score,
+    snippets: Option<&SnippetGenerator>,
+    today: NaiveDate,
+) -> Result<Hit, IndexError> {
+    let (card, text) = index.hit(searcher, address)?;
+    let snippet = match snippets {
+        Some(generator) => {
+            let mut s = generator.snippet(head(&text, SNIPPET_SCAN_BYTES));
+            s.set_snippet_prefix_postfix("<mark>", "</mark>");
+            let html = s.to_html();
+            if html.trim().is_empty() {
+                fallback_snippet(&card)
+            } else {
+                html
+            }
+        }
+        None => String::new(),
+    };
+    Ok(Hit {
+        trust: card.verification.trust(today),
+        card,
+        score,
+        snippet,
+        matched: Vec::new(),
+        address,
     })
 }
 

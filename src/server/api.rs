@@ -17,7 +17,7 @@ use super::access::Access;
 use super::error::{ApiError, ErrorBody};
 use super::params::Params;
 use super::views::{
-    self, CardView, CollectionsView, MatchView, SearchView, SuggestView, TagsView, Visible,
+    self, CardView, CollectionsView, MatchView, Reading, SearchView, SuggestView, TagsView, Visible,
 };
 use crate::app::{self, search::Door, search::Log};
 use crate::content::Trust;
@@ -354,20 +354,21 @@ pub fn find_card(
     let Some(stored) = app::cards::find(&state.kb, requested, access.public_only)? else {
         return Ok(None);
     };
-    let visible = Visible {
-        public_only: access.public_only,
-    };
-    let today = chrono::Local::now().date_naive();
     let view = {
         let catalog = state.kb.catalog();
+        let reading = Reading {
+            catalog: &catalog,
+            history: &state.kb.history(),
+            today: chrono::Local::now().date_naive(),
+            visible: Visible {
+                public_only: access.public_only,
+            },
+        };
         CardView::new(
-            &catalog,
+            &reading,
             &stored.card,
             stored.markdown.clone(),
             stored.text.clone(),
-            today,
-            visible,
-            &state.kb.history(),
         )
     };
     Ok(Some((view, stored)))

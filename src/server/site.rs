@@ -15,7 +15,7 @@ use super::browse;
 use super::files::file_response;
 use super::params::Params;
 use super::urls::{card_url, encode_component, tag_url};
-use super::views::{self, CardView, CollectionView, SearchView, Visible};
+use super::views::{self, CardView, CollectionView, Reading, SearchView, Visible};
 use crate::app;
 use crate::app::cards::Resolved;
 use crate::app::search::{Door, Log};
@@ -126,6 +126,59 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
 }
 
 const PAGE_SIZE: usize = 10;
+
+/// The card `id` names, or the answer instead of its page: a redirect from
+/// an old id, a 404, or an error page when the index cannot be read.
+fn stored_card(state: &AppState, id: &str) -> Result<crate::index::StoredCard, Box<Response>> {
+    let requested = match app::cards::resolve(&state.kb, id) {
+        Resolved::Current(id) => id,
+        // 301, not axum's 308: an old id is gone for good, and crawlers and
+        // link checkers know 301 best.
+        Resolved::Moved(current) => {
+            return Err(Box::new(
+                (
+                    StatusCode::MOVED_PERMANENTLY,
+                    [(header::LOCATION, card_url(&current))],
+                )
+                    .into_response(),
+            ));
+        }
+        Resolved::Missing => return Err(Box::new(not_found(state, id))),
+    };
+    match state.kb.index.card(&requested) {
+        Ok(Some(stored)) => Ok(stored),
+        Ok(None) => Err(Box::new(not_found(state, requested.as_str()))),
+        Err(e) => {
+            tracing::error!("reading card {requested}: {e}");
+            Err(Box::new(page(
+                state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error.html",
+                json!({ "message": "This card could not be read." }),
+            )))
+        }
+    }
+}
+
+/// The newest open "outdated" flags on a card (its old ids' too), and how
+/// many there are; none, logged, when the store cannot be read.
+fn open_flags(state: &AppState, view: &CardView) -> (Vec<super::api::FeedbackView>, usize) {
+    let mut ids = vec![view.id.clone()];
+    ids.extend(view.aliases.iter().cloned());
+    match state.kb.store.open_flags(&ids, FLAGS_SHOWN) {
+        Ok((newest, total)) => (
+            newest
+                .into_iter()
+                .map(super::api::FeedbackView::from)
+                .collect(),
+            total,
+        ),
+        Err(e) => {
+            tracing::error!("reading feedback of {}: {e}", view.id);
+            (Vec::new(), 0)
+        }
+    }
+}
 
 /// The search page: results with snippets, facet filters and pages. Works
 /// as a plain GET form; `site.js` adds results while typing.
@@ -383,31 +436,9 @@ async fn card(
         return super::agents::card_markdown(&state, &caller, id)
             .unwrap_or_else(IntoResponse::into_response);
     }
-    let requested = match app::cards::resolve(&state.kb, &id) {
-        Resolved::Current(id) => id,
-        // 301, not axum's 308: an old id is gone for good, and crawlers and
-        // link checkers know 301 best.
-        Resolved::Moved(current) => {
-            return (
-                StatusCode::MOVED_PERMANENTLY,
-                [(header::LOCATION, card_url(&current))],
-            )
-                .into_response();
-        }
-        Resolved::Missing => return not_found(&state, &id),
-    };
-    let stored = match state.kb.index.card(&requested) {
-        Ok(Some(stored)) => stored,
-        Ok(None) => return not_found(&state, requested.as_str()),
-        Err(e) => {
-            tracing::error!("reading card {requested}: {e}");
-            return page(
-                &state,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error.html",
-                json!({ "message": "This card could not be read." }),
-            );
-        }
+    let stored = match stored_card(&state, &id) {
+        Ok(stored) => stored,
+        Err(answer) => return *answer,
     };
     let today = chrono::Local::now().date_naive();
     let history = state.kb.history();
@@ -416,13 +447,15 @@ async fn card(
         let (previous, next) = browse::neighbours(&catalog, &stored.card, today, &history);
         (
             CardView::new(
-                &catalog,
+                &Reading {
+                    catalog: &catalog,
+                    history: &history,
+                    today,
+                    visible: Visible { public_only: false },
+                },
                 &stored.card,
                 stored.markdown,
                 stored.text,
-                today,
-                Visible { public_only: false },
-                &history,
             ),
             browse::breadcrumbs(&catalog, stored.card.id.folder()),
             previous,
@@ -444,21 +477,7 @@ async fn card(
         query: params.get("q").map(str::to_string),
         source: "site",
     });
-    let mut ids = vec![view.id.clone()];
-    ids.extend(view.aliases.iter().cloned());
-    let (flags, flags_total) = match state.kb.store.open_flags(&ids, FLAGS_SHOWN) {
-        Ok((newest, total)) => (
-            newest
-                .into_iter()
-                .map(super::api::FeedbackView::from)
-                .collect::<Vec<_>>(),
-            total,
-        ),
-        Err(e) => {
-            tracing::error!("reading feedback of {}: {e}", view.id);
-            (Vec::new(), 0)
-        }
-    };
+    let (flags, flags_total) = open_flags(&state, &view);
     let tags: Vec<_> = view
         .tags
         .iter()

@@ -438,35 +438,25 @@ fn render_uncached(
     )
 }
 
+/// What a card's view is read against: the catalog and history of the
+/// moment, the day trust is judged on, and what the reader may see.
+pub struct Reading<'a> {
+    pub catalog: &'a Catalog,
+    pub history: &'a History,
+    pub today: chrono::NaiveDate,
+    pub visible: Visible,
+}
+
 impl CardView {
-    pub fn new(
-        catalog: &Catalog,
-        card: &Card,
-        markdown_text: String,
-        text: String,
-        today: chrono::NaiveDate,
-        visible: Visible,
-        history: &History,
-    ) -> Self {
-        let links = card
-            .links
-            .iter()
-            .map(|l| LinkView {
-                kind: match l.kind {
-                    LinkKind::Wiki => "wiki",
-                    LinkKind::Embed => "embed",
-                    LinkKind::Markdown => "markdown",
-                    LinkKind::Image => "image",
-                },
-                target: l.target.clone(),
-                line: l.line,
-                url: match resolve(catalog, &card.id, l, visible) {
-                    Resolved::Card(id) => Some(card_url(&id)),
-                    Resolved::Attachment(p) => Some(file_url(&p)),
-                    Resolved::Broken => None,
-                },
-            })
-            .collect();
+    /// The view of `card`, whose stored body is `markdown_text` (and, as
+    /// plain text, `text`).
+    pub fn new(reading: &Reading, card: &Card, markdown_text: String, text: String) -> Self {
+        let Reading {
+            catalog,
+            history,
+            today,
+            visible,
+        } = *reading;
         let v = &card.verification;
         CardView {
             id: card.id.to_string(),
@@ -494,17 +484,8 @@ impl CardView {
             audience: card.audience.clone(),
             reply_text: reply_text(card),
             extra: card.extra.clone(),
-            // Read again from the markdown: the catalog does not keep them.
-            headings: markdown::outline(&markdown_text, 1)
-                .headings
-                .into_iter()
-                .map(|h| HeadingView {
-                    level: h.level,
-                    text: h.text,
-                    anchor: h.anchor,
-                })
-                .collect(),
-            links,
+            headings: headings(&markdown_text),
+            links: links(catalog, card, visible),
             backlinks: catalog
                 .backlinks(&card.id)
                 .iter()
@@ -521,6 +502,43 @@ impl CardView {
                 .collect(),
         }
     }
+}
+
+/// A card's headings, read again from its markdown: the catalog does not
+/// keep them.
+fn headings(markdown_text: &str) -> Vec<HeadingView> {
+    markdown::outline(markdown_text, 1)
+        .headings
+        .into_iter()
+        .map(|h| HeadingView {
+            level: h.level,
+            text: h.text,
+            anchor: h.anchor,
+        })
+        .collect()
+}
+
+/// A card's links, each with where it leads for this reader (`None`: broken,
+/// or to a card they may not see).
+fn links(catalog: &Catalog, card: &Card, visible: Visible) -> Vec<LinkView> {
+    card.links
+        .iter()
+        .map(|l| LinkView {
+            kind: match l.kind {
+                LinkKind::Wiki => "wiki",
+                LinkKind::Embed => "embed",
+                LinkKind::Markdown => "markdown",
+                LinkKind::Image => "image",
+            },
+            target: l.target.clone(),
+            line: l.line,
+            url: match resolve(catalog, &card.id, l, visible) {
+                Resolved::Card(id) => Some(card_url(&id)),
+                Resolved::Attachment(p) => Some(file_url(&p)),
+                Resolved::Broken => None,
+            },
+        })
+        .collect()
 }
 
 /// The text an agent pastes into a reply: `reply_snippet`, else the summary,
