@@ -85,15 +85,25 @@ impl Retry {
     }
 }
 
+/// Whether an upserted card is new to the catalog (counted as added) or
+/// replaces one it holds (counted as updated).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Novelty {
+    New,
+    Changed,
+}
+
 /// A change decided on, not yet applied.
 enum Op {
-    Upsert(Box<ParsedCard>, bool),
+    /// A card written: new to the catalog, or a change to one it holds.
+    Upsert(Box<ParsedCard>, Novelty),
     /// The same card under a new file stamp.
     Restamp(Box<ParsedCard>),
     Delete(CardId),
     Failed(String, Problem),
     Folder(String, Option<card::FolderPage>, Vec<Problem>),
-    Attachment(String, bool),
+    AttachmentAdded(String),
+    AttachmentRemoved(String),
     Problems(String, Vec<Problem>),
 }
 
@@ -538,7 +548,7 @@ impl Reindexer {
                     FileKind::FolderPage => to_read.push(file),
                     FileKind::Attachment => {
                         if !catalog.has_attachment(&file.rel_path) {
-                            ops.push(Op::Attachment(file.rel_path.clone(), true));
+                            ops.push(Op::AttachmentAdded(file.rel_path.clone()));
                         }
                     }
                     FileKind::Ignored => {}
@@ -657,7 +667,14 @@ fn read_file(kb: &Kb, limits: Limits, reread: bool, file: &ContentFile) -> Optio
             // Same content, new stamp (touched, checked out again): store the
             // new stamp, or every later start would hash the file again.
             Ok(parsed) if same_content => Op::Restamp(Box::new(parsed)),
-            Ok(parsed) => Op::Upsert(Box::new(parsed), known.is_none()),
+            Ok(parsed) => {
+                let novelty = if known.is_none() {
+                    Novelty::New
+                } else {
+                    Novelty::Changed
+                };
+                Op::Upsert(Box::new(parsed), novelty)
+            }
             Err(problem) => Op::Failed(file.rel_path.clone(), problem),
         },
     )
@@ -720,7 +737,7 @@ impl Reindexer {
         }
         for path in catalog.attachments() {
             if under(path) && !on_disk.contains(path.as_str()) {
-                ops.push(Op::Attachment(path.clone(), false));
+                ops.push(Op::AttachmentRemoved(path.clone()));
             }
         }
         for problem in catalog.problems() {
@@ -787,11 +804,10 @@ impl Reindexer {
         let mut problems: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
         for op in ops {
             match op {
-                Op::Upsert(parsed, new) => {
-                    if new {
-                        report.added += 1
-                    } else {
-                        report.updated += 1
+                Op::Upsert(parsed, novelty) => {
+                    match novelty {
+                        Novelty::New => report.added += 1,
+                        Novelty::Changed => report.updated += 1,
                     }
                     catalog.upsert(parsed.card);
                 }
@@ -819,13 +835,8 @@ impl Reindexer {
                         .or_default()
                         .extend(folder_problems);
                 }
-                Op::Attachment(path, present) => {
-                    if present {
-                        catalog.add_attachment(&path)
-                    } else {
-                        catalog.remove_attachment(&path)
-                    }
-                }
+                Op::AttachmentAdded(path) => catalog.add_attachment(&path),
+                Op::AttachmentRemoved(path) => catalog.remove_attachment(&path),
                 Op::Problems(path, list) => problems.entry(path).or_default().extend(list),
             }
         }

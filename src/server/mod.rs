@@ -73,17 +73,7 @@ pub fn router(kb: Arc<Kb>) -> Router {
     let kb_limits = kb.config.limits.clone();
     let (theme_changes, _) = broadcast::channel(16);
     let theme_watch = if kb.config.watch && kb.config.live_reload && theme.dir().is_dir() {
-        let sender = theme_changes.clone();
-        match crate::watch::watch(theme.dir(), move |_| {
-            let _ = sender.send(());
-            true
-        }) {
-            Ok(handle) => Some(Arc::new(handle)),
-            Err(e) => {
-                tracing::warn!("{e}: pages will not reload when the theme changes");
-                None
-            }
-        }
+        watch_theme(theme.dir(), theme_changes.clone())
     } else {
         None
     };
@@ -155,6 +145,25 @@ pub fn router(kb: Arc<Kb>) -> Router {
         // Every request gets an id (or keeps the caller's), logged with
         // each line about it and echoed as `x-request-id`.
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Tells `changes` whenever a file of the theme changes (live reload while
+/// a theme is edited); `None`, with a warning, when it cannot be watched.
+fn watch_theme(
+    dir: &std::path::Path,
+    changes: broadcast::Sender<()>,
+) -> Option<Arc<crate::watch::WatchHandle>> {
+    let watched = crate::watch::watch(dir, move |_| {
+        let _ = changes.send(());
+        true
+    });
+    match watched {
+        Ok(handle) => Some(Arc::new(handle)),
+        Err(e) => {
+            tracing::warn!("{e}: pages will not reload when the theme changes");
+            None
+        }
+    }
 }
 
 /// The base of absolute links sent into another tool: `public_url`, else
