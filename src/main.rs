@@ -330,9 +330,9 @@ fn search(config: Config, request: SearchRequest, json: bool) -> Result<ExitCode
             hit.trust.as_str(),
             hit.card.id
         );
-        let snippet = hit.snippet.replace("<mark>", "").replace("</mark>", "");
+        let snippet = quire::search::plain_snippet(&hit.snippet);
         if !snippet.is_empty() {
-            println!("    {}", unescape(&snippet).replace('\n', " "));
+            println!("    {snippet}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -347,12 +347,4 @@ fn title_from_id(id: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => id.to_string(),
     }
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
 }

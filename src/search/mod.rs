@@ -460,6 +460,13 @@ fn fallback_snippet(card: &Card) -> String {
     escape_html(&cut)
 }
 
+/// A snippet as plain text on one line, for a terminal, a model or an inbox
+/// that shows no HTML: marks dropped, entities decoded.
+pub fn plain_snippet(snippet: &str) -> String {
+    let text = ticket::clean(&format!("<p>{snippet}</p>"));
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -622,5 +629,16 @@ impl SegmentCollector for TrustSegment {
 
     fn harvest(self) -> [u64; 3] {
         self.counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_snippet_drops_marks_and_decodes_entities_on_one_line() {
+        let html = "Refunds &amp; <mark>credits</mark>\nwithin &lt;30&gt; days";
+        assert_eq!(plain_snippet(html), "Refunds & credits within <30> days");
     }
 }

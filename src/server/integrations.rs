@@ -258,7 +258,7 @@ fn canvas(base: &str, query: &str, hits: &[HitView], heading: &str) -> Value {
         }));
         components.push(json!({
             "type": "text",
-            "text": format!("{} · {}", hit.trust, plain_snippet(&hit.snippet)),
+            "text": format!("{} · {}", hit.trust, search::plain_snippet(&hit.snippet)),
             "style": "muted",
         }));
     }
@@ -268,11 +268,6 @@ fn canvas(base: &str, query: &str, hits: &[HitView], heading: &str) -> Value {
 /// A title that cannot break out of a markdown link.
 fn markdown_label(title: &str) -> String {
     title.replace(['[', ']', '*', '_'], " ")
-}
-
-/// A snippet as plain text: marks dropped, entities decoded.
-fn plain_snippet(snippet: &str) -> String {
-    search::ticket::clean(&format!("<p>{snippet}</p>"))
 }
 
 #[cfg(test)]

@@ -311,7 +311,7 @@ fn hits_result(intro: String, base: &str, hits: &[HitView], matched: &[Vec<Strin
     let mut text = intro;
     let mut results = Vec::new();
     for (i, hit) in hits.iter().enumerate() {
-        let snippet = search::ticket::clean(&format!("<p>{}</p>", hit.snippet));
+        let snippet = search::plain_snippet(&hit.snippet);
         text.push_str(&format!(
             "\n\n{}. {} [{}]\n   id: {}\n   url: {base}{}\n   {}",
             i + 1,
@@ -319,7 +319,7 @@ fn hits_result(intro: String, base: &str, hits: &[HitView], matched: &[Vec<Strin
             hit.trust,
             hit.id,
             hit.url,
-            snippet.replace('\n', " ").trim(),
+            snippet,
         ));
         let words = matched.get(i).cloned().unwrap_or_default();
         if !words.is_empty() {
