@@ -444,8 +444,6 @@ pub struct FeedbackRequest {
     pub comment: Option<String>,
 }
 
-const MAX_COMMENT_CHARS: usize = 2000;
-
 /// Feedback as the API shows it.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct FeedbackView {
@@ -496,42 +494,6 @@ pub struct Resolved {
 
 /// The id feedback is kept under, and every id the card had (its aliases),
 /// so feedback follows a renamed card.
-pub fn feedback_ids(
-    state: &AppState,
-    access: Access,
-    id: &str,
-) -> Result<(String, Vec<String>), ApiError> {
-    let (view, _) =
-        find_card(state, access, id)?.ok_or_else(|| ApiError::CardNotFound(id.to_string()))?;
-    let mut ids = vec![view.id.clone()];
-    ids.extend(view.aliases.iter().cloned());
-    Ok((view.id, ids))
-}
-
-/// Feedback is the staff's: its comments are written by colleagues about
-/// cards, and its verdicts steer authors. A caller limited to public cards
-/// (a customer-facing widget's token) neither reads nor gives it.
-fn staff_only(access: Access) -> Result<(), ApiError> {
-    if access.public_only {
-        return Err(ApiError::Forbidden(
-            "a token for public cards cannot read or give feedback",
-        ));
-    }
-    Ok(())
-}
-
-/// What the database refused: a 503 the caller can retry when the disk is
-/// the cause (full, read-only), else an internal error.
-fn store_failed(e: crate::store::StoreError) -> ApiError {
-    match e.unavailable() {
-        Some(why) => {
-            tracing::error!("database: {e}: {why}");
-            ApiError::StorageUnavailable(why)
-        }
-        None => ApiError::internal(e),
-    }
-}
-
 /// Stores a reader's verdict; shared with the site's form.
 pub fn add_feedback(
     state: &AppState,
@@ -539,28 +501,8 @@ pub fn add_feedback(
     id: &str,
     request: &FeedbackRequest,
 ) -> Result<FeedbackView, ApiError> {
-    let verdict = crate::store::Verdict::parse(&request.verdict).ok_or_else(|| {
-        ApiError::InvalidParameter(format!(
-            "`verdict` must be helpful or outdated, got {:?}",
-            request.verdict
-        ))
-    })?;
-    let comment = request
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
-    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
-        return Err(ApiError::InvalidParameter(format!(
-            "`comment` is over {MAX_COMMENT_CHARS} characters"
-        )));
-    }
-    let (current, _) = feedback_ids(state, access, id)?;
-    let stored = state
-        .kb
-        .store
-        .add_feedback(&current, verdict, comment)
-        .map_err(store_failed)?;
+    let comment = request.comment.as_deref();
+    let stored = app::feedback::add(&state.kb, id, access.public_only, &request.verdict, comment)?;
     Ok(stored.into())
 }
 
@@ -579,13 +521,8 @@ pub fn add_feedback(
     )
 )]
 pub fn list_feedback(state: &AppState, access: Access, id: &str) -> Result<Response, ApiError> {
-    staff_only(access)?;
-    let (_, ids) = feedback_ids(state, access, id)?;
-    let store = &state.kb.store;
-    let feedback = store
-        .feedback_for(&ids, FEEDBACK_LISTED)
-        .map_err(store_failed)?;
-    let (_, open_flags) = store.open_flags(&ids, 0).map_err(store_failed)?;
+    let (feedback, open_flags) =
+        app::feedback::list(&state.kb, id, access.public_only, FEEDBACK_LISTED)?;
     Ok(Json(FeedbackList {
         feedback: feedback.into_iter().map(FeedbackView::from).collect(),
         open_flags,
@@ -618,7 +555,6 @@ pub async fn card_post(
     body: Body,
 ) -> Result<Response, ApiError> {
     super::access::may_write(&state, access, &headers)?;
-    staff_only(access)?;
     if let Some(id) = path.strip_suffix("/feedback/resolve") {
         return resolve_feedback(&state, access, id);
     }
@@ -645,7 +581,6 @@ pub async fn card_post(
     )
 )]
 pub fn resolve_feedback(state: &AppState, access: Access, id: &str) -> Result<Response, ApiError> {
-    let (_, ids) = feedback_ids(state, access, id)?;
-    let resolved = state.kb.store.resolve(&ids).map_err(store_failed)?;
+    let resolved = app::feedback::resolve(&state.kb, id, access.public_only)?;
     Ok(Json(Resolved { resolved }).into_response())
 }

@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::app::AppError;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     CardNotFound(String),
@@ -156,11 +158,23 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::app::AppError> for ApiError {
-    fn from(e: crate::app::AppError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            crate::app::AppError::NotReady => ApiError::NotReady,
-            crate::app::AppError::Index(cause) => ApiError::internal(cause),
+            AppError::NotReady => ApiError::NotReady,
+            AppError::CardNotFound(id) => ApiError::CardNotFound(id),
+            AppError::Forbidden(why) => ApiError::Forbidden(why),
+            AppError::Invalid(what) => ApiError::InvalidParameter(what),
+            AppError::Index(cause) => ApiError::internal(cause),
+            // What the database refused: a 503 the caller can retry when the
+            // disk is the cause (full, read-only), else an internal error.
+            AppError::Store(e) => match e.unavailable() {
+                Some(why) => {
+                    tracing::error!("database: {e}: {why}");
+                    ApiError::StorageUnavailable(why)
+                }
+                None => ApiError::internal(e),
+            },
         }
     }
 }

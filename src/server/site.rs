@@ -163,9 +163,7 @@ fn stored_card(state: &AppState, id: &str) -> Result<crate::index::StoredCard, B
 /// The newest open "outdated" flags on a card (its old ids' too), and how
 /// many there are; none, logged, when the store cannot be read.
 fn open_flags(state: &AppState, view: &CardView) -> (Vec<super::api::FeedbackView>, usize) {
-    let mut ids = vec![view.id.clone()];
-    ids.extend(view.aliases.iter().cloned());
-    match state.kb.store.open_flags(&ids, FLAGS_SHOWN) {
+    match app::feedback::open_flags(&state.kb, &view.id, &view.aliases, FLAGS_SHOWN) {
         Ok((newest, total)) => (
             newest
                 .into_iter()

@@ -1,0 +1,93 @@
+//! Readers' verdicts on cards, as every door handles them. Feedback is the
+//! staff's: its comments are written by colleagues about cards and its
+//! verdicts steer authors, so a caller limited to public cards (a
+//! customer-facing widget's token) neither reads nor gives it. A card's
+//! feedback includes what it got under its old ids (`aliases`).
+
+use crate::kb::Kb;
+use crate::store::{Feedback, Verdict};
+
+use super::AppError;
+
+/// The longest comment kept, in characters.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+/// Stores a verdict (`helpful` or `outdated`) on the card `requested`
+/// names, with an optional comment. Durable when it returns.
+pub fn add(
+    kb: &Kb,
+    requested: &str,
+    public_only: bool,
+    verdict: &str,
+    comment: Option<&str>,
+) -> Result<Feedback, AppError> {
+    staff_only(public_only)?;
+    let verdict = Verdict::parse(verdict).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "`verdict` must be helpful or outdated, got {verdict:?}"
+        ))
+    })?;
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+        return Err(AppError::Invalid(format!(
+            "`comment` is over {MAX_COMMENT_CHARS} characters"
+        )));
+    }
+    let (current, _) = ids(kb, requested, public_only)?;
+    Ok(kb.store.add_feedback(&current, verdict, comment)?)
+}
+
+/// A card's newest `limit` feedback, and how many of its "outdated" flags
+/// are open.
+pub fn list(
+    kb: &Kb,
+    requested: &str,
+    public_only: bool,
+    limit: usize,
+) -> Result<(Vec<Feedback>, usize), AppError> {
+    staff_only(public_only)?;
+    let (_, ids) = ids(kb, requested, public_only)?;
+    let feedback = kb.store.feedback_for(&ids, limit)?;
+    let (_, open) = kb.store.open_flags(&ids, 0)?;
+    Ok((feedback, open))
+}
+
+/// Resolves a card's open "outdated" flags (an author fixed the card);
+/// how many were open.
+pub fn resolve(kb: &Kb, requested: &str, public_only: bool) -> Result<usize, AppError> {
+    staff_only(public_only)?;
+    let (_, ids) = ids(kb, requested, public_only)?;
+    Ok(kb.store.resolve(&ids)?)
+}
+
+/// A card's newest `limit` open "outdated" flags (by its id and its old
+/// ones), and how many there are.
+pub fn open_flags(
+    kb: &Kb,
+    id: &str,
+    aliases: &[String],
+    limit: usize,
+) -> Result<(Vec<Feedback>, usize), AppError> {
+    let mut ids = vec![id.to_string()];
+    ids.extend(aliases.iter().cloned());
+    Ok(kb.store.open_flags(&ids, limit)?)
+}
+
+fn staff_only(public_only: bool) -> Result<(), AppError> {
+    if public_only {
+        return Err(AppError::Forbidden(
+            "a token for public cards cannot read or give feedback",
+        ));
+    }
+    Ok(())
+}
+
+/// The card's current id, and every id its feedback may be under.
+fn ids(kb: &Kb, requested: &str, public_only: bool) -> Result<(String, Vec<String>), AppError> {
+    let stored = super::cards::find(kb, requested, public_only)?
+        .ok_or_else(|| AppError::CardNotFound(requested.to_string()))?;
+    let card = stored.card;
+    let mut ids = vec![card.id.to_string()];
+    ids.extend(card.aliases.iter().cloned());
+    Ok((card.id.to_string(), ids))
+}
