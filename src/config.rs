@@ -27,8 +27,8 @@ pub struct Config {
     pub reconcile_seconds: u64,
     /// Pages reload themselves when what they show is saved.
     pub live_reload: bool,
-    /// Log searches and card openings for the insights page.
-    pub analytics: bool,
+    /// `[insights] enabled`: log searches and card openings for the insights page.
+    pub insights: bool,
     /// Logged searches older than this many days are deleted.
     pub retention_days: u32,
     pub api: ApiConfig,
@@ -267,7 +267,7 @@ impl Default for Config {
             watch: true,
             reconcile_seconds: 600,
             live_reload: true,
-            analytics: true,
+            insights: true,
             retention_days: 90,
             api: ApiConfig::default(),
             helpscout_secret: None,
@@ -342,30 +342,15 @@ impl Config {
             config.live_reload = live_reload;
         }
         if let Some(insights) = file.insights {
-            config.analytics = insights.enabled.unwrap_or(true);
+            config.insights = insights.enabled.unwrap_or(true);
             config.retention_days = insights.retention_days.unwrap_or(90).max(1);
         }
-        let invalid = |message: String| ConfigError::Parse {
+        let invalid = |section: &str, why: String| ConfigError::Parse {
             path: path.to_path_buf(),
-            message,
+            message: format!("[{section}] {why}"),
         };
         if let Some(api) = file.api {
-            config.api.tokens = api
-                .tokens
-                .into_iter()
-                .enumerate()
-                .map(|(i, t)| token(t).map_err(|why| invalid(format!("[api] tokens[{i}]: {why}"))))
-                .collect::<Result<_, _>>()?;
-            for origin in &api.cors_origins {
-                if !(origin.starts_with("https://") || origin.starts_with("http://"))
-                    || origin.ends_with('/')
-                {
-                    return Err(invalid(format!(
-                        "[api] cors_origins: {origin:?} is not an origin such as \"https://app.example.com\""
-                    )));
-                }
-            }
-            config.api.cors_origins = api.cors_origins;
+            config.api = api_section(api).map_err(|why| invalid("api", why))?;
         }
         config.helpscout_secret = file.helpscout.map(|s| s.secret);
         config.intercom_secret = file.intercom.map(|s| s.secret);
@@ -373,77 +358,13 @@ impl Config {
             config.sidebar_frame_origins = sidebar.frame_origins;
         }
         if let Some(git) = file.git {
-            if let Some(url) = &git.history_url
-                && !(url.starts_with("https://") || url.starts_with("http://"))
-            {
-                return Err(invalid(format!(
-                    "[git] history_url = {url:?} must start with https:// or http://"
-                )));
-            }
-            config.git = GitConfig {
-                enabled: git.enabled.unwrap_or(true),
-                history_url: git.history_url,
-                poll_seconds: git.poll_seconds.unwrap_or(2).max(1),
-            };
+            config.git = git_section(git).map_err(|why| invalid("git", why))?;
         }
         if let Some(site) = file.site {
-            let trusted_proxies = site
-                .trusted_proxies
-                .iter()
-                .map(|p| {
-                    p.parse().map_err(|_| {
-                        invalid(format!(
-                            "[site] trusted_proxies: {p:?} is not an IP address"
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            if site.trusted_header.is_some() && trusted_proxies.is_empty() {
-                return Err(invalid(
-                    "[site] trusted_header needs trusted_proxies: the addresses of the SSO proxy"
-                        .into(),
-                ));
-            }
-            config.site = SiteAccess {
-                require_login: site.require_login.unwrap_or(false),
-                trusted_header: site.trusted_header,
-                trusted_proxies,
-                session_hours: site.session_hours.unwrap_or(12).clamp(1, 24 * 90),
-            };
-            if config.site.require_login
-                && config.api.tokens.is_empty()
-                && config.site.trusted_header.is_none()
-            {
-                return Err(invalid(
-                    "[site] require_login needs [api] tokens to sign in with, or trusted_header"
-                        .into(),
-                ));
-            }
+            config.site = site_section(site, &config.api).map_err(|why| invalid("site", why))?;
         }
         if let Some(limits) = file.limits {
-            let d = HttpLimits::default();
-            config.limits = HttpLimits {
-                max_body_bytes: limits.max_body_bytes.unwrap_or(d.max_body_bytes).max(1024),
-                request_timeout_ms: limits
-                    .request_timeout_ms
-                    .unwrap_or(d.request_timeout_ms)
-                    .max(100),
-                max_in_flight: limits.max_in_flight.unwrap_or(d.max_in_flight).max(1),
-                header_read_timeout_ms: limits
-                    .header_read_timeout_ms
-                    .unwrap_or(d.header_read_timeout_ms)
-                    .max(100),
-                body_read_timeout_ms: limits
-                    .body_read_timeout_ms
-                    .unwrap_or(d.body_read_timeout_ms)
-                    .max(100),
-                max_connections: limits.max_connections.unwrap_or(d.max_connections).max(1),
-                max_connections_per_address: limits
-                    .max_connections_per_address
-                    .unwrap_or(d.max_connections_per_address)
-                    .max(1),
-                max_event_streams: limits.max_event_streams.unwrap_or(d.max_event_streams),
-            };
+            config.limits = limits_section(limits);
         }
         Ok(config)
     }
@@ -509,6 +430,98 @@ fn token(entry: toml::Value) -> Result<TokenConfig, String> {
 pub fn sha256_of(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).into()
+}
+
+/// `[api]`: tokens (plain, hashed or scoped) and CORS origins.
+fn api_section(api: ApiFile) -> Result<ApiConfig, String> {
+    let tokens = api
+        .tokens
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| token(t).map_err(|why| format!("tokens[{i}]: {why}")))
+        .collect::<Result<_, _>>()?;
+    for origin in &api.cors_origins {
+        if !(origin.starts_with("https://") || origin.starts_with("http://"))
+            || origin.ends_with('/')
+        {
+            return Err(format!(
+                "cors_origins: {origin:?} is not an origin such as \"https://app.example.com\""
+            ));
+        }
+    }
+    Ok(ApiConfig {
+        tokens,
+        cors_origins: api.cors_origins,
+    })
+}
+
+/// `[git]`: reading history, and the link to a file's history.
+fn git_section(git: GitFile) -> Result<GitConfig, String> {
+    if let Some(url) = &git.history_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(format!(
+            "history_url = {url:?} must start with https:// or http://"
+        ));
+    }
+    Ok(GitConfig {
+        enabled: git.enabled.unwrap_or(true),
+        history_url: git.history_url,
+        poll_seconds: git.poll_seconds.unwrap_or(2).max(1),
+    })
+}
+
+/// `[site]`: who may read the site, and how they sign in (`api`'s tokens
+/// are one way).
+fn site_section(site: SiteFile, api: &ApiConfig) -> Result<SiteAccess, String> {
+    let trusted_proxies = site
+        .trusted_proxies
+        .iter()
+        .map(|p| {
+            p.parse()
+                .map_err(|_| format!("trusted_proxies: {p:?} is not an IP address"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if site.trusted_header.is_some() && trusted_proxies.is_empty() {
+        return Err("trusted_header needs trusted_proxies: the addresses of the SSO proxy".into());
+    }
+    let access = SiteAccess {
+        require_login: site.require_login.unwrap_or(false),
+        trusted_header: site.trusted_header,
+        trusted_proxies,
+        session_hours: site.session_hours.unwrap_or(12).clamp(1, 24 * 90),
+    };
+    if access.require_login && api.tokens.is_empty() && access.trusted_header.is_none() {
+        return Err("require_login needs [api] tokens to sign in with, or trusted_header".into());
+    }
+    Ok(access)
+}
+
+/// `[limits]`: each value floored where a smaller one would stop serving.
+fn limits_section(limits: LimitsFile) -> HttpLimits {
+    let d = HttpLimits::default();
+    HttpLimits {
+        max_body_bytes: limits.max_body_bytes.unwrap_or(d.max_body_bytes).max(1024),
+        request_timeout_ms: limits
+            .request_timeout_ms
+            .unwrap_or(d.request_timeout_ms)
+            .max(100),
+        max_in_flight: limits.max_in_flight.unwrap_or(d.max_in_flight).max(1),
+        header_read_timeout_ms: limits
+            .header_read_timeout_ms
+            .unwrap_or(d.header_read_timeout_ms)
+            .max(100),
+        body_read_timeout_ms: limits
+            .body_read_timeout_ms
+            .unwrap_or(d.body_read_timeout_ms)
+            .max(100),
+        max_connections: limits.max_connections.unwrap_or(d.max_connections).max(1),
+        max_connections_per_address: limits
+            .max_connections_per_address
+            .unwrap_or(d.max_connections_per_address)
+            .max(1),
+        max_event_streams: limits.max_event_streams.unwrap_or(d.max_event_streams),
+    }
 }
 
 fn parse_hex32(hex: &str) -> Option<[u8; 32]> {

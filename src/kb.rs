@@ -104,10 +104,10 @@ impl Kb {
         let store = match &config.data_dir {
             Some(dir) => Store::open(
                 &dir.join("quire.db"),
-                config.analytics,
+                config.insights,
                 config.retention_days,
             )?,
-            None => Store::in_memory(config.analytics)?,
+            None => Store::in_memory(config.insights)?,
         };
         let (changes, _) = broadcast::channel(64);
         let (settled, _) = broadcast::channel(64);

@@ -619,7 +619,7 @@ async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         json!({
             "days": days,
             "periods": [7, 30, 90, 365],
-            "enabled": state.kb.config.analytics,
+            "enabled": state.kb.config.insights,
             "searches": insights.searches,
             "top_queries": insights.top_queries,
             "no_results": insights.no_results,
