@@ -130,14 +130,7 @@ pub fn parse(
     stamp: FileStamp,
     limits: Limits,
 ) -> Result<ParsedCard, CardError> {
-    let id = CardId::from_rel_path(rel_path).ok_or_else(|| {
-        CardError(Problem::error(
-            rel_path,
-            0,
-            0,
-            "not a markdown file with a valid path",
-        ))
-    })?;
+    let id = CardId::from_rel_path(rel_path).ok_or_else(|| invalid_path(rel_path))?;
     let text = decode(rel_path, bytes, stamp.size, limits)?;
     let split = front_matter::split(text)
         .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
@@ -152,76 +145,24 @@ pub fn parse(
         source: split.front_matter.unwrap_or(""),
         first_line: split.front_matter_line,
         problems: Vec::new(),
+        taken: Vec::new(),
     };
-
-    let (title, title_source) = match reader.string(&fields, "title") {
-        Some(t) => (t, TitleSource::FrontMatter),
-        None => {
-            let (title, source) = match &outline.first_h1 {
-                Some(h) if !h.is_empty() => (h.clone(), TitleSource::Heading),
-                _ => (id.file_stem().to_string(), TitleSource::FileName),
-            };
-            reader.problems.push(Problem::warning(
-                rel_path,
-                1,
-                1,
-                format!("card has no `title` in its front matter; using \u{201c}{title}\u{201d}"),
-            ));
-            (title, source)
-        }
-    };
+    let (title, title_source) = title(&mut reader, &fields, &outline, &id);
     let verification = Verification {
         verified_by: reader.string(&fields, "verified_by"),
         verified_at: reader.date(&fields, "verified_at"),
         verify_every: reader.period(&fields, "verify_every"),
     };
-    if let Some(too_much) = outline.too_much_html {
-        reader.problems.push(Problem::error(
-            rel_path,
-            too_much.line,
-            1,
-            too_much.message(),
-        ));
-    }
-    for &line in &outline.images_without_alt {
-        reader.problems.push(Problem::warning(
-            rel_path,
-            line,
-            1,
-            "image without alt text: describe it for readers who cannot see it",
-        ));
-    }
-    let (lang, lang_declared) = match reader.string(&fields, "lang") {
-        Some(l) => {
-            let declared = lang::normalize(&l);
-            // Only a clear verdict on enough text is worth a warning.
-            if outline.text.chars().count() >= 200
-                && let Some(detected) = lang::detect(&sample(&title, &outline.text))
-                && detected != declared
-            {
-                let line = reader.line_of("lang");
-                reader.problems.push(Problem::warning(
-                    rel_path,
-                    line,
-                    1,
-                    format!("`lang: {declared}` but the text reads as `{detected}`"),
-                ));
-            }
-            (declared, true)
-        }
-        None => (
-            lang::from_path(rel_path)
-                .or_else(|| lang::detect(&sample(&title, &outline.text)))
-                .unwrap_or_else(|| "en".to_string()),
-            false,
-        ),
-    };
+    outline_problems(&mut reader, &outline);
+    let (lang, lang_declared) = language(&mut reader, &fields, &outline.text, &title);
+    // Both read, so neither is left in `extra`; Hugo and Obsidian say
+    // `description` for what Quire calls the summary.
+    let summary = reader.string(&fields, "summary");
+    let description = reader.string(&fields, "description");
     let card = Card {
         title,
         title_source,
-        summary: reader
-            .string(&fields, "summary")
-            .or_else(|| reader.string(&fields, "description")),
+        summary: summary.or(description),
         tags: reader
             .list(&fields, "tags")
             .into_iter()
@@ -244,10 +185,7 @@ pub fn parse(
         reply_snippet: reader.string(&fields, "reply_snippet"),
         first_paragraph: outline.first_paragraph,
         links: outline.links,
-        extra: fields
-            .into_iter()
-            .filter(|(k, _)| !KNOWN_FIELDS.contains(&k.as_str()))
-            .collect(),
+        extra: reader.rest(fields),
         problems: reader.problems,
         hash: blake3::hash(bytes).to_hex().to_string(),
         stamp,
@@ -288,6 +226,7 @@ pub fn parse_folder_page(
         source: split.front_matter.unwrap_or(""),
         first_line: split.front_matter_line,
         problems: Vec::new(),
+        taken: Vec::new(),
     };
     let page = FolderPage {
         title: reader.string(&fields, "title"),
@@ -308,23 +247,86 @@ pub fn parse_folder_page(
     Ok((page, reader.problems))
 }
 
-const KNOWN_FIELDS: &[&str] = &[
-    "title",
-    "summary",
-    "description",
-    "tags",
-    "owner",
-    "verified_by",
-    "verified_at",
-    "verify_every",
-    "lang",
-    "aliases",
-    "weight",
-    "draft",
-    "updated",
-    "audience",
-    "reply_snippet",
-];
+fn invalid_path(rel_path: &str) -> CardError {
+    CardError(Problem::error(
+        rel_path,
+        0,
+        0,
+        "not a markdown file with a valid path",
+    ))
+}
+
+/// The front matter's title, else the first `# heading`, else the file
+/// name; anything but front matter is warned about.
+fn title(
+    reader: &mut FieldReader,
+    fields: &Fields,
+    outline: &markdown::Outline,
+    id: &CardId,
+) -> (String, TitleSource) {
+    if let Some(t) = reader.string(fields, "title") {
+        return (t, TitleSource::FrontMatter);
+    }
+    let (title, source) = match &outline.first_h1 {
+        Some(h) if !h.is_empty() => (h.clone(), TitleSource::Heading),
+        _ => (id.file_stem().to_string(), TitleSource::FileName),
+    };
+    reader.problems.push(Problem::warning(
+        reader.path,
+        1,
+        1,
+        format!("card has no `title` in its front matter; using \u{201c}{title}\u{201d}"),
+    ));
+    (title, source)
+}
+
+/// What the body's outline found wrong: too much raw HTML, images without
+/// alt text.
+fn outline_problems(reader: &mut FieldReader, outline: &markdown::Outline) {
+    if let Some(too_much) = &outline.too_much_html {
+        reader.problems.push(Problem::error(
+            reader.path,
+            too_much.line,
+            1,
+            too_much.message(),
+        ));
+    }
+    for &line in &outline.images_without_alt {
+        reader.problems.push(Problem::warning(
+            reader.path,
+            line,
+            1,
+            "image without alt text: describe it for readers who cannot see it",
+        ));
+    }
+}
+
+/// The declared `lang` (warned about when the text clearly reads as
+/// another), else the language folder's, else the detected one; and
+/// whether it was declared.
+fn language(reader: &mut FieldReader, fields: &Fields, text: &str, title: &str) -> (String, bool) {
+    let Some(declared) = reader.string(fields, "lang") else {
+        let lang = lang::from_path(reader.path)
+            .or_else(|| lang::detect(&sample(title, text)))
+            .unwrap_or_else(|| "en".to_string());
+        return (lang, false);
+    };
+    let declared = lang::normalize(&declared);
+    // Only a clear verdict on enough text is worth a warning.
+    if text.chars().count() >= 200
+        && let Some(detected) = lang::detect(&sample(title, text))
+        && detected != declared
+    {
+        let line = reader.line_of("lang");
+        reader.problems.push(Problem::warning(
+            reader.path,
+            line,
+            1,
+            format!("`lang: {declared}` but the text reads as `{detected}`"),
+        ));
+    }
+    (declared, true)
+}
 
 /// The start of a card as language detection reads it: the title, then
 /// the body's first words (not a copy of the whole body).
@@ -381,9 +383,19 @@ struct FieldReader<'a> {
     source: &'a str,
     first_line: usize,
     problems: Vec<Problem>,
+    /// The keys read so far: every other key is the card's `extra`.
+    taken: Vec<&'static str>,
 }
 
 impl FieldReader<'_> {
+    /// The fields no accessor took, kept and exposed as they are.
+    fn rest(&self, fields: Fields) -> BTreeMap<String, Value> {
+        fields
+            .into_iter()
+            .filter(|(k, _)| !self.taken.contains(&k.as_str()))
+            .collect()
+    }
+
     fn line_of(&self, key: &str) -> usize {
         self.source
             .lines()
@@ -401,7 +413,8 @@ impl FieldReader<'_> {
             .push(Problem::error(self.path, line, 1, message));
     }
 
-    fn string(&mut self, fields: &Fields, key: &str) -> Option<String> {
+    fn string(&mut self, fields: &Fields, key: &'static str) -> Option<String> {
+        self.taken.push(key);
         match fields.get(key)? {
             Value::Null => None,
             Value::String(s) if s.trim().is_empty() => None,
@@ -415,7 +428,8 @@ impl FieldReader<'_> {
         }
     }
 
-    fn list(&mut self, fields: &Fields, key: &str) -> Vec<String> {
+    fn list(&mut self, fields: &Fields, key: &'static str) -> Vec<String> {
+        self.taken.push(key);
         match fields.get(key) {
             None | Some(Value::Null) => Vec::new(),
             // `tags: a, b` is a common slip for `tags: [a, b]`; read it as meant.
@@ -445,7 +459,7 @@ impl FieldReader<'_> {
         }
     }
 
-    fn date(&mut self, fields: &Fields, key: &str) -> Option<NaiveDate> {
+    fn date(&mut self, fields: &Fields, key: &'static str) -> Option<NaiveDate> {
         let raw = self.string(fields, key)?;
         let day = raw.get(..10).unwrap_or(&raw);
         match day.parse::<NaiveDate>() {
@@ -462,7 +476,7 @@ impl FieldReader<'_> {
         }
     }
 
-    fn period(&mut self, fields: &Fields, key: &str) -> Option<Period> {
+    fn period(&mut self, fields: &Fields, key: &'static str) -> Option<Period> {
         let raw = self.string(fields, key)?;
         match Period::parse(&raw) {
             Ok(p) => Some(p),
@@ -473,7 +487,8 @@ impl FieldReader<'_> {
         }
     }
 
-    fn integer(&mut self, fields: &Fields, key: &str) -> Option<i64> {
+    fn integer(&mut self, fields: &Fields, key: &'static str) -> Option<i64> {
+        self.taken.push(key);
         match fields.get(key)? {
             Value::Null => None,
             Value::Number(n) if n.is_i64() => n.as_i64(),
@@ -485,7 +500,8 @@ impl FieldReader<'_> {
         }
     }
 
-    fn boolean(&mut self, fields: &Fields, key: &str) -> bool {
+    fn boolean(&mut self, fields: &Fields, key: &'static str) -> bool {
+        self.taken.push(key);
         match fields.get(key) {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
@@ -530,6 +546,19 @@ mod tests {
         assert_eq!(card.extra["jira"], "SUP-1");
         assert!(card.problems.is_empty(), "{:?}", card.problems);
         assert!(c.text.starts_with("Annual plans"));
+    }
+
+    #[test]
+    fn extra_holds_exactly_the_fields_quire_does_not_read() {
+        let c = read(
+            "a/b.md",
+            "---\ntitle: T\nsummary: S\ndescription: D\nweight: 2\njira: SUP-1\ncssclasses: [wide]\n---\ntext\n",
+        )
+        .unwrap()
+        .card;
+        let keys: Vec<&str> = c.extra.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["cssclasses", "jira"]);
+        assert_eq!(c.summary.as_deref(), Some("S"));
     }
 
     #[test]
