@@ -75,6 +75,60 @@ struct Retry {
     next: Option<Duration>,
 }
 
+/// What the reindex loop carries from one step to the next.
+#[derive(Default)]
+struct Loop {
+    /// How often the folder is compared with the index (`None`: never).
+    every: Option<Duration>,
+    retry: Retry,
+    queue: Queue,
+    pace: CommitPace,
+    /// Read but not committed: a bulk step a save joins.
+    staged: Staged,
+    /// The first event of what `staged` holds, for the lag metric.
+    waiting_since: Option<std::time::Instant>,
+}
+
+impl Loop {
+    /// The next command: from the queue, else from the channel, waiting
+    /// until the next reconcile or retry is due (a timeout is a
+    /// reconcile). `None` once every sender is gone.
+    fn next_command(&mut self, rx: &mpsc::Receiver<Command>) -> Option<Command> {
+        loop {
+            // After a failed write, a full reconcile soon retries it.
+            let wait = match (self.every, self.retry.next) {
+                (Some(every), Some(next)) => Some(every.min(next)),
+                (every, next) => every.or(next),
+            };
+            if self.queue.is_empty() {
+                self.pace.idle();
+                let command = match wait {
+                    Some(wait) => match rx.recv_timeout(wait) {
+                        Ok(command) => command,
+                        Err(mpsc::RecvTimeoutError::Timeout) => Command::Reconcile,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+                    },
+                    None => rx.recv().ok()?,
+                };
+                self.queue.push(command);
+            }
+            // Everything sent meanwhile, so a save can go ahead of bulk work.
+            while let Ok(command) = rx.try_recv() {
+                self.queue.push(command);
+            }
+            let Some(command) = self.queue.pop() else {
+                continue;
+            };
+            // A batch after a failure may name only some of the changes the
+            // failed one held: compare everything instead.
+            return Some(match command {
+                Command::Apply(_) if self.retry.next.is_some() => Command::Reconcile,
+                command => command,
+            });
+        }
+    }
+}
+
 impl Retry {
     fn backoff(&mut self) -> Duration {
         let next = self.next.map_or(Duration::from_secs(1), |d| {
@@ -336,22 +390,87 @@ impl Reindexer {
         crate::priority::background();
         // Watch before the first reconcile: a file saved while it runs is
         // queued and applied after it, not lost in the gap between the two.
-        let _watch: Option<WatchHandle> = watch_tx.and_then(|tx| {
-            match watch::watch(self.kb.content.root(), move |batch| {
-                tx.send(Command::Apply(batch)).is_ok()
-            }) {
-                Ok(handle) => Some(handle),
-                Err(e) => {
-                    tracing::error!(
-                        "{e}: {}; the folder is compared with the index every {}s instead",
-                        error_chain(&e),
-                        FALLBACK_RECONCILE.as_secs()
-                    );
-                    None
-                }
-            }
+        let watching = watch_tx.and_then(|tx| self.watch_folder(tx));
+        let mut state = Loop {
+            every: self.reconcile_every(watching.is_some()),
+            ..Loop::default()
+        };
+        self.start_serving(&mut state.retry);
+        // Checksums are checked after start, never before it: at 100k cards
+        // a pass reads the whole index. A damaged file wakes this loop,
+        // which then rebuilds.
+        let check = self.writer.reader().check_in_background(move || {
+            let _ = wake.send(Command::Reconcile);
         });
-        let mut retry = Retry::default();
+        if let Err(e) = check {
+            tracing::warn!("the index's checksums are not checked: {e}");
+        }
+        while let Some(command) = state.next_command(&rx) {
+            let started = std::time::Instant::now();
+            let lost = self.lost().filter(|_| !matches!(command, Command::Stop));
+            let result = match (lost, command) {
+                // Whatever was asked, every card is read into a new index.
+                (Some(why), _) => {
+                    state.staged = Staged::default();
+                    self.rebuild(why)
+                }
+                (None, Command::Apply(batch)) => {
+                    match self.apply_watched(batch, &mut state, &rx, started) {
+                        Some(result) => result,
+                        // A save waits: it is read into this commit.
+                        None => continue,
+                    }
+                }
+                (None, Command::Reconcile) => {
+                    self.flush(&mut state.staged).and_then(|_| self.reconcile())
+                }
+                (None, Command::Stop) => {
+                    if let Err(e) = self.flush(&mut state.staged) {
+                        tracing::error!("the last changes could not be indexed: {e}");
+                    }
+                    return;
+                }
+            };
+            let first_event = state.waiting_since.take();
+            self.settle(result, started, first_event, &mut state.retry);
+        }
+        drop(watching);
+    }
+
+    /// Watches the content folder, sending each batch of changes to `tx`;
+    /// without a watcher, the folder is compared with the index instead.
+    fn watch_folder(&self, tx: mpsc::Sender<Command>) -> Option<WatchHandle> {
+        let watched = watch::watch(self.kb.content.root(), move |batch| {
+            tx.send(Command::Apply(batch)).is_ok()
+        });
+        match watched {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                tracing::error!(
+                    "{e}: {}; the folder is compared with the index every {}s instead",
+                    error_chain(&e),
+                    FALLBACK_RECONCILE.as_secs()
+                );
+                None
+            }
+        }
+    }
+
+    /// The safety net: a full comparison now and then, and often when there
+    /// is no watcher to tell us anything.
+    fn reconcile_every(&self, watching: bool) -> Option<Duration> {
+        match (self.kb.config.reconcile_seconds, watching) {
+            (0, true) => None,
+            (0, false) => Some(FALLBACK_RECONCILE),
+            (s, true) => Some(Duration::from_secs(s)),
+            (s, false) => Some(Duration::from_secs(s).min(FALLBACK_RECONCILE)),
+        }
+    }
+
+    /// The first reconcile, then serving. On failure the index's cards are
+    /// served (the catalog was loaded from it) while retries bring it level
+    /// with the folder.
+    fn start_serving(&mut self, retry: &mut Retry) {
         match self.start(&|_, _| {}) {
             Ok(report) => tracing::info!(
                 "index ready: {} cards ({} read, {} unchanged, {} removed, {} failed)",
@@ -362,139 +481,79 @@ impl Reindexer {
                 report.failed
             ),
             Err(e) => {
-                // Serve what the index holds (the catalog was loaded from
-                // it) and keep trying to bring it level with the folder.
                 self.kb.set_ready();
-                self.failed(&e, &mut retry);
+                self.failed(&e, retry);
             }
         }
         for problem in self.kb.catalog().problems() {
             tracing::warn!("{problem}");
         }
         self.kb.changed();
-        // Checksums are checked after start, never before it: at 100k cards
-        // a pass reads the whole index. A damaged file wakes this loop,
-        // which then rebuilds.
-        let check = self.writer.reader().check_in_background(move || {
-            let _ = wake.send(Command::Reconcile);
-        });
-        if let Err(e) = check {
-            tracing::warn!("the index's checksums are not checked: {e}");
-        }
-        // The safety net: a full comparison now and then, and often when
-        // there is no watcher to tell us anything.
-        let configured = self.kb.config.reconcile_seconds;
-        let every = match (configured, _watch.is_some()) {
-            (0, true) => None,
-            (0, false) => Some(FALLBACK_RECONCILE),
-            (s, true) => Some(Duration::from_secs(s)),
-            (s, false) => Some(Duration::from_secs(s).min(FALLBACK_RECONCILE)),
+    }
+
+    /// Reads a watcher's batch into the staged changes and commits them
+    /// when due; `None` when a save is waiting to join this commit.
+    fn apply_watched(
+        &mut self,
+        batch: Batch,
+        state: &mut Loop,
+        rx: &mpsc::Receiver<Command>,
+        started: std::time::Instant,
+    ) -> Option<Result<Report, IndexError>> {
+        state.waiting_since = match (state.waiting_since, batch.first_event) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         };
-        let mut queue = Queue::default();
-        let mut pace = CommitPace::default();
-        // Read but not committed: a bulk step a save joins.
-        let mut staged = Staged::default();
-        // The first event of what `staged` holds, for the lag metric.
-        let mut waiting_since: Option<std::time::Instant> = None;
-        loop {
-            // After a failed write, a full reconcile soon retries it.
-            let wait = match (every, retry.next) {
-                (Some(every), Some(next)) => Some(every.min(next)),
-                (every, next) => every.or(next),
-            };
-            if queue.is_empty() {
-                pace.idle();
-                let command = match wait {
-                    Some(wait) => match rx.recv_timeout(wait) {
-                        Ok(command) => command,
-                        Err(mpsc::RecvTimeoutError::Timeout) => Command::Reconcile,
-                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                    },
-                    None => match rx.recv() {
-                        Ok(command) => command,
-                        Err(_) => return,
-                    },
-                };
-                queue.push(command);
-            }
-            // Everything sent meanwhile, so a save can go ahead of bulk work.
+        let deadline = state.pace.deadline(started);
+        let queue = &mut state.queue;
+        let mut commit_now = || {
             while let Ok(command) = rx.try_recv() {
                 queue.push(command);
             }
-            let Some(command) = queue.pop() else {
-                continue;
-            };
-            // A batch after a failure may name only some of the changes
-            // the failed one held: compare everything instead.
-            let command = match command {
-                Command::Apply(_) if retry.next.is_some() => Command::Reconcile,
-                command => command,
-            };
-            let started = std::time::Instant::now();
-            let lost = self.lost().filter(|_| !matches!(command, Command::Stop));
-            let result = match (lost, command) {
-                // Whatever was asked, every card is read into a new index.
-                (Some(why), _) => {
-                    staged = Staged::default();
-                    self.rebuild(why)
+            queue.has_urgent() || std::time::Instant::now() >= deadline
+        };
+        let result = match self.stage_batch(&batch, &mut state.staged, &mut commit_now) {
+            Read::All => self.flush(&mut state.staged),
+            Read::Partly(rest) => {
+                state.queue.push_front(Command::Apply(rest));
+                // A save waits: read it into this commit rather than pay
+                // for two.
+                if state.queue.has_urgent() {
+                    return None;
                 }
-                (None, Command::Apply(batch)) => {
-                    waiting_since = match (waiting_since, batch.first_event) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                    let deadline = pace.deadline(started);
-                    let mut commit_now = || {
-                        while let Ok(command) = rx.try_recv() {
-                            queue.push(command);
-                        }
-                        queue.has_urgent() || std::time::Instant::now() >= deadline
-                    };
-                    match self.stage_batch(&batch, &mut staged, &mut commit_now) {
-                        Read::All => self.flush(&mut staged),
-                        Read::Partly(rest) => {
-                            queue.push_front(Command::Apply(rest));
-                            // A save waits: read it into this commit rather
-                            // than pay for two.
-                            if queue.has_urgent() {
-                                continue;
-                            }
-                            pace.stepped();
-                            self.flush(&mut staged)
-                        }
-                        Read::NeedsReconcile => {
-                            self.flush(&mut staged).and_then(|_| self.reconcile())
-                        }
-                    }
-                }
-                (None, Command::Reconcile) => {
-                    self.flush(&mut staged).and_then(|_| self.reconcile())
-                }
-                (None, Command::Stop) => {
-                    if let Err(e) = self.flush(&mut staged) {
-                        tracing::error!("the last changes could not be indexed: {e}");
-                    }
-                    return;
-                }
-            };
-            let first_event = waiting_since.take();
-            match result {
-                Ok(report) => {
-                    if report.commits > 0 {
-                        tracing::debug!(?report, "re-indexed");
-                    }
-                    if retry.next.take().is_some() || self.kb.index_failure().is_some() {
-                        tracing::info!("the index is written again; it matches the folder");
-                        self.kb.set_index_failure(None);
-                        self.kb.changed();
-                    }
-                    retry = Retry::default();
-                    self.kb
-                        .metrics
-                        .reindexed(started.elapsed(), first_event.map(|t| t.elapsed()));
-                }
-                Err(e) => self.failed(&e, &mut retry),
+                state.pace.stepped();
+                self.flush(&mut state.staged)
             }
+            Read::NeedsReconcile => self.flush(&mut state.staged).and_then(|_| self.reconcile()),
+        };
+        Some(result)
+    }
+
+    /// After a step: a success clears a past failure (and says so), a
+    /// failure is reported and retried.
+    fn settle(
+        &mut self,
+        result: Result<Report, IndexError>,
+        started: std::time::Instant,
+        first_event: Option<std::time::Instant>,
+        retry: &mut Retry,
+    ) {
+        match result {
+            Ok(report) => {
+                if report.commits > 0 {
+                    tracing::debug!(?report, "re-indexed");
+                }
+                if retry.next.take().is_some() || self.kb.index_failure().is_some() {
+                    tracing::info!("the index is written again; it matches the folder");
+                    self.kb.set_index_failure(None);
+                    self.kb.changed();
+                }
+                *retry = Retry::default();
+                self.kb
+                    .metrics
+                    .reindexed(started.elapsed(), first_event.map(|t| t.elapsed()));
+            }
+            Err(e) => self.failed(&e, retry),
         }
     }
 
