@@ -223,179 +223,211 @@ pub fn outline(body: &str, first_line: usize) -> Outline {
 /// Renders the body to sanitized HTML. Headings get the anchors `outline`
 /// gave them; every internal link goes through `resolve`.
 pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
-    let mut anchors = Anchors::default();
-    let mut events: Vec<Event<'_>> = Vec::new();
-    // (index of the heading start in `events`, its text so far, explicit id)
-    let mut heading: Option<(usize, String, bool)> = None;
-    // While inside a wiki-link without a label, its text is replaced by the title.
-    let mut replace_text: Option<String> = None;
-    let mut broken_open = false;
-    // The author's raw HTML, by index in `events`: shown as text when past
-    // the budget (the spans added here are not the author's).
-    let mut raw_html: Vec<usize> = Vec::new();
-    let mut budget = HtmlBudget::default();
-    let mut over_budget = false;
+    let mut renderer = Renderer {
+        resolve,
+        anchors: Anchors::default(),
+        events: Vec::new(),
+        heading: None,
+        replace_text: None,
+        broken_open: false,
+        raw_html: Vec::new(),
+        budget: HtmlBudget::default(),
+        over_budget: false,
+    };
     for event in Parser::new_ext(body, options()) {
+        renderer.push(event);
+    }
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, renderer.finish().into_iter());
+    sanitizer().clean(&html).to_string()
+}
+
+/// Rewrites a card's markdown events on their way to HTML: heading ids,
+/// links resolved (or marked broken), raw HTML within its budget.
+struct Renderer<'a, 'r> {
+    resolve: &'r dyn Fn(&Link) -> Target,
+    anchors: Anchors,
+    events: Vec<Event<'a>>,
+    /// The heading being read: its start's index in `events`, its text so
+    /// far, and whether the author gave it an id.
+    heading: Option<(usize, String, bool)>,
+    /// While inside a wiki-link without a label, its text is replaced by
+    /// the title.
+    replace_text: Option<String>,
+    broken_open: bool,
+    /// The author's raw HTML, by index in `events`: shown as text when past
+    /// the budget (the spans added here are not the author's).
+    raw_html: Vec<usize>,
+    budget: HtmlBudget,
+    over_budget: bool,
+}
+
+impl<'a> Renderer<'a, '_> {
+    fn push(&mut self, event: Event<'a>) {
         match event {
             Event::Html(ref html) | Event::InlineHtml(ref html) => {
-                over_budget = over_budget || budget.add(html).is_err();
-                raw_html.push(events.len());
-                events.push(event);
+                self.over_budget = self.over_budget || self.budget.add(html).is_err();
+                self.raw_html.push(self.events.len());
+                self.events.push(event);
             }
-            Event::Start(Tag::Heading {
-                level,
-                id,
-                classes,
-                attrs,
-            }) => {
-                heading = Some((events.len(), String::new(), id.is_some()));
-                events.push(Event::Start(Tag::Heading {
-                    level,
-                    id,
-                    classes,
-                    attrs,
-                }));
+            Event::Start(heading @ Tag::Heading { .. }) => {
+                let explicit = matches!(&heading, Tag::Heading { id: Some(_), .. });
+                self.heading = Some((self.events.len(), String::new(), explicit));
+                self.events.push(Event::Start(heading));
             }
-            Event::End(TagEnd::Heading(level)) => {
-                if let Some((start, text, explicit)) = heading.take()
-                    && let Event::Start(Tag::Heading { id, .. }) = &mut events[start]
-                {
-                    let anchor = anchors.next(if explicit {
-                        id.as_deref().unwrap_or("")
-                    } else {
-                        text.trim()
-                    });
-                    *id = Some(CowStr::from(anchor));
-                }
-                events.push(Event::End(TagEnd::Heading(level)));
-            }
+            Event::End(TagEnd::Heading(level)) => self.end_heading(level),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 id,
-            }) => match internal_link(link_type, &dest_url, false, 0) {
-                None if is_safe_external(&dest_url) || dest_url.starts_with('#') => {
-                    events.push(Event::Start(Tag::Link {
-                        link_type,
-                        dest_url,
-                        title,
-                        id,
-                    }));
-                }
-                None => {
-                    broken_open = true;
-                    events.push(Event::InlineHtml(CowStr::from(broken_span_open(
-                        "this link is not allowed",
-                    ))));
-                }
-                Some(link) => match resolve(&link) {
-                    Target::Url {
-                        href,
-                        title: card_title,
-                    } => {
-                        if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
-                            replace_text = Some(card_title.unwrap_or_else(|| link.target.clone()));
-                        }
-                        events.push(Event::Start(Tag::Link {
-                            link_type,
-                            dest_url: CowStr::from(href),
-                            title,
-                            id,
-                        }));
-                    }
-                    Target::Broken => {
-                        broken_open = true;
-                        events.push(Event::InlineHtml(CowStr::from(broken_span_open(&format!(
-                            "no card or file named \u{201c}{}\u{201d}",
-                            link.target
-                        )))));
-                    }
-                },
-            },
-            Event::End(TagEnd::Link) => {
-                if let Some(text) = replace_text.take() {
-                    events.push(Event::Text(CowStr::from(text)));
-                }
-                if std::mem::take(&mut broken_open) {
-                    events.push(Event::InlineHtml(CowStr::from("</span>")));
-                } else {
-                    events.push(Event::End(TagEnd::Link));
-                }
-            }
+            }) => self.start_link(link_type, dest_url, title, id),
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
                 title,
                 id,
-            }) => {
-                let link = internal_link(link_type, &dest_url, true, 0);
-                let href = match &link {
-                    None if is_safe_external(&dest_url) => Some(dest_url.to_string()),
-                    None => None,
-                    Some(link) => match resolve(link) {
-                        Target::Url { href, .. } => Some(href),
-                        Target::Broken => None,
-                    },
-                };
-                match href {
-                    Some(href) => events.push(Event::Start(Tag::Image {
-                        link_type,
-                        dest_url: CowStr::from(href),
-                        title,
-                        id,
-                    })),
-                    None => {
-                        broken_open = true;
-                        let name = link.map_or_else(|| dest_url.to_string(), |l| l.target);
-                        events.push(Event::InlineHtml(CowStr::from(broken_span_open(&format!(
-                            "missing image \u{201c}{name}\u{201d}"
-                        )))));
-                        if matches!(link_type, LinkType::WikiLink { .. }) {
-                            replace_text = Some(name);
-                        }
-                    }
-                }
-            }
-            Event::End(TagEnd::Image) => {
-                if let Some(text) = replace_text.take() {
-                    events.push(Event::Text(CowStr::from(text)));
-                }
-                if std::mem::take(&mut broken_open) {
-                    events.push(Event::InlineHtml(CowStr::from("</span>")));
-                } else {
-                    events.push(Event::End(TagEnd::Image));
-                }
-            }
+            }) => self.start_image(link_type, dest_url, title, id),
+            Event::End(end @ (TagEnd::Link | TagEnd::Image)) => self.end_link(end),
             Event::Text(t) => {
-                if let Some((_, text, _)) = heading.as_mut() {
+                if let Some((_, text, _)) = self.heading.as_mut() {
                     text.push_str(&t);
                 }
-                if replace_text.is_none() {
-                    events.push(Event::Text(t));
+                if self.replace_text.is_none() {
+                    self.events.push(Event::Text(t));
                 }
             }
             Event::Code(t) => {
-                if let Some((_, text, _)) = heading.as_mut() {
+                if let Some((_, text, _)) = self.heading.as_mut() {
                     text.push_str(&t);
                 }
-                events.push(Event::Code(t));
+                self.events.push(Event::Code(t));
             }
-            other => events.push(other),
+            other => self.events.push(other),
         }
     }
-    if over_budget {
-        for at in raw_html {
-            if let Event::Html(html) | Event::InlineHtml(html) =
-                std::mem::replace(&mut events[at], Event::SoftBreak)
-            {
-                events[at] = Event::Text(html);
+
+    /// The heading's id: the author's, else one made from its text.
+    fn end_heading(&mut self, level: HeadingLevel) {
+        if let Some((start, text, explicit)) = self.heading.take()
+            && let Event::Start(Tag::Heading { id, .. }) = &mut self.events[start]
+        {
+            let anchor = self.anchors.next(if explicit {
+                id.as_deref().unwrap_or("")
+            } else {
+                text.trim()
+            });
+            *id = Some(CowStr::from(anchor));
+        }
+        self.events.push(Event::End(TagEnd::Heading(level)));
+    }
+
+    fn start_link(
+        &mut self,
+        link_type: LinkType,
+        dest_url: CowStr<'a>,
+        title: CowStr<'a>,
+        id: CowStr<'a>,
+    ) {
+        let Some(link) = internal_link(link_type, &dest_url, false, 0) else {
+            if is_safe_external(&dest_url) || dest_url.starts_with('#') {
+                self.events.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }));
+            } else {
+                self.open_broken("this link is not allowed");
+            }
+            return;
+        };
+        match (self.resolve)(&link) {
+            Target::Url {
+                href,
+                title: card_title,
+            } => {
+                if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
+                    self.replace_text = Some(card_title.unwrap_or_else(|| link.target.clone()));
+                }
+                self.events.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: CowStr::from(href),
+                    title,
+                    id,
+                }));
+            }
+            Target::Broken => self.open_broken(&format!(
+                "no card or file named \u{201c}{}\u{201d}",
+                link.target
+            )),
+        }
+    }
+
+    fn start_image(
+        &mut self,
+        link_type: LinkType,
+        dest_url: CowStr<'a>,
+        title: CowStr<'a>,
+        id: CowStr<'a>,
+    ) {
+        let link = internal_link(link_type, &dest_url, true, 0);
+        let href = match &link {
+            None if is_safe_external(&dest_url) => Some(dest_url.to_string()),
+            None => None,
+            Some(link) => match (self.resolve)(link) {
+                Target::Url { href, .. } => Some(href),
+                Target::Broken => None,
+            },
+        };
+        match href {
+            Some(href) => self.events.push(Event::Start(Tag::Image {
+                link_type,
+                dest_url: CowStr::from(href),
+                title,
+                id,
+            })),
+            None => {
+                let name = link.map_or_else(|| dest_url.to_string(), |l| l.target);
+                self.open_broken(&format!("missing image \u{201c}{name}\u{201d}"));
+                if matches!(link_type, LinkType::WikiLink { .. }) {
+                    self.replace_text = Some(name);
+                }
             }
         }
     }
-    let mut html = String::with_capacity(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    sanitizer().clean(&html).to_string()
+
+    /// A broken link or image is a span saying why, in place of the tag.
+    fn open_broken(&mut self, why: &str) {
+        self.broken_open = true;
+        self.events
+            .push(Event::InlineHtml(CowStr::from(broken_span_open(why))));
+    }
+
+    fn end_link(&mut self, end: TagEnd) {
+        if let Some(text) = self.replace_text.take() {
+            self.events.push(Event::Text(CowStr::from(text)));
+        }
+        if std::mem::take(&mut self.broken_open) {
+            self.events.push(Event::InlineHtml(CowStr::from("</span>")));
+        } else {
+            self.events.push(Event::End(end));
+        }
+    }
+
+    /// The events to write; past the budget, the author's raw HTML as text.
+    fn finish(mut self) -> Vec<Event<'a>> {
+        if self.over_budget {
+            for at in self.raw_html {
+                if let Event::Html(html) | Event::InlineHtml(html) =
+                    std::mem::replace(&mut self.events[at], Event::SoftBreak)
+                {
+                    self.events[at] = Event::Text(html);
+                }
+            }
+        }
+        self.events
+    }
 }
 
 /// Counts the tags of raw HTML, and how many are open at once, as the
