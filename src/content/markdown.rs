@@ -262,6 +262,35 @@ struct Renderer<'a, 'r> {
     over_budget: bool,
 }
 
+/// A link's or an image's parts, as the parser gives them.
+struct Destination<'a> {
+    link_type: LinkType,
+    dest_url: CowStr<'a>,
+    title: CowStr<'a>,
+    id: CowStr<'a>,
+}
+
+impl<'a> Destination<'a> {
+    /// The link, to `href` when it was resolved, else where it pointed.
+    fn link(self, href: Option<String>) -> Tag<'a> {
+        Tag::Link {
+            link_type: self.link_type,
+            dest_url: href.map_or(self.dest_url, CowStr::from),
+            title: self.title,
+            id: self.id,
+        }
+    }
+
+    fn image(self, href: String) -> Tag<'a> {
+        Tag::Image {
+            link_type: self.link_type,
+            dest_url: CowStr::from(href),
+            title: self.title,
+            id: self.id,
+        }
+    }
+}
+
 impl<'a> Renderer<'a, '_> {
     fn push(&mut self, event: Event<'a>) {
         match event {
@@ -281,13 +310,23 @@ impl<'a> Renderer<'a, '_> {
                 dest_url,
                 title,
                 id,
-            }) => self.start_link(link_type, dest_url, title, id),
+            }) => self.start_link(Destination {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }),
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
                 title,
                 id,
-            }) => self.start_image(link_type, dest_url, title, id),
+            }) => self.start_image(Destination {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }),
             Event::End(end @ (TagEnd::Link | TagEnd::Image)) => self.end_link(end),
             Event::Text(t) => {
                 if let Some((_, text, _)) = self.heading.as_mut() {
@@ -322,21 +361,10 @@ impl<'a> Renderer<'a, '_> {
         self.events.push(Event::End(TagEnd::Heading(level)));
     }
 
-    fn start_link(
-        &mut self,
-        link_type: LinkType,
-        dest_url: CowStr<'a>,
-        title: CowStr<'a>,
-        id: CowStr<'a>,
-    ) {
-        let Some(link) = internal_link(link_type, &dest_url, false, 0) else {
-            if is_safe_external(&dest_url) || dest_url.starts_with('#') {
-                self.events.push(Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }));
+    fn start_link(&mut self, to: Destination<'a>) {
+        let Some(link) = internal_link(to.link_type, &to.dest_url, false, 0) else {
+            if is_safe_external(&to.dest_url) || to.dest_url.starts_with('#') {
+                self.events.push(Event::Start(to.link(None)));
             } else {
                 self.open_broken("this link is not allowed");
             }
@@ -347,15 +375,10 @@ impl<'a> Renderer<'a, '_> {
                 href,
                 title: card_title,
             } => {
-                if matches!(link_type, LinkType::WikiLink { has_pothole: false }) {
+                if matches!(to.link_type, LinkType::WikiLink { has_pothole: false }) {
                     self.replace_text = Some(card_title.unwrap_or_else(|| link.target.clone()));
                 }
-                self.events.push(Event::Start(Tag::Link {
-                    link_type,
-                    dest_url: CowStr::from(href),
-                    title,
-                    id,
-                }));
+                self.events.push(Event::Start(to.link(Some(href))));
             }
             Target::Broken => self.open_broken(&format!(
                 "no card or file named \u{201c}{}\u{201d}",
@@ -364,36 +387,24 @@ impl<'a> Renderer<'a, '_> {
         }
     }
 
-    fn start_image(
-        &mut self,
-        link_type: LinkType,
-        dest_url: CowStr<'a>,
-        title: CowStr<'a>,
-        id: CowStr<'a>,
-    ) {
-        let link = internal_link(link_type, &dest_url, true, 0);
+    fn start_image(&mut self, to: Destination<'a>) {
+        let link = internal_link(to.link_type, &to.dest_url, true, 0);
         let href = match &link {
-            None if is_safe_external(&dest_url) => Some(dest_url.to_string()),
+            None if is_safe_external(&to.dest_url) => Some(to.dest_url.to_string()),
             None => None,
             Some(link) => match (self.resolve)(link) {
                 Target::Url { href, .. } => Some(href),
                 Target::Broken => None,
             },
         };
-        match href {
-            Some(href) => self.events.push(Event::Start(Tag::Image {
-                link_type,
-                dest_url: CowStr::from(href),
-                title,
-                id,
-            })),
-            None => {
-                let name = link.map_or_else(|| dest_url.to_string(), |l| l.target);
-                self.open_broken(&format!("missing image \u{201c}{name}\u{201d}"));
-                if matches!(link_type, LinkType::WikiLink { .. }) {
-                    self.replace_text = Some(name);
-                }
-            }
+        if let Some(href) = href {
+            self.events.push(Event::Start(to.image(href)));
+            return;
+        }
+        let name = link.map_or_else(|| to.dest_url.to_string(), |l| l.target);
+        self.open_broken(&format!("missing image \u{201c}{name}\u{201d}"));
+        if matches!(to.link_type, LinkType::WikiLink { .. }) {
+            self.replace_text = Some(name);
         }
     }
 
