@@ -118,106 +118,120 @@ pub enum Target {
 /// line the body starts on, so link lines point into the file.
 pub fn outline(body: &str, first_line: usize) -> Outline {
     let lines = LineIndex::new(body);
-    let mut out = Outline::default();
-    let mut anchors = Anchors::default();
-    let mut heading: Option<(u8, String, Option<String>)> = None;
-    let mut paragraph: Option<String> = None;
-    let mut image: Option<(usize, String)> = None;
-    let mut budget = HtmlBudget::default();
+    let mut outliner = Outliner::default();
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
-        let line = first_line + lines.line_of(range.start);
+        outliner.read(event, first_line + lines.line_of(range.start));
+    }
+    let mut out = outliner.out;
+    out.text = collapse_blank_lines(&out.text);
+    out
+}
+
+/// Reads a card's markdown events into its `Outline`.
+#[derive(Default)]
+struct Outliner {
+    out: Outline,
+    anchors: Anchors,
+    /// The heading being read: level, text so far, the author's id.
+    heading: Option<(u8, String, Option<String>)>,
+    /// The first paragraph, while it is read.
+    paragraph: Option<String>,
+    /// The image being read: its line and alt text so far.
+    image: Option<(usize, String)>,
+    budget: HtmlBudget,
+}
+
+impl Outliner {
+    fn read(&mut self, event: Event, line: usize) {
         match event {
-            Event::Html(html) | Event::InlineHtml(html) if out.too_much_html.is_none() => {
-                if let Err(excess) = budget.add(&html) {
-                    out.too_much_html = Some(TooMuchHtml { line, excess });
+            Event::Html(html) | Event::InlineHtml(html) if self.out.too_much_html.is_none() => {
+                if let Err(excess) = self.budget.add(&html) {
+                    self.out.too_much_html = Some(TooMuchHtml { line, excess });
                 }
             }
             Event::Start(Tag::Heading { level, id, .. }) => {
-                heading = Some((
-                    level_number(level),
-                    String::new(),
-                    id.map(|i| i.to_string()),
-                ));
+                let id = id.map(|i| i.to_string());
+                self.heading = Some((level_number(level), String::new(), id));
             }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some((level, text, id)) = heading.take() {
-                    let text = text.trim().to_string();
-                    if level == 1 && out.first_h1.is_none() {
-                        out.first_h1 = Some(text.clone());
-                    }
-                    let anchor = anchors.next(id.as_deref().unwrap_or(&text));
-                    out.headings.push(Heading {
-                        level,
-                        text,
-                        anchor,
-                    });
-                }
-                out.text.push('\n');
-            }
-            Event::Start(Tag::Paragraph) if out.first_paragraph.is_empty() => {
-                paragraph = Some(String::new());
+            Event::End(TagEnd::Heading(_)) => self.end_heading(),
+            Event::Start(Tag::Paragraph) if self.out.first_paragraph.is_empty() => {
+                self.paragraph = Some(String::new());
             }
             Event::End(TagEnd::Paragraph) => {
-                if let Some(p) = paragraph.take() {
-                    out.first_paragraph = p.trim().to_string();
+                if let Some(p) = self.paragraph.take() {
+                    self.out.first_paragraph = p.trim().to_string();
                 }
-                out.text.push('\n');
+                self.out.text.push('\n');
             }
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
                 ..
-            }) => {
-                if let Some(link) = internal_link(link_type, &dest_url, false, line) {
-                    out.links.push(link);
-                }
-            }
+            }) => self
+                .out
+                .links
+                .extend(internal_link(link_type, &dest_url, false, line)),
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
                 ..
             }) => {
-                if let Some(link) = internal_link(link_type, &dest_url, true, line) {
-                    out.links.push(link);
-                }
-                image = Some((line, String::new()));
+                self.out
+                    .links
+                    .extend(internal_link(link_type, &dest_url, true, line));
+                self.image = Some((line, String::new()));
             }
             Event::End(TagEnd::Image) => {
-                if let Some((line, alt)) = image.take()
+                if let Some((line, alt)) = self.image.take()
                     && alt.trim().is_empty()
                 {
-                    out.images_without_alt.push(line);
+                    self.out.images_without_alt.push(line);
                 }
             }
-            Event::Text(t) | Event::Code(t) => {
-                for sink in [
-                    heading.as_mut().map(|h| &mut h.1),
-                    paragraph.as_mut(),
-                    image.as_mut().map(|i| &mut i.1),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    sink.push_str(&t);
-                }
-                out.text.push_str(&t);
-            }
+            Event::Text(t) | Event::Code(t) => self.text(&t),
             Event::SoftBreak | Event::HardBreak => {
-                if let Some(p) = paragraph.as_mut() {
+                if let Some(p) = self.paragraph.as_mut() {
                     p.push(' ');
                 }
-                out.text.push('\n');
+                self.out.text.push('\n');
             }
             Event::End(
                 TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock | TagEnd::BlockQuote(_),
-            ) => {
-                out.text.push('\n');
-            }
+            ) => self.out.text.push('\n'),
             _ => {}
         }
     }
-    out.text = collapse_blank_lines(&out.text);
-    out
+
+    fn end_heading(&mut self) {
+        if let Some((level, text, id)) = self.heading.take() {
+            let text = text.trim().to_string();
+            if level == 1 && self.out.first_h1.is_none() {
+                self.out.first_h1 = Some(text.clone());
+            }
+            let anchor = self.anchors.next(id.as_deref().unwrap_or(&text));
+            self.out.headings.push(Heading {
+                level,
+                text,
+                anchor,
+            });
+        }
+        self.out.text.push('\n');
+    }
+
+    /// Text goes to the plain text, and to whatever is being read.
+    fn text(&mut self, t: &str) {
+        for sink in [
+            self.heading.as_mut().map(|h| &mut h.1),
+            self.paragraph.as_mut(),
+            self.image.as_mut().map(|i| &mut i.1),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            sink.push_str(t);
+        }
+        self.out.text.push_str(t);
+    }
 }
 
 /// Renders the body to sanitized HTML. Headings get the anchors `outline`
