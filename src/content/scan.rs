@@ -105,78 +105,60 @@ impl ContentDir {
                     continue;
                 }
             };
-            if entry.depth() == 0 {
-                continue;
+            match self.entry(&entry) {
+                Ok(Some(file)) => files.push(file),
+                Ok(None) => {}
+                Err(problem) => problems.push(problem),
             }
-            let Some(rel_path) = self.rel_path(entry.path()) else {
-                problems.push(self.non_utf8_name(entry.path()));
-                continue;
-            };
-            let file_type = entry.file_type();
-            if file_type.is_dir() {
-                continue;
-            }
-            if !file_type.is_file() && !file_type.is_symlink() {
-                problems.push(not_regular(&rel_path));
-                continue;
-            }
-            let metadata = if file_type.is_symlink() {
-                match self.symlink_target(entry.path(), &rel_path) {
-                    Ok(m) => m,
-                    Err(problem) => {
-                        problems.push(problem);
-                        continue;
-                    }
-                }
-            } else {
-                match entry.metadata() {
-                    Ok(m) => m,
-                    Err(e) => {
-                        problems.push(Problem::error(&rel_path, 0, 0, format!("cannot read: {e}")));
-                        continue;
-                    }
-                }
-            };
-            let kind = classify(&rel_path);
-            if kind == FileKind::Ignored {
-                continue;
-            }
-            if kind == FileKind::Card && CardId::from_rel_path(&rel_path).is_none() {
-                problems.push(Problem::error(
-                    &rel_path,
-                    0,
-                    0,
-                    "path is too long or not a valid card id; rename it",
-                ));
-                continue;
-            }
-            // Paths are NFC: a name spelled otherwise on disk comes second.
-            let other_form = entry.path() != self.root.join(&rel_path);
-            files.push((
-                ContentFile {
-                    rel_path,
-                    kind,
-                    stamp: stamp_of(&metadata),
-                },
-                other_form,
+        }
+        let files = one_spelling_each(files, &mut problems);
+        (files, problems)
+    }
+
+    /// What a walked entry is: a file of the folder (and whether its name
+    /// is spelled on disk in another Unicode form than its NFC path), none
+    /// (the root, a folder, a file ignored), or a problem.
+    fn entry(&self, entry: &walkdir::DirEntry) -> Result<Option<(ContentFile, bool)>, Problem> {
+        if entry.depth() == 0 {
+            return Ok(None);
+        }
+        let Some(rel_path) = self.rel_path(entry.path()) else {
+            return Err(self.non_utf8_name(entry.path()));
+        };
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            return Ok(None);
+        }
+        if !file_type.is_file() && !file_type.is_symlink() {
+            return Err(not_regular(&rel_path));
+        }
+        let metadata = if file_type.is_symlink() {
+            self.symlink_target(entry.path(), &rel_path)?
+        } else {
+            entry
+                .metadata()
+                .map_err(|e| Problem::error(&rel_path, 0, 0, format!("cannot read: {e}")))?
+        };
+        let kind = classify(&rel_path);
+        if kind == FileKind::Ignored {
+            return Ok(None);
+        }
+        if kind == FileKind::Card && CardId::from_rel_path(&rel_path).is_none() {
+            return Err(Problem::error(
+                &rel_path,
+                0,
+                0,
+                "path is too long or not a valid card id; rename it",
             ));
         }
-        files.sort_by(|(a, a_other), (b, b_other)| {
-            a.rel_path.cmp(&b.rel_path).then(a_other.cmp(b_other))
-        });
-        files.dedup_by(|(later, _), (first, _)| {
-            let same = later.rel_path == first.rel_path;
-            if same {
-                problems.push(Problem::error(
-                    &later.rel_path,
-                    0,
-                    0,
-                    "two files spell this name in different Unicode forms (NFC and NFD); only one is read: rename or remove the other",
-                ));
-            }
-            same
-        });
-        (files.into_iter().map(|(file, _)| file).collect(), problems)
+        // Paths are NFC: a name spelled otherwise on disk comes second.
+        let other_form = entry.path() != self.root.join(&rel_path);
+        let file = ContentFile {
+            rel_path,
+            kind,
+            stamp: stamp_of(&metadata),
+        };
+        Ok(Some((file, other_form)))
     }
 
     /// The stamp of the file at `rel_path`, or `None` when it is not a
@@ -338,6 +320,30 @@ pub fn read_under(root: &Path, rel: &str) -> Option<Vec<u8>> {
         return None;
     }
     read_regular(&path, u64::MAX).ok()
+}
+
+/// Each path once: where two files spell one name in different Unicode
+/// forms, the NFC one is read and the other reported.
+fn one_spelling_each(
+    mut files: Vec<(ContentFile, bool)>,
+    problems: &mut Vec<Problem>,
+) -> Vec<ContentFile> {
+    files.sort_by(|(a, a_other), (b, b_other)| {
+        a.rel_path.cmp(&b.rel_path).then(a_other.cmp(b_other))
+    });
+    files.dedup_by(|(later, _), (first, _)| {
+        let same = later.rel_path == first.rel_path;
+        if same {
+            problems.push(Problem::error(
+                &later.rel_path,
+                0,
+                0,
+                "two files spell this name in different Unicode forms (NFC and NFD); only one is read: rename or remove the other",
+            ));
+        }
+        same
+    });
+    files.into_iter().map(|(file, _)| file).collect()
 }
 
 /// A FIFO, socket or device under `content/`: opening a FIFO for reading
