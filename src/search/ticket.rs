@@ -140,16 +140,9 @@ fn html_to_text(html: &str) -> String {
             continue;
         }
         if let Some((skipped, depth)) = &mut skipping {
-            if *skipped == name {
-                if closing {
-                    *depth -= 1;
-                } else if !tag.ends_with('/') {
-                    *depth += 1;
-                }
-                if *depth == 0 {
-                    skipping = None;
-                    out.push('\n');
-                }
+            if *skipped == name && ends_skipping(depth, closing, tag.ends_with('/')) {
+                skipping = None;
+                out.push('\n');
             }
             continue;
         }
@@ -159,33 +152,63 @@ fn html_to_text(html: &str) -> String {
             }
             continue;
         }
-        let attributes = tag.to_ascii_lowercase();
-        let marked = |markers: &[&str]| {
-            markers.iter().any(|m| {
-                attribute(&attributes, "class").is_some_and(|v| v.contains(m))
-                    || attribute(&attributes, "id").is_some_and(|v| v.contains(m))
-            })
-        };
-        if marked(HISTORY_MARKERS)
-            || (name == "blockquote" && attribute(&attributes, "type") == Some("cite"))
-        {
-            history = true;
-            break;
-        }
-        if SKIPPED.contains(&name.as_str()) || marked(SIGNATURE_MARKERS) {
-            if !tag.ends_with('/') {
-                skipping = Some((name, 1));
+        match opened(&name, tag) {
+            Opened::History => {
+                history = true;
+                break;
             }
-            continue;
-        }
-        if BLOCKS.contains(&name.as_str()) {
-            out.push('\n');
+            Opened::Skipped if !tag.ends_with('/') => skipping = Some((name, 1)),
+            Opened::Skipped => {}
+            Opened::Block => out.push('\n'),
+            Opened::Inline => {}
         }
     }
     if skipping.is_none() && !history {
         push_text(&mut out, rest);
     }
     out
+}
+
+/// What an opening tag means for the text.
+enum Opened {
+    /// Quoted history begins: nothing after it is the customer's.
+    History,
+    /// Left out with everything inside (a signature, a script, a style).
+    Skipped,
+    Block,
+    Inline,
+}
+
+fn opened(name: &str, tag: &str) -> Opened {
+    let attributes = tag.to_ascii_lowercase();
+    let marked = |markers: &[&str]| {
+        markers.iter().any(|m| {
+            attribute(&attributes, "class").is_some_and(|v| v.contains(m))
+                || attribute(&attributes, "id").is_some_and(|v| v.contains(m))
+        })
+    };
+    if marked(HISTORY_MARKERS)
+        || (name == "blockquote" && attribute(&attributes, "type") == Some("cite"))
+    {
+        Opened::History
+    } else if SKIPPED.contains(&name) || marked(SIGNATURE_MARKERS) {
+        Opened::Skipped
+    } else if BLOCKS.contains(&name) {
+        Opened::Block
+    } else {
+        Opened::Inline
+    }
+}
+
+/// A tag of the skipped element's own kind: one level in or out; whether
+/// the skipped element has ended.
+fn ends_skipping(depth: &mut usize, closing: bool, self_closing: bool) -> bool {
+    if closing {
+        *depth -= 1;
+    } else if !self_closing {
+        *depth += 1;
+    }
+    *depth == 0
 }
 
 /// The value of `name="..."` (or single-quoted) in a lowercased tag.

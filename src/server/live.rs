@@ -32,22 +32,28 @@ pub async fn events(State(state): State<AppState>, caller: Caller) -> Response {
         return ApiError::Overloaded.into_response();
     };
     let content = state.kb.subscribe_settled();
+    // The page was read at this generation or a later one: settling what it
+    // already shows (the first check after start-up) is no reason to reload.
+    let shown = state.kb.generation();
     let theme = state.theme_changes.subscribe();
     let ends = tokio::time::Instant::now() + STREAM_LIFETIME;
     let stream = futures_util::stream::unfold(
         (content, theme, slot),
         move |(mut content, mut theme, slot)| async move {
             // A lagging listener has missed changes: reloading covers them all.
-            let what = tokio::select! {
-                r = content.recv() => match r {
-                    Ok(_) | Err(RecvError::Lagged(_)) => "content",
-                    Err(RecvError::Closed) => return None,
-                },
-                r = theme.recv() => match r {
-                    Ok(_) | Err(RecvError::Lagged(_)) => "theme",
-                    Err(RecvError::Closed) => return None,
-                },
-                () = tokio::time::sleep_until(ends) => return None,
+            let what = loop {
+                tokio::select! {
+                    r = content.recv() => match r {
+                        Ok(generation) if generation <= shown => continue,
+                        Ok(_) | Err(RecvError::Lagged(_)) => break "content",
+                        Err(RecvError::Closed) => return None,
+                    },
+                    r = theme.recv() => match r {
+                        Ok(_) | Err(RecvError::Lagged(_)) => break "theme",
+                        Err(RecvError::Closed) => return None,
+                    },
+                    () = tokio::time::sleep_until(ends) => return None,
+                }
             };
             let event = Event::default().event("reload").data(what);
             Some((Ok::<_, Infallible>(event), (content, theme, slot)))
