@@ -364,10 +364,10 @@ fn decode_cards(column: &BytesColumn, ords: &[u64]) -> Result<Vec<Card>, IndexEr
 /// (`schema::build` adds them in one order); set when an index is opened.
 static HIT_FIELDS: OnceLock<(Field, Field)> = OnceLock::new();
 
-/// The part of a stored document a search hit needs. tantivy reads a
-/// document field by field, and bytes fields a byte at a time: decoding the
-/// markdown (the largest field) was 8% of a server's CPU under HTTP load, by
-/// perf. It is never reached now, because `upsert` stores these two first.
+/// The part of a stored document a search hit needs: `upsert` stores these
+/// two fields first, so reading stops before the markdown. tantivy reads a
+/// document field by field, and bytes fields a byte at a time; decoding the
+/// markdown (the largest field) would cost a server under load 8% of its CPU.
 #[derive(Default)]
 struct HitDoc {
     meta: Option<Vec<u8>>,

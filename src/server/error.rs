@@ -53,43 +53,35 @@ pub struct ErrorBody<'a> {
 }
 
 impl ApiError {
-    pub fn status(&self) -> StatusCode {
+    /// The one table from error to status and stable code.
+    fn kind(&self) -> (StatusCode, &'static str) {
+        use StatusCode as S;
         match self {
-            ApiError::CardNotFound(_) | ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Unauthorized | ApiError::BadSignature => StatusCode::UNAUTHORIZED,
-            ApiError::NotConfigured(_) => StatusCode::NOT_FOUND,
-            ApiError::InvalidBody(_) => StatusCode::BAD_REQUEST,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Overloaded | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::CardNotFound(_) => (S::NOT_FOUND, "card_not_found"),
+            ApiError::NotFound => (S::NOT_FOUND, "not_found"),
+            ApiError::InvalidParameter(_) => (S::BAD_REQUEST, "invalid_parameter"),
+            ApiError::NotReady => (S::SERVICE_UNAVAILABLE, "index_not_ready"),
+            ApiError::Internal => (S::INTERNAL_SERVER_ERROR, "internal_error"),
+            ApiError::Unauthorized => (S::UNAUTHORIZED, "unauthorized"),
+            ApiError::BadSignature => (S::UNAUTHORIZED, "invalid_signature"),
+            ApiError::NotConfigured(_) => (S::NOT_FOUND, "not_configured"),
+            ApiError::InvalidBody(_) => (S::BAD_REQUEST, "invalid_body"),
+            ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded"),
+            ApiError::Timeout => (S::SERVICE_UNAVAILABLE, "timeout"),
+            ApiError::BodyTimeout => (S::REQUEST_TIMEOUT, "body_timeout"),
+            ApiError::Forbidden(_) => (S::FORBIDDEN, "forbidden"),
+            ApiError::RateLimited(_) => (S::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::StorageUnavailable(_) => (S::SERVICE_UNAVAILABLE, "storage_unavailable"),
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.kind().0
+    }
+
     pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::CardNotFound(_) => "card_not_found",
-            ApiError::NotFound => "not_found",
-            ApiError::InvalidParameter(_) => "invalid_parameter",
-            ApiError::NotReady => "index_not_ready",
-            ApiError::Internal => "internal_error",
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::BadSignature => "invalid_signature",
-            ApiError::NotConfigured(_) => "not_configured",
-            ApiError::InvalidBody(_) => "invalid_body",
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::Overloaded => "overloaded",
-            ApiError::Timeout => "timeout",
-            ApiError::BodyTimeout => "body_timeout",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::RateLimited(_) => "rate_limited",
-            ApiError::StorageUnavailable(_) => "storage_unavailable",
-        }
+        self.kind().1
     }
 
     pub fn message(&self) -> String {
