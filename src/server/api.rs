@@ -17,7 +17,8 @@ use super::access::Access;
 use super::error::{ApiError, ErrorBody};
 use super::params::Params;
 use super::views::{
-    self, CardView, CollectionsView, MatchView, Reading, SearchView, SuggestView, TagsView, Visible,
+    self, CardView, CollectionsView, FeedbackList, FeedbackView, MatchView, Reading, SearchView,
+    SuggestView, TagsView, Visible,
 };
 use crate::app::{self, search::Door, search::Log};
 use crate::content::Trust;
@@ -444,47 +445,8 @@ pub struct FeedbackRequest {
     pub comment: Option<String>,
 }
 
-/// Feedback as the API shows it.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct FeedbackView {
-    pub id: i64,
-    pub card_id: String,
-    /// `helpful` or `outdated`.
-    pub verdict: &'static str,
-    pub comment: Option<String>,
-    /// RFC 3339.
-    pub created_at: String,
-    pub resolved_at: Option<String>,
-}
-
-impl From<crate::store::Feedback> for FeedbackView {
-    fn from(f: crate::store::Feedback) -> Self {
-        let time = |secs: i64| {
-            chrono::DateTime::from_timestamp(secs, 0)
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_default()
-        };
-        FeedbackView {
-            id: f.id,
-            card_id: f.card_id,
-            verdict: f.verdict.as_str(),
-            comment: f.comment,
-            created_at: time(f.created_at),
-            resolved_at: f.resolved_at.map(time),
-        }
-    }
-}
-
 /// Pieces of feedback one answer lists at most, newest first.
 const FEEDBACK_LISTED: usize = 200;
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct FeedbackList {
-    /// The newest 200 at most.
-    pub feedback: Vec<FeedbackView>,
-    /// "Outdated" flags not yet resolved.
-    pub open_flags: usize,
-}
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Resolved {
@@ -492,8 +454,6 @@ pub struct Resolved {
     pub resolved: usize,
 }
 
-/// The id feedback is kept under, and every id the card had (its aliases),
-/// so feedback follows a renamed card.
 /// Stores a reader's verdict; shared with the site's form.
 pub fn add_feedback(
     state: &AppState,

@@ -162,13 +162,10 @@ fn stored_card(state: &AppState, id: &str) -> Result<crate::index::StoredCard, B
 
 /// The newest open "outdated" flags on a card (its old ids' too), and how
 /// many there are; none, logged, when the store cannot be read.
-fn open_flags(state: &AppState, view: &CardView) -> (Vec<super::api::FeedbackView>, usize) {
+fn open_flags(state: &AppState, view: &CardView) -> (Vec<views::FeedbackView>, usize) {
     match app::feedback::open_flags(&state.kb, &view.id, &view.aliases, FLAGS_SHOWN) {
         Ok((newest, total)) => (
-            newest
-                .into_iter()
-                .map(super::api::FeedbackView::from)
-                .collect(),
+            newest.into_iter().map(views::FeedbackView::from).collect(),
             total,
         ),
         Err(e) => {

@@ -549,3 +549,42 @@ pub fn reply_text(card: &Card) -> String {
         .or_else(|| card.summary.clone())
         .unwrap_or_else(|| card.first_paragraph.clone())
 }
+
+/// Feedback as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct FeedbackView {
+    pub id: i64,
+    pub card_id: String,
+    /// `helpful` or `outdated`.
+    pub verdict: &'static str,
+    pub comment: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub resolved_at: Option<String>,
+}
+
+impl From<crate::store::Feedback> for FeedbackView {
+    fn from(f: crate::store::Feedback) -> Self {
+        let time = |secs: i64| {
+            chrono::DateTime::from_timestamp(secs, 0)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default()
+        };
+        FeedbackView {
+            id: f.id,
+            card_id: f.card_id,
+            verdict: f.verdict.as_str(),
+            comment: f.comment,
+            created_at: time(f.created_at),
+            resolved_at: f.resolved_at.map(time),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedbackList {
+    /// The newest 200 at most.
+    pub feedback: Vec<FeedbackView>,
+    /// "Outdated" flags not yet resolved.
+    pub open_flags: usize,
+}
