@@ -132,13 +132,7 @@ pub fn parse(
 ) -> Result<ParsedCard, CardError> {
     let id = CardId::from_rel_path(rel_path).ok_or_else(|| invalid_path(rel_path))?;
     let text = decode(rel_path, bytes, stamp.size, limits)?;
-    let split = front_matter::split(text)
-        .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
-    let fields = match split.front_matter {
-        Some(source) => front_matter::parse(source, split.format, split.front_matter_line)
-            .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?,
-        None => Fields::new(),
-    };
+    let (split, fields) = read_front_matter(rel_path, text)?;
     let outline = markdown::outline(split.body, split.body_line);
     let mut reader = FieldReader {
         path: rel_path,
@@ -214,13 +208,7 @@ pub fn parse_folder_page(
     limits: Limits,
 ) -> Result<(FolderPage, Vec<Problem>), CardError> {
     let text = decode(rel_path, bytes, 0, limits)?;
-    let split = front_matter::split(text)
-        .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?;
-    let fields = match split.front_matter {
-        Some(source) => front_matter::parse(source, split.format, split.front_matter_line)
-            .map_err(|e| CardError(Problem::error(rel_path, e.line, e.column, e.message)))?,
-        None => Fields::new(),
-    };
+    let (split, fields) = read_front_matter(rel_path, text)?;
     let mut reader = FieldReader {
         path: rel_path,
         source: split.front_matter.unwrap_or(""),
@@ -245,6 +233,23 @@ pub fn parse_folder_page(
         ));
     }
     Ok((page, reader.problems))
+}
+
+/// The text split at its front matter, and the front matter's fields; a
+/// fence or a field that cannot be read is an error at its line.
+fn read_front_matter<'t>(
+    rel_path: &str,
+    text: &'t str,
+) -> Result<(front_matter::Split<'t>, Fields), CardError> {
+    let at_line =
+        |line, column, message| CardError(Problem::error(rel_path, line, column, message));
+    let split = front_matter::split(text).map_err(|e| at_line(e.line, e.column, e.message))?;
+    let fields = match split.front_matter {
+        Some(source) => front_matter::parse(source, split.format, split.front_matter_line)
+            .map_err(|e| at_line(e.line, e.column, e.message))?,
+        None => Fields::new(),
+    };
+    Ok((split, fields))
 }
 
 fn invalid_path(rel_path: &str) -> CardError {

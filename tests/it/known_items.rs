@@ -7,7 +7,7 @@ use quire::search::{Notice, SearchRequest, SearchResults, search};
 use quire::{Config, Kb};
 use serde_json::Value;
 
-use crate::support::{TestKb, send, write_file};
+use crate::support::{TestKb, in_process, send};
 
 /// A folder as teams have them: Obsidian-style notes without front matter
 /// (the file name is the note's name), command pages in four languages
@@ -136,18 +136,7 @@ const VAULT: &[(&str, &str)] = &[
 ];
 
 fn open(cards: &[(&str, &str)]) -> (tempfile::TempDir, std::sync::Arc<Kb>) {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in cards {
-        write_file(dir.path(), path, text);
-    }
-    let config = Config {
-        content_dir: dir.path().to_path_buf(),
-        data_dir: None,
-        ..Config::default()
-    };
-    let (kb, mut reindexer) = quire::open(config).unwrap();
-    reindexer.start(&|_, _| {}).unwrap();
-    (dir, kb)
+    in_process(cards)
 }
 
 fn results(kb: &Kb, q: &str, prefer: &[&str]) -> SearchResults {

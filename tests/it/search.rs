@@ -1,24 +1,13 @@
 //! Search behaviour, in-process over a small folder: ranking rules that a
 //! support agent relies on.
 
+use quire::Kb;
 use quire::search::{SearchRequest, search};
-use quire::{Config, Kb};
 
-use crate::support::{card, write_file};
+use crate::support::{card, in_process};
 
 fn kb(cards: &[(&str, String)]) -> (tempfile::TempDir, std::sync::Arc<Kb>) {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in cards {
-        write_file(dir.path(), path, text);
-    }
-    let config = Config {
-        content_dir: dir.path().to_path_buf(),
-        data_dir: None,
-        ..Config::default()
-    };
-    let (kb, mut reindexer) = quire::open(config).unwrap();
-    reindexer.start(&|_, _| {}).unwrap();
-    (dir, kb)
+    in_process(cards)
 }
 
 fn ids(kb: &Kb, q: &str) -> Vec<String> {

@@ -272,6 +272,23 @@ pub fn hit_ids(body: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// A knowledge base over `cards` written to a new folder, indexed in
+/// memory in this process (no server): for ranking tests.
+pub fn in_process<S: AsRef<str>>(cards: &[(&str, S)]) -> (TempDir, Arc<Kb>) {
+    let dir = tempfile::tempdir().expect("temp content dir");
+    for (path, text) in cards {
+        write_file(dir.path(), path, text.as_ref());
+    }
+    let config = Config {
+        content_dir: dir.path().to_path_buf(),
+        data_dir: None,
+        ..Config::default()
+    };
+    let (kb, mut reindexer) = quire::open(config).expect("open the folder");
+    reindexer.start(&|_, _| {}).expect("index the folder");
+    (dir, kb)
+}
+
 pub fn write_file(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
     if let Some(parent) = path.parent() {

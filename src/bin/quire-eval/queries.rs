@@ -118,7 +118,7 @@ pub fn known_items(items: &[&Item], all: &[Item], seed: u64) -> Vec<KnownItem> {
     every_title.sort();
     let mut out = Vec::new();
     for item in items {
-        let mut rng = Rng(seed ^ fnv(&item.id));
+        let mut rng = Rng::new(seed ^ fnv(&item.id));
         let same_lang = titles
             .get(item.lang.as_str())
             .map_or(&[][..], Vec::as_slice);
@@ -297,27 +297,27 @@ fn fnv(text: &str) -> u64 {
     })
 }
 
-/// A small deterministic generator (splitmix64): the same corpus and seed
+/// A small deterministic generator (xorshift64): the same corpus and seed
 /// give the same queries on every machine.
-pub struct Rng(pub u64);
+pub struct Rng(u64);
 
 impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    pub fn new(seed: u64) -> Self {
+        // xorshift never leaves zero.
+        Rng(seed | 1)
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
     }
 }
 
 /// Sorts items in an order fixed by the seed, for sampling.
 pub fn shuffle_key(seed: u64, id: &str) -> u64 {
-    Rng(seed ^ fnv(id)).next_u64()
+    Rng::new(seed ^ fnv(id)).below(usize::MAX) as u64
 }
 
 #[cfg(test)]
@@ -326,7 +326,7 @@ mod tests {
 
     #[test]
     fn a_typo_changes_one_letter_of_the_longest_word() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let q = typo(Mode::Dropped, "git commit-graph", &mut rng).unwrap();
         assert_eq!(q.len(), "git commit-graph".len() - 1);
         assert!(q.starts_with("git commit-") || q.starts_with("git c"));
