@@ -158,3 +158,26 @@ async fn feedback_is_closed_to_a_public_token_and_open_to_staff() {
     assert_eq!(status, 200);
     assert_eq!(list["feedback"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_public_token_is_never_offered_a_word_that_only_internal_cards_hold() {
+    let t = with_an_internal_secret().await;
+    let search = |as_token: &'static str| {
+        let request = t
+            .client
+            .get(t.url("/api/v1/search?q=quokkaflix"))
+            .bearer_auth(as_token);
+        send(request)
+    };
+    // The staff are offered the internal card's word, and find the card.
+    let (status, staff) = search(STAFF).await;
+    assert_eq!(status, 200, "{staff}");
+    assert_eq!(staff["did_you_mean"], "quokkaflux", "{staff}");
+    assert_eq!(staff["hits"][0]["id"], "internal/codename", "{staff}");
+    // A public token: no correction, no hit, no trace of the word.
+    let (status, public) = search(PUBLIC).await;
+    assert_eq!(status, 200, "{public}");
+    assert!(public["did_you_mean"].is_null(), "{public}");
+    assert_eq!(public["total"], 0, "{public}");
+    assert!(!public.to_string().contains("quokkaflux"), "{public}");
+}
