@@ -485,8 +485,9 @@ fn title_keys(text: &str, content: &[Wanted]) -> Vec<String> {
     let mut keys = vec![title_key(text)];
     let mut corrected = text.to_string();
     for wanted in content {
-        if let Some(best) = wanted.corrections.first() {
-            let typed = &text[wanted.word.offset_from..wanted.word.offset_to];
+        if let Some(best) = wanted.corrections.first()
+            && let Some(typed) = text.get(wanted.word.offset_from..wanted.word.offset_to)
+        {
             corrected = corrected.replacen(typed, &best.folded, 1);
         }
     }

@@ -291,10 +291,9 @@ fn equal(sorted: &[String], key: &str) -> usize {
     sorted[from..].iter().take_while(|t| *t == key).count()
 }
 
+/// The index's own stable hash (FNV-1a), as a seed per card.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    quire::index::id_hash(text)
 }
 
 /// A small deterministic generator (xorshift64): the same corpus and seed
