@@ -716,13 +716,13 @@ fn read_file(kb: &Kb, limits: Limits, reread: bool, file: &ContentFile) -> Optio
         );
     }
     let known = CardId::from_rel_path(&file.rel_path).and_then(|id| kb.catalog().get(&id).cloned());
-    let hash = blake3::hash(&bytes).to_hex().to_string();
+    let hash = card::content_hash(&bytes);
     let same_content = known.as_ref().is_some_and(|card| card.hash == hash);
     if !reread && same_content && known.as_ref().is_some_and(|card| card.stamp == file.stamp) {
         return None;
     }
     Some(
-        match parse_guarded(&file.rel_path, &bytes, file.stamp, limits) {
+        match parse_guarded(&file.rel_path, &bytes, hash, file.stamp, limits) {
             // Same content, new stamp (touched, checked out again): store the
             // new stamp, or every later start would hash the file again.
             Ok(parsed) if same_content => Op::Restamp(Box::new(parsed)),
@@ -916,10 +916,13 @@ impl Reindexer {
 fn parse_guarded(
     rel_path: &str,
     bytes: &[u8],
+    hash: String,
     stamp: FileStamp,
     limits: Limits,
 ) -> Result<ParsedCard, Problem> {
-    guarded(rel_path, || card::parse(rel_path, bytes, stamp, limits))
+    guarded(rel_path, || {
+        card::parse_hashed(rel_path, bytes, hash, stamp, limits)
+    })
 }
 
 fn guarded(

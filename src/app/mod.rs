@@ -6,6 +6,7 @@
 
 pub mod cards;
 pub mod feedback;
+pub mod insights;
 pub mod search;
 
 use crate::index::IndexError;

@@ -123,10 +123,27 @@ pub struct ParsedCard {
 #[error("{0}")]
 pub struct CardError(pub Problem);
 
+/// The hash a card's bytes are compared by (`Card::hash`).
+pub fn content_hash(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
 /// Reads the file at `rel_path` (relative to the content folder) as a card.
 pub fn parse(
     rel_path: &str,
     bytes: &[u8],
+    stamp: FileStamp,
+    limits: Limits,
+) -> Result<ParsedCard, CardError> {
+    parse_hashed(rel_path, bytes, content_hash(bytes), stamp, limits)
+}
+
+/// `parse` for a caller that has hashed the bytes already (the reindexer
+/// compares the hash before it parses), so no file is hashed twice.
+pub fn parse_hashed(
+    rel_path: &str,
+    bytes: &[u8],
+    hash: String,
     stamp: FileStamp,
     limits: Limits,
 ) -> Result<ParsedCard, CardError> {
@@ -181,7 +198,7 @@ pub fn parse(
         links: outline.links,
         extra: reader.rest(fields),
         problems: reader.problems,
-        hash: blake3::hash(bytes).to_hex().to_string(),
+        hash,
         stamp,
         id,
     };

@@ -573,14 +573,16 @@ async fn card_form(
 /// queries whose results nobody opens, most-read and most-flagged cards.
 async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let params = Params::parse(raw.as_deref());
-    let days = params.number("days", 30).unwrap_or(30).clamp(1, 3650);
-    let since = crate::store::now() - days as i64 * 86_400;
+    let days = params.number("days", 30).unwrap_or(30);
+    let days = u32::try_from(days).unwrap_or(u32::MAX);
     // Off the async workers: it reads every logged row of the period.
     let kb = state.kb.clone();
-    let read = tokio::task::spawn_blocking(move || kb.store.insights(since, 20)).await;
-    let read = read.map_err(|e| e.to_string());
-    let insights = match read.and_then(|r| r.map_err(|e| e.to_string())) {
-        Ok(i) => i,
+    let read = tokio::task::spawn_blocking(move || app::insights::report(&kb, days)).await;
+    let report = match read
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+    {
+        Ok(report) => report,
         Err(e) => {
             tracing::error!("reading insights: {e}");
             return page(
@@ -591,20 +593,15 @@ async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
             );
         }
     };
-    // Card ids as links with titles.
-    let titled = |list: &[crate::store::QueryCount]| -> Vec<serde_json::Value> {
-        let catalog = state.kb.catalog();
+    let linked = |list: &[app::insights::CardCount]| -> Vec<serde_json::Value> {
         list.iter()
-            .map(|q| {
-                let card = CardId::new(q.text.as_str())
-                    .ok()
-                    .and_then(|id| catalog.get(&id).cloned());
+            .map(|c| {
                 json!({
-                    "id": q.text,
-                    "title": card.as_ref().map_or(q.text.clone(), |c| c.title.clone()),
-                    "url": card.as_ref().map(|c| card_url(&c.id)),
-                    "count": q.count,
-                    "open": q.hits,
+                    "id": c.id,
+                    "title": c.title,
+                    "url": c.card.as_ref().map(card_url),
+                    "count": c.count,
+                    "open": c.open,
                 })
             })
             .collect()
@@ -614,15 +611,15 @@ async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         StatusCode::OK,
         "insights.html",
         json!({
-            "days": days,
-            "periods": [7, 30, 90, 365],
+            "days": report.days,
+            "periods": app::insights::PERIODS,
             "enabled": state.kb.config.insights,
-            "searches": insights.searches,
-            "top_queries": insights.top_queries,
-            "no_results": insights.no_results,
-            "never_opened": insights.never_opened,
-            "most_read": titled(&insights.most_read),
-            "most_flagged": titled(&insights.most_flagged),
+            "searches": report.searches,
+            "top_queries": report.top_queries,
+            "no_results": report.no_results,
+            "never_opened": report.never_opened,
+            "most_read": linked(&report.most_read),
+            "most_flagged": linked(&report.most_flagged),
         }),
     )
 }

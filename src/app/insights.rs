@@ -1,0 +1,78 @@
+//! What readers searched for and read over a period, for authors: the
+//! store's counts, with card ids turned into the cards they name.
+
+use serde::Serialize;
+
+use crate::content::CardId;
+use crate::kb::Kb;
+use crate::store::QueryCount;
+
+use super::AppError;
+
+/// The periods the insights page offers, in days.
+pub const PERIODS: [u32; 4] = [7, 30, 90, 365];
+
+/// Entries in each list.
+const LISTED: usize = 20;
+
+/// The insights of the last `days` days.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub days: u32,
+    pub searches: i64,
+    pub top_queries: Vec<QueryCount>,
+    pub no_results: Vec<QueryCount>,
+    pub never_opened: Vec<QueryCount>,
+    pub most_read: Vec<CardCount>,
+    pub most_flagged: Vec<CardCount>,
+}
+
+/// A card and how often it came up; `card` is `None` for an id that no
+/// card holds any more (the count is still shown, under the old id).
+#[derive(Debug, Serialize)]
+pub struct CardCount {
+    pub id: String,
+    pub title: String,
+    pub card: Option<CardId>,
+    pub count: i64,
+    /// Unresolved flags, for flagged cards.
+    pub open: i64,
+}
+
+/// Reads the insights of the last `days` days (clamped to 1..=3650).
+/// Blocking: it reads every logged row of the period.
+pub fn report(kb: &Kb, days: u32) -> Result<Report, AppError> {
+    let days = days.clamp(1, 3650);
+    let since = crate::store::now() - i64::from(days) * 86_400;
+    let read = kb.store.insights(since, LISTED)?;
+    Ok(Report {
+        days,
+        searches: read.searches,
+        most_read: titled(kb, &read.most_read),
+        most_flagged: titled(kb, &read.most_flagged),
+        top_queries: read.top_queries,
+        no_results: read.no_results,
+        never_opened: read.never_opened,
+    })
+}
+
+fn titled(kb: &Kb, counts: &[QueryCount]) -> Vec<CardCount> {
+    let catalog = kb.catalog();
+    counts
+        .iter()
+        .map(|q| {
+            let card = CardId::new(q.text.as_str())
+                .ok()
+                .and_then(|id| catalog.get(&id).cloned());
+            CardCount {
+                id: q.text.clone(),
+                title: card
+                    .as_ref()
+                    .map_or_else(|| q.text.clone(), |c| c.title.clone()),
+                card: card.map(|c| c.id.clone()),
+                count: q.count,
+                open: q.hits,
+            }
+        })
+        .collect()
+}
