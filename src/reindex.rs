@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::content::card::{self, Limits};
 use crate::content::scan::{ContentFile, FileKind, classify};
+use crate::content::synonyms::{self, Group as SynonymGroup};
 use crate::content::{CardId, Catalog, FileStamp, ParsedCard, Problem};
 use crate::index::{IndexError, IndexWriter};
 use crate::kb::Kb;
@@ -158,6 +159,8 @@ enum Op {
     Folder(String, Option<card::FolderPage>, Vec<Problem>),
     AttachmentAdded(String),
     AttachmentRemoved(String),
+    /// `_synonyms.yaml` read (its groups and problems), or gone (`None`).
+    Synonyms(Option<Vec<SynonymGroup>>, Vec<Problem>),
     Problems(String, Vec<Problem>),
 }
 
@@ -604,7 +607,8 @@ impl Reindexer {
                             _ => to_read.push(file),
                         }
                     }
-                    FileKind::FolderPage => to_read.push(file),
+                    // A few lines, read whenever it may have changed.
+                    FileKind::FolderPage | FileKind::Synonyms => to_read.push(file),
                     FileKind::Attachment => {
                         if !catalog.has_attachment(&file.rel_path) {
                             ops.push(Op::AttachmentAdded(file.rel_path.clone()));
@@ -702,6 +706,10 @@ fn read_file(kb: &Kb, limits: Limits, reread: bool, file: &ContentFile) -> Optio
             ));
         }
     };
+    if file.kind == FileKind::Synonyms {
+        let (groups, problems) = synonyms::parse(&String::from_utf8_lossy(&bytes));
+        return Some(Op::Synonyms(Some(groups), problems));
+    }
     if file.kind == FileKind::FolderPage {
         let folder = file
             .rel_path
@@ -751,6 +759,7 @@ impl Reindexer {
                 Op::Folder(folder, _, list) if !list.is_empty() => {
                     current.insert(folder_page_path(folder))
                 }
+                Op::Synonyms(_, list) if !list.is_empty() => current.insert(synonyms::FILE.into()),
                 Op::Upsert(parsed, _) | Op::Restamp(parsed) => {
                     current.insert(parsed.card.id.rel_path())
                 }
@@ -798,6 +807,12 @@ impl Reindexer {
             if under(path) && !on_disk.contains(path.as_str()) {
                 ops.push(Op::AttachmentRemoved(path.clone()));
             }
+        }
+        if catalog.synonyms().is_some()
+            && under(synonyms::FILE)
+            && !on_disk.contains(synonyms::FILE)
+        {
+            ops.push(Op::Synonyms(None, Vec::new()));
         }
         for problem in catalog.problems() {
             if under(&problem.path) && !on_disk.contains(problem.path.as_str()) {
@@ -896,6 +911,16 @@ impl Reindexer {
                 }
                 Op::AttachmentAdded(path) => catalog.add_attachment(&path),
                 Op::AttachmentRemoved(path) => catalog.remove_attachment(&path),
+                Op::Synonyms(groups, list) => {
+                    self.kb
+                        .index
+                        .set_synonyms(groups.as_deref().unwrap_or_default());
+                    catalog.set_synonyms(groups);
+                    problems
+                        .entry(synonyms::FILE.to_string())
+                        .or_default()
+                        .extend(list);
+                }
                 Op::Problems(path, list) => problems.entry(path).or_default().extend(list),
             }
         }

@@ -3,7 +3,7 @@
 //! suggestions, one per key) written to the insights log.
 
 use crate::kb::Kb;
-use crate::search::{self, SearchRequest, SearchResults, Ticket};
+use crate::search::{self, SearchRequest, SearchResults, Ticket, Translation};
 use crate::store::{SearchEvent, now};
 
 use super::AppError;
@@ -50,8 +50,9 @@ pub fn search(
     log: Log,
 ) -> Result<SearchResults, AppError> {
     ready(kb)?;
-    let results = search::search(&kb.index, request)?;
+    let mut results = search::search(&kb.index, request)?;
     kb.metrics.search(results.took);
+    with_translations(kb, &mut results, request.public_only);
     if log == Log::Yes {
         log_search(kb, request, &request.q, results.total, door);
     }
@@ -61,8 +62,9 @@ pub fn search(
 /// Completions for a box that updates on every key: not logged.
 pub fn suggest(kb: &Kb, request: &SearchRequest) -> Result<SearchResults, AppError> {
     ready(kb)?;
-    let results = search::suggest(&kb.index, request)?;
+    let mut results = search::suggest(&kb.index, request)?;
     kb.metrics.search(results.took);
+    with_translations(kb, &mut results, request.public_only);
     Ok(results)
 }
 
@@ -74,10 +76,29 @@ pub fn match_ticket(
     request: &SearchRequest,
 ) -> Result<SearchResults, AppError> {
     ready(kb)?;
-    let results = search::similar(&kb.index, ticket, request)?;
+    let mut results = search::similar(&kb.index, ticket, request)?;
     kb.metrics.search(results.took);
+    with_translations(kb, &mut results, request.public_only);
     log_search(kb, request, &ticket.subject, results.total, Door::Match);
     Ok(results)
+}
+
+/// Lists each hit's other languages (one hit stands for its family): the
+/// translations the caller may see, drafts left out.
+fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
+    let catalog = kb.catalog();
+    for hit in &mut results.hits {
+        hit.translations = catalog
+            .translations(&hit.card)
+            .into_iter()
+            .filter(|c| !c.draft && (c.is_public() || !public_only))
+            .map(|c| Translation {
+                id: c.id.clone(),
+                lang: c.lang.clone(),
+                title: c.title.clone(),
+            })
+            .collect();
+    }
 }
 
 pub fn ready(kb: &Kb) -> Result<(), AppError> {

@@ -73,6 +73,12 @@ pub struct Card {
     pub reply_snippet: Option<String>,
     pub first_paragraph: String,
     pub links: Vec<Link>,
+    /// The translation family: cards with one key translate each other
+    /// (see `family`). A card nobody translates is a family of one, its
+    /// own id.
+    pub family: String,
+    /// `translation_of` as written, for `quire check` to verify.
+    pub translation_of: Option<String>,
     /// Front matter fields Quire does not know: kept and exposed.
     pub extra: BTreeMap<String, Value>,
     /// Warnings and non-fatal errors found while reading the card.
@@ -168,6 +174,9 @@ pub fn parse_hashed(
     let (lang, lang_declared) = language(&mut reader, &fields, &outline.text, &title);
     // Both read, so neither is left in `extra`; Hugo and Obsidian say
     // `description` for what Quire calls the summary.
+    let translation_of = reader.string(&fields, "translation_of");
+    let translation_key = reader.string(&fields, "translationKey");
+    let family = family(&id, translation_of.as_deref(), translation_key.as_deref());
     let summary = reader.string(&fields, "summary");
     let description = reader.string(&fields, "description");
     let card = Card {
@@ -196,6 +205,8 @@ pub fn parse_hashed(
         reply_snippet: reader.string(&fields, "reply_snippet"),
         first_paragraph: outline.first_paragraph,
         links: outline.links,
+        family,
+        translation_of,
         extra: reader.rest(fields),
         problems: reader.problems,
         hash,
@@ -348,6 +359,29 @@ fn language(reader: &mut FieldReader, fields: &Fields, text: &str, title: &str) 
         ));
     }
     (declared, true)
+}
+
+/// The key of a card's translation family, from what authors already
+/// write: `translation_of: <id of the source>`, Hugo's `translationKey`,
+/// or Hugo's and Zola's file names (`refunds.ru.md` translates
+/// `refunds.md`). Keys compare whatever the case.
+fn family(id: &CardId, translation_of: Option<&str>, translation_key: Option<&str>) -> String {
+    if let Some(source) = translation_of {
+        let source = source.trim().trim_start_matches('/');
+        return family_key(source.strip_suffix(".md").unwrap_or(source));
+    }
+    if let Some(key) = translation_key {
+        return format!("key:{}", family_key(key));
+    }
+    match lang::from_file_suffix(id.file_stem()) {
+        Some((base, _)) if id.folder().is_empty() => family_key(base),
+        Some((base, _)) => family_key(&format!("{}/{base}", id.folder())),
+        None => family_key(id.as_str()),
+    }
+}
+
+fn family_key(text: &str) -> String {
+    crate::content::card_id::nfc(text.trim()).to_lowercase()
 }
 
 /// The start of a card as language detection reads it: the title, then
@@ -644,6 +678,31 @@ mod tests {
         .unwrap_err()
         .0;
         assert!(e.message.contains("limit"));
+    }
+
+    #[test]
+    fn translations_name_their_family_as_authors_write_it() {
+        let family = |path: &str, text: &str| read(path, text).unwrap().card.family;
+        assert_eq!(family("refunds/annual.md", "# Refunds"), "refunds/annual");
+        assert_eq!(
+            family(
+                "refunds/vozvrat.md",
+                "---\ntitle: Возврат\ntranslation_of: refunds/Annual.md\n---\nТекст"
+            ),
+            "refunds/annual"
+        );
+        assert_eq!(
+            family("refunds/annual.ru.md", "# Возврат"),
+            "refunds/annual"
+        );
+        assert_eq!(
+            family("a/x.md", "---\ntitle: X\ntranslationKey: refunds\n---\n"),
+            "key:refunds"
+        );
+        let hugo = read("refunds/annual.ru.md", "# Возврат средств")
+            .unwrap()
+            .card;
+        assert_eq!(hugo.lang, "ru");
     }
 
     #[test]

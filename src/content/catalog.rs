@@ -12,6 +12,14 @@ use super::markdown::{Link, LinkKind};
 use super::problem::Problem;
 use super::rendered::{RenderKey, Rendered};
 
+/// What a wiki-link names, before the nearest card is chosen.
+enum WikiTarget<'a> {
+    /// One card, by its id.
+    Card(CardId),
+    /// Every card of that file name, or of that title or alias.
+    Named(Vec<&'a CardId>),
+}
+
 /// What a link points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolved {
@@ -30,6 +38,10 @@ pub struct Catalog {
     by_stem: HashMap<String, Ids>,
     by_title: HashMap<String, Ids>,
     by_alias: HashMap<String, Ids>,
+    /// The groups of `_synonyms.yaml`; `None` when there is no such file.
+    synonyms: Option<Arc<Vec<super::synonyms::Group>>>,
+    /// Translation families (`Card::family`) to their members.
+    by_family: HashMap<String, Ids>,
     attachments_by_name: HashMap<String, BTreeSet<String>>,
     /// Link keys (see `link_keys`) to the cards whose links use them.
     linked_from: HashMap<String, Ids>,
@@ -176,6 +188,33 @@ impl Catalog {
         self.problems.get(rel_path).map_or(&[], Vec::as_slice)
     }
 
+    /// The groups of `_synonyms.yaml`, when the file exists.
+    pub fn synonyms(&self) -> Option<&Arc<Vec<super::synonyms::Group>>> {
+        self.synonyms.as_ref()
+    }
+
+    pub fn set_synonyms(&mut self, groups: Option<Vec<super::synonyms::Group>>) {
+        self.synonyms = groups.map(Arc::new);
+    }
+
+    /// The cards of `card`'s translation family, itself included, in id
+    /// order.
+    pub fn family(&self, card: &Card) -> Vec<&Arc<Card>> {
+        self.by_family
+            .get(&card.family)
+            .into_iter()
+            .flat_map(Ids::iter)
+            .filter_map(|id| self.cards.get(id))
+            .collect()
+    }
+
+    /// The other members of `card`'s family (its translations).
+    pub fn translations(&self, card: &Card) -> Vec<&Arc<Card>> {
+        let mut members = self.family(card);
+        members.retain(|c| c.id != card.id);
+        members
+    }
+
     /// The card an old id (an alias) now lives at.
     pub fn moved_to(&self, old_id: &str) -> Option<&CardId> {
         let ids = self.by_alias.get(&key(old_id))?;
@@ -199,6 +238,7 @@ impl Catalog {
         self.generation += 1;
         add(&mut self.by_stem, key(id.file_stem()), &id);
         add(&mut self.by_title, key(&card.title), &id);
+        add(&mut self.by_family, card.family.clone(), &id);
         for alias in &card.aliases {
             add(&mut self.by_alias, key(alias), &id);
         }
@@ -219,6 +259,7 @@ impl Catalog {
         self.generation += 1;
         drop_from(&mut self.by_stem, &key(id.file_stem()), id);
         drop_from(&mut self.by_title, &key(&old.title), id);
+        drop_from(&mut self.by_family, &old.family, id);
         for alias in &old.aliases {
             drop_from(&mut self.by_alias, &key(alias), id);
         }
@@ -281,8 +322,27 @@ impl Catalog {
         }
     }
 
-    /// `[[name]]`: by id, relative id, alias-as-id, file name, title, alias.
+    /// `[[name]]`: by id (or relative id, or an old id), then by file name,
+    /// then by title or alias; among cards of one name, the linking card's
+    /// language first (a vault kept one folder per language links within
+    /// its language), then its folder (see `nearest`).
     fn resolve_wiki(&self, from: &CardId, target: &str) -> Resolved {
+        match self.wiki_candidates(from, target) {
+            Some(WikiTarget::Card(id)) => Resolved::Card(id),
+            Some(WikiTarget::Named(ids)) => match self.nearest(from, ids.into_iter()) {
+                Some(best) => Resolved::Card(best.clone()),
+                None => Resolved::Broken,
+            },
+            None => {
+                let target = target.trim().trim_start_matches('/');
+                self.resolve_attachment(from, target, true)
+                    .unwrap_or(Resolved::Broken)
+            }
+        }
+    }
+
+    /// The cards a `[[name]]` could mean at the first rule that names any.
+    fn wiki_candidates(&self, from: &CardId, target: &str) -> Option<WikiTarget<'_>> {
         let target = target.trim().trim_start_matches('/');
         let target = target.strip_suffix(".md").unwrap_or(target);
         let exact = CardId::new(target)
@@ -294,24 +354,72 @@ impl Catalog {
                 .filter(|id| self.cards.contains_key(id))
         };
         if let Some(id) = exact.or_else(relative) {
-            return Resolved::Card(id);
+            return Some(WikiTarget::Card(id));
         }
         let name = key(target);
-        let stem = key(file_name(target));
-        let candidates = [
-            self.by_alias.get(&name),
-            self.by_stem.get(&stem),
-            self.by_title.get(&name),
-        ];
-        for ids in candidates.into_iter().flatten() {
-            if let Some(best) = nearest(from, ids.iter()) {
-                return Resolved::Card(best.clone());
-            }
+        // An old id with its folders is where a card was: it moved.
+        if target.contains('/')
+            && let Some(ids) = self.by_alias.get(&name)
+        {
+            return Some(WikiTarget::Named(ids.iter().collect()));
         }
-        if let Some(found) = self.resolve_attachment(from, target, true) {
-            return found;
+        if let Some(ids) = self.by_stem.get(&key(file_name(target))) {
+            return Some(WikiTarget::Named(ids.iter().collect()));
         }
-        Resolved::Broken
+        let named: BTreeSet<&CardId> = [self.by_title.get(&name), self.by_alias.get(&name)]
+            .into_iter()
+            .flatten()
+            .flat_map(Ids::iter)
+            .collect();
+        (!named.is_empty()).then(|| WikiTarget::Named(named.into_iter().collect()))
+    }
+
+    /// The cards a wiki-link in `from` could mean equally well (same
+    /// language and folder standing), when there is more than one: the
+    /// link resolves to the first, but the author should say which.
+    pub fn ambiguous(&self, from: &CardId, link: &Link) -> Vec<CardId> {
+        if link.kind != LinkKind::Wiki {
+            return Vec::new();
+        }
+        let Some(WikiTarget::Named(ids)) = self.wiki_candidates(from, &link.target) else {
+            return Vec::new();
+        };
+        let standing = |id: &CardId| (self.other_language(from, id), id.folder() != from.folder());
+        let Some(best) = ids.iter().map(|id| standing(id)).min() else {
+            return Vec::new();
+        };
+        let tied: Vec<CardId> = ids
+            .into_iter()
+            .filter(|id| standing(id) == best)
+            .cloned()
+            .collect();
+        if tied.len() > 1 { tied } else { Vec::new() }
+    }
+
+    /// Whether `id` is in another language than the card `from`.
+    fn other_language(&self, from: &CardId, id: &CardId) -> bool {
+        match (self.cards.get(from), self.cards.get(id)) {
+            (Some(a), Some(b)) => a.lang != b.lang,
+            _ => false,
+        }
+    }
+
+    /// Among cards of the same name, the one nearest the linking card: in
+    /// its language, then in the same folder, else the shortest id, else
+    /// the first by id (Obsidian's rule, language first).
+    fn nearest<'a>(
+        &self,
+        from: &CardId,
+        ids: impl Iterator<Item = &'a CardId>,
+    ) -> Option<&'a CardId> {
+        ids.min_by_key(|id| {
+            (
+                self.other_language(from, id),
+                id.folder() != from.folder(),
+                id.as_str().len(),
+                id.as_str().to_string(),
+            )
+        })
     }
 
     /// `[label](../x/card.md)` and `![alt](chart.png)`: a path relative to the
@@ -391,18 +499,6 @@ impl Catalog {
 fn link_key(target: &str) -> String {
     let name = file_name(target.trim());
     key(name.strip_suffix(".md").unwrap_or(name))
-}
-
-/// Among cards of the same name, the one nearest the linking card: in the
-/// same folder, else the shortest id, else the first by id (Obsidian's rule).
-fn nearest<'a>(from: &CardId, ids: impl Iterator<Item = &'a CardId>) -> Option<&'a CardId> {
-    ids.min_by_key(|id| {
-        (
-            id.folder() != from.folder(),
-            id.as_str().len(),
-            id.as_str().to_string(),
-        )
-    })
 }
 
 /// `folder` joined with a relative `target`, `.` and `..` applied; `None`

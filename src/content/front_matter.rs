@@ -119,7 +119,9 @@ pub fn parse(source: &str, format: Format, first_line: usize) -> Result<Fields, 
     }
 }
 
-fn parse_yaml(source: &str, first_line: usize) -> Result<Value, FrontMatterError> {
+/// A whole YAML document (a file such as `_synonyms.yaml`), as JSON
+/// values, errors placed from `first_line`.
+pub fn parse_yaml(source: &str, first_line: usize) -> Result<Value, FrontMatterError> {
     let value: serde_yaml::Value = serde_yaml::from_str(source).map_err(|e| {
         let (line, column) = e.location().map_or((first_line, 1), |l| {
             (first_line + l.line().saturating_sub(1), l.column())

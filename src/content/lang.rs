@@ -39,16 +39,39 @@ pub fn detect(text: &str) -> Option<String> {
     Some(code(info?.lang()))
 }
 
-/// The language a card's folder names, in the "one folder per language"
-/// layout (`ru/`, `en-US/`), for the languages Quire reads best. Other
-/// two-letter folders (`it/`, `no/`) too often mean something else.
+/// The language a card's path names: a file name's suffix, Hugo's way
+/// (`refunds.ru.md`), or a folder in the "one folder per language" layout
+/// (`ru/`, `en-US/`), for the languages Quire reads best. Other two-letter
+/// folders (`it/`, `no/`) too often mean something else.
 pub fn from_path(rel_path: &str) -> Option<String> {
-    let (folders, _) = rel_path.rsplit_once('/')?;
+    let (folders, name) = rel_path.rsplit_once('/').unwrap_or(("", rel_path));
+    let stem = name.strip_suffix(".md").unwrap_or(name);
+    if let Some((_, lang)) = from_file_suffix(stem) {
+        return Some(lang);
+    }
     folders.split('/').find_map(|folder| {
         let lang = normalize(folder);
         let plain = folder.len() == 2 || (folder.len() == 5 && folder.as_bytes()[2] == b'-');
         (plain && matches!(lang.as_str(), "en" | "ru" | "ro" | "zh")).then_some(lang)
     })
+}
+
+/// Languages a file name may end in, Hugo's and Zola's way
+/// (`refunds.ru.md` beside `refunds.md`): ISO 639-1 codes a handbook is
+/// likely to hold. A list, not any two letters, so `notes.md.md` or
+/// `v1.io.md` are not read as a language.
+const FILE_SUFFIXES: &[&str] = &[
+    "ar", "bg", "cs", "da", "de", "el", "en", "es", "fi", "fr", "he", "hi", "hu", "id", "it", "ja",
+    "ko", "nb", "nl", "no", "pl", "pt", "ro", "ru", "sk", "sv", "th", "tr", "uk", "vi", "zh",
+];
+
+/// A file stem's language suffix (`refunds.ru` → `("refunds", "ru")`;
+/// `guide.zh-cn` → `("guide", "zh")`), when it has one.
+pub fn from_file_suffix(stem: &str) -> Option<(&str, String)> {
+    let (base, suffix) = stem.rsplit_once('.')?;
+    let lang = normalize(suffix);
+    let shaped = suffix.len() == 2 || (suffix.len() == 5 && suffix.as_bytes()[2] == b'-');
+    (shaped && !base.is_empty() && FILE_SUFFIXES.contains(&lang.as_str())).then_some((base, lang))
 }
 
 /// Detection weighs each candidate language's trigrams, so it costs in
@@ -138,6 +161,19 @@ mod tests {
         assert_eq!(detect(ru).as_deref(), Some("ru"));
         let zh = "systemctl condreload\n这个命令是 `systemctl try-reload-or-restart` 的别名。\n查看原命令的文档： tldr systemctl try-reload-or-restart";
         assert_eq!(detect(zh).as_deref(), Some("zh"));
+    }
+
+    #[test]
+    fn a_language_suffix_names_the_language_hugo_style() {
+        assert_eq!(from_path("guides/refunds.ru.md").as_deref(), Some("ru"));
+        assert_eq!(from_path("refunds.zh-CN.md").as_deref(), Some("zh"));
+        assert_eq!(
+            from_file_suffix("refunds.ro"),
+            Some(("refunds", "ro".to_string()))
+        );
+        assert_eq!(from_file_suffix("notes.md"), None);
+        assert_eq!(from_file_suffix("v1.2"), None);
+        assert_eq!(from_file_suffix(".ru"), None);
     }
 
     #[test]

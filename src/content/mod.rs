@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod problem;
 pub mod rendered;
 pub mod scan;
+pub mod synonyms;
 pub mod trust;
 
 pub use card::{Card, FileStamp, FolderPage, Limits, ParsedCard, TitleSource};

@@ -17,6 +17,9 @@ pub enum FileKind {
     Card,
     /// `_index.md`: a folder's title, description and order.
     FolderPage,
+    /// `_synonyms.yaml` at the top: the team's synonym groups (read by
+    /// search, never served).
+    Synonyms,
     /// Any other file: images, PDFs, served as they are.
     Attachment,
     /// Hidden files and editor temp files: never content.
@@ -31,6 +34,8 @@ pub fn classify(rel_path: &str) -> FileKind {
     let name = rel_path.rsplit('/').next().unwrap_or(rel_path);
     if name == "_index.md" {
         FileKind::FolderPage
+    } else if rel_path == super::synonyms::FILE {
+        FileKind::Synonyms
     } else if name.ends_with(".md") {
         FileKind::Card
     } else {

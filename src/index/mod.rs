@@ -6,6 +6,7 @@ pub mod analyzer;
 mod damage;
 mod read_once;
 pub mod schema;
+pub mod synonyms;
 mod vocabulary;
 
 pub use vocabulary::{ONE_TYPO_FROM, allowed_typos};
@@ -168,6 +169,9 @@ struct Shared {
     reader: RwLock<IndexReader>,
     vocabularies: vocabulary::Vocabularies,
     damage: damage::Damage,
+    /// The content folder's `_synonyms.yaml`, analysed; read by every
+    /// search, replaced when the file changes.
+    synonyms: RwLock<Arc<synonyms::Synonyms>>,
     /// The index folder; `None` in memory.
     dir: Option<PathBuf>,
 }
@@ -272,6 +276,7 @@ fn finish(
             reader: RwLock::new(reader),
             vocabularies: vocabulary::Vocabularies::new(fields.spelling),
             damage: damage::Damage::default(),
+            synonyms: RwLock::default(),
             dir: dir.map(Path::to_path_buf),
         }),
         fields,
@@ -407,6 +412,25 @@ pub struct StoredCard {
 impl SearchIndex {
     pub fn fields(&self) -> &Fields {
         &self.fields
+    }
+
+    /// The synonym groups searches use now.
+    pub fn synonyms(&self) -> Arc<synonyms::Synonyms> {
+        self.shared
+            .synonyms
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the synonym groups (the file changed or went away).
+    pub fn set_synonyms(&self, groups: &[crate::content::synonyms::Group]) {
+        let analysed = Arc::new(synonyms::Synonyms::new(groups));
+        *self
+            .shared
+            .synonyms
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = analysed;
     }
 
     /// Words of the index within the allowed typos of `word` (folded, as
@@ -621,6 +645,7 @@ impl IndexWriter {
         doc.add_text(f.spelling, &lead);
         doc.add_text(f.spelling, &parsed.text);
         doc.add_u64(f.id_hash, id_hash(card.id.as_str()));
+        doc.add_u64(f.family, id_hash(&card.family));
         doc.add_bytes(f.markdown, parsed.markdown.as_bytes());
         doc.add_text(f.collection, card.collection());
         doc.add_facet(

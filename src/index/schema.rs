@@ -9,8 +9,8 @@ use tantivy::schema::{
 
 use super::analyzer;
 
-/// The index format; part of the index folder's name (`index/v7`).
-pub const VERSION: u32 = 7;
+/// The index format; part of the index folder's name (`index/v8`).
+pub const VERSION: u32 = 8;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
@@ -40,6 +40,10 @@ pub struct Fields {
     /// the same query over the same cards gives the same list however
     /// the index was built.
     pub id_hash: Field,
+    /// A hash of the card's translation family (`Card::family`), fast and
+    /// indexed: a result list shows one card per family, and the member
+    /// in the reader's language is looked up by it.
+    pub family: Field,
     /// `/collection/x`, `/tag/y`, `/lang/z`, for facet counts.
     pub facets: Field,
     /// Days since 1970 until which the card counts as verified (see `trust_days`).
@@ -84,6 +88,7 @@ pub fn build() -> (Schema, Fields) {
         lang: b.add_text_field("lang", STRING | FAST),
         audience: b.add_text_field("audience", STRING),
         id_hash: b.add_u64_field("id_hash", FAST),
+        family: b.add_u64_field("family", INDEXED | FAST),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         verified_until: b.add_i64_field("verified_until", INDEXED | FAST),
         meta: b.add_bytes_field("meta", BytesOptions::default().set_fast().set_stored()),

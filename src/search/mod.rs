@@ -4,6 +4,7 @@
 //! exact match; filters narrow; facets count what remains.
 
 mod audience;
+mod family;
 mod plan;
 pub mod query;
 pub mod reader;
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use tantivy::collector::{Collector, Count, FacetCollector, SegmentCollector};
+use tantivy::collector::{Collector, FacetCollector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption};
@@ -94,8 +95,19 @@ pub struct Hit {
     pub snippet: String,
     /// For a ticket match: the ticket's words this card contains.
     pub matched: Vec<String>,
+    /// The card's translations the caller may see (filled by the
+    /// application layer from the catalog).
+    pub translations: Vec<Translation>,
     /// Where the card's document is in the searcher that found it.
     address: DocAddress,
+}
+
+/// Another language of a hit's card.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Translation {
+    pub id: crate::content::CardId,
+    pub lang: String,
+    pub title: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -176,7 +188,14 @@ fn planned(
         results.notice = Some(Notice::NoWords);
         return Ok(results);
     }
-    let request = with_typed_filters(request, parsed);
+    let mut request = with_typed_filters(request, parsed);
+    // A reader who says nothing of their language reads the one they type
+    // in: a family shows its card in it.
+    if request.prefer_langs.is_empty()
+        && let Some(lang) = crate::content::lang::detect(&parsed.text)
+    {
+        request.prefer_langs.push(lang);
+    }
     let searcher = index.searcher();
     let stats = audience::Statistics::new(&searcher, index.fields(), request.public_only)
         .whole_card_rarity(index.fields());
@@ -286,12 +305,15 @@ fn run(
     let today = days(request.today);
 
     let mut relaxed = false;
+    // Each family is one hit: enough candidates are ranked that a page of
+    // families is left once the other members are dropped.
+    let fetched = ((limit + offset) * family::FETCHED_PER_HIT).min(MAX_OFFSET + MAX_LIMIT);
     let attempt = |required: Option<usize>| -> Result<_, IndexError> {
         let query = with_filters(query(required), &filters);
         let collectors = (
-            tantivy::collector::TopDocs::with_limit(limit + offset)
+            tantivy::collector::TopDocs::with_limit(fetched)
                 .tweak_score(ranking(&request.prefer_langs)),
-            Count,
+            family::FamilyCount,
             facet_collector(),
             TrustCounts { today },
         );
@@ -309,15 +331,30 @@ fn run(
         .snippets
         .then(|| snippet_generator(stats, &*query, index.fields().body, extra_terms));
     let mut hits = Vec::with_capacity(limit);
-    for &((score, _), address) in top.iter().skip(offset) {
-        hits.push(hit(
-            index,
+    for kept in family::collapse(searcher, &top, offset, limit) {
+        let make = |address| {
+            hit(
+                index,
+                searcher,
+                address,
+                kept.score,
+                snippets.as_ref(),
+                request.today,
+            )
+        };
+        let ranked = make(kept.address)?;
+        let better = family::member_in_reader_language(
             searcher,
-            address,
-            score,
-            snippets.as_ref(),
-            request.today,
-        )?);
+            index.fields(),
+            kept.family,
+            &request.prefer_langs,
+            &ranked.card.lang,
+            &filters,
+        )?;
+        hits.push(match better {
+            Some(address) => make(address)?,
+            None => ranked,
+        });
     }
     // Equal scores are ordered by id, so a page never reshuffles.
     hits.sort_by(|a, b| {
@@ -368,6 +405,7 @@ fn hit(
         score,
         snippet,
         matched: Vec::new(),
+        translations: Vec::new(),
         address,
     })
 }

@@ -21,12 +21,16 @@ use tantivy::schema::{Field, IndexRecordOption};
 use super::{audience, query};
 use crate::index::SearchIndex;
 use crate::index::analyzer::{Analyzer, Word, romanian_spellings, title_key};
+use crate::index::synonyms::Alternative;
 
 const TITLE_BOOST: f32 = 3.0;
 const LEAD_BOOST: f32 = 1.5;
 const BODY_BOOST: f32 = 1.0;
 /// A corrected word's terms score this share of a right word's.
 const CORRECTED_WEIGHT: f32 = 0.6;
+/// A synonym's terms score this share of the typed word's: the card says
+/// it in other words, which is a little less sure.
+const SYNONYM_WEIGHT: f32 = 0.6;
 /// Prefix completions score a constant, under a whole word's BM25.
 const PREFIX_WEIGHT: f32 = 0.4;
 /// A card whose whole title is the query, or whose title begins with the
@@ -87,6 +91,9 @@ struct Wanted {
     /// None of the word's forms is in the index: its correction is what
     /// "did you mean" offers.
     unknown: bool,
+    /// Other entries of the synonym groups the word is in (alone or as
+    /// part of a phrase): a card that says any of them matches the word.
+    synonyms: Vec<Alternative>,
 }
 
 impl Plan {
@@ -124,6 +131,7 @@ impl Plan {
         let mut plan = Plan::empty(index, scope);
         let mut analyzer = Analyzer::default();
         let words = analyzer.words(&parsed.text);
+        let mut synonyms = index.synonyms().alternatives(&words).into_iter();
         let last_position = words.last().map(|w| w.position);
         let lookup = Lookup {
             index,
@@ -138,6 +146,7 @@ impl Plan {
         let mut content: Vec<Wanted> = Vec::new();
         let mut stop = Vec::new();
         for word in words {
+            let alternatives = synonyms.next().unwrap_or_default();
             if !seen.insert(word.forms.clone()) {
                 continue;
             }
@@ -156,7 +165,7 @@ impl Plan {
             if prefix && !word.han && word.folded.chars().count() < 2 && !first {
                 continue;
             }
-            content.push(lookup.wanted(&mut analyzer, word, prefix));
+            content.push(lookup.wanted(&mut analyzer, word, prefix, alternatives));
         }
         // Only stop words typed ("how to"): they are the query.
         if content.is_empty() {
@@ -267,6 +276,17 @@ impl Plan {
         out
     }
 
+    /// A synonym's words (one, or a phrase) at a synonym's weight.
+    pub fn synonym(&self, synonym: &Alternative) -> Box<dyn Query> {
+        let query = match synonym.words.as_slice() {
+            [one] => Box::new(BooleanQuery::new(self.forms(one, SYNONYM_WEIGHT))),
+            words => {
+                Box::new(BoostQuery::new(self.phrase(words), SYNONYM_WEIGHT)) as Box<dyn Query>
+            }
+        };
+        query
+    }
+
     /// Every form of the word in every field.
     pub fn exact(&self, word: &Word) -> Box<dyn Query> {
         Box::new(BooleanQuery::new(self.forms(word, 1.0)))
@@ -296,6 +316,9 @@ impl Plan {
         let mut should = self.forms(word, 1.0);
         for correction in &wanted.corrections {
             should.extend(self.forms(correction, CORRECTED_WEIGHT));
+        }
+        for synonym in &wanted.synonyms {
+            should.push((Occur::Should, self.synonym(synonym)));
         }
         let chars = word.folded.chars().count();
         if wanted.prefix && (chars >= 2 || word.han) {
@@ -394,6 +417,7 @@ impl Wanted {
             begun: false,
             corrections: Vec::new(),
             unknown: false,
+            synonyms: Vec::new(),
         }
     }
 }
@@ -416,7 +440,13 @@ impl Lookup<'_> {
             .any(|&field| self.stats.doc_freq(&Term::from_field_text(field, form)) > 0)
     }
 
-    fn wanted(&self, analyzer: &mut Analyzer, mut word: Word, prefix: bool) -> Wanted {
+    fn wanted(
+        &self,
+        analyzer: &mut Analyzer,
+        mut word: Word,
+        prefix: bool,
+        synonyms: Vec<Alternative>,
+    ) -> Wanted {
         let spelling = self.index.fields().spelling;
         let searcher = self.stats.searcher();
         // Romanian typed without diacritics: the stems of the written word
@@ -437,7 +467,10 @@ impl Lookup<'_> {
             } else {
                 begins_a_word(searcher, &[spelling], &word.folded)
             };
-        let corrections = if begun || !self.forgiving || word.han {
+        // A word the team named a synonym of is a word they expect, even
+        // where no card says it ("возврат" over English cards).
+        let expected = !synonyms.is_empty();
+        let corrections = if begun || !self.forgiving || word.han || (expected && !known) {
             Vec::new()
         } else if !known {
             corrections(self.index, self.stats, analyzer, &word.folded, 1)
@@ -462,7 +495,8 @@ impl Lookup<'_> {
             prefix,
             begun,
             corrections,
-            unknown: !known,
+            unknown: !known && !expected,
+            synonyms,
         }
     }
 }

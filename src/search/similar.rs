@@ -15,6 +15,7 @@ use super::audience::Statistics;
 use super::plan::{Plan, Scope};
 use super::{SearchRequest, SearchResults, query, run, ticket};
 use crate::index::analyzer::{Analyzer, Word};
+use crate::index::synonyms::Alternative;
 use crate::index::{IndexError, SearchIndex};
 
 /// A ticket or conversation as an inbox sends it: HTML or text, quoted
@@ -41,6 +42,8 @@ const TAG_BOOST: f32 = 0.5;
 struct Chosen {
     word: Word,
     weight: f32,
+    /// Other entries of the team's synonym groups the word is in.
+    synonyms: Vec<Alternative>,
 }
 
 /// The cards most likely to answer `ticket`, best first, under `request`'s
@@ -56,7 +59,9 @@ pub fn similar(
     // A caller who sees public cards only must not learn, from which words
     // are chosen, what internal cards say.
     let stats = Statistics::new(&searcher, index.fields(), request.public_only);
-    let chosen = choose_words(index, &stats, ticket);
+    let subject = ticket::clean_subject(&ticket.subject);
+    let body = ticket::clean(&ticket.body);
+    let chosen = choose_words(index, &stats, &subject, &body);
     if chosen.is_empty() {
         return Ok(SearchResults::empty(started));
     }
@@ -67,7 +72,10 @@ pub fn similar(
         let words: Vec<(Occur, Box<dyn Query>)> = chosen
             .iter()
             .map(|c| {
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(plan.exact(&c.word), c.weight));
+                let mut either = vec![(Occur::Should, plan.exact(&c.word))];
+                either.extend(c.synonyms.iter().map(|s| (Occur::Should, plan.synonym(s))));
+                let either = Box::new(BooleanQuery::new(either));
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(either, c.weight));
                 (Occur::Should, q)
             })
             .collect();
@@ -90,6 +98,7 @@ pub fn similar(
         }
         Box::new(BooleanQuery::new(all))
     };
+    let request = &in_ticket_language(request, &format!("{subject}\n{body}"));
     let mut results = run(
         index,
         &stats,
@@ -107,38 +116,67 @@ pub fn similar(
     Ok(results)
 }
 
+/// `request` with the ticket's own language first among the preferred
+/// ones: the answer is pasted to the customer who wrote it.
+fn in_ticket_language(request: &SearchRequest, text: &str) -> SearchRequest {
+    let mut request = request.clone();
+    if let Some(lang) = crate::content::lang::detect(text) {
+        request.prefer_langs.retain(|l| *l != lang);
+        request.prefer_langs.insert(0, lang);
+    }
+    request
+}
+
 /// The ticket's distinguishing words, most telling first.
-fn choose_words(index: &SearchIndex, stats: &Statistics, ticket: &Ticket) -> Vec<Chosen> {
-    let subject = ticket::clean_subject(&ticket.subject);
-    let body = ticket::clean(&ticket.body);
+fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &str) -> Vec<Chosen> {
     let mut analyzer = Analyzer::default();
+    let thesaurus = index.synonyms();
     // Counted by primary form, so "refunds" and "refund" are one word.
-    let mut counts: HashMap<String, (Word, f32)> = HashMap::new();
-    for (text, weight) in [(subject.as_str(), SUBJECT_WEIGHT), (body.as_str(), 1.0)] {
-        for word in analyzer.words(text) {
+    let mut counts: HashMap<String, (Word, f32, Vec<Alternative>)> = HashMap::new();
+    for (text, weight) in [(subject, SUBJECT_WEIGHT), (body, 1.0)] {
+        let words = analyzer.words(text);
+        let alternatives = thesaurus.alternatives(&words);
+        for (word, alternatives) in words.into_iter().zip(alternatives) {
             if !worth_counting(&word) {
                 continue;
             }
-            counts
+            let counted = counts
                 .entry(word.primary().to_string())
-                .or_insert_with(|| (word, 0.0))
-                .1 += weight;
+                .or_insert_with(|| (word, 0.0, Vec::new()));
+            counted.1 += weight;
+            if counted.2.is_empty() {
+                counted.2 = alternatives;
+            }
         }
     }
     let f = index.fields();
+    let word_cards = |word: &Word| -> u64 {
+        word.forms
+            .iter()
+            .flat_map(|form| {
+                [f.title, f.lead, f.body]
+                    .map(|field| stats.doc_freq(&Term::from_field_text(field, form)))
+            })
+            .max()
+            .unwrap_or(0)
+    };
     let cards = stats.num_cards().max(1) as f32;
     let mut chosen: Vec<Chosen> = counts
         .into_values()
-        .filter_map(|(word, count)| {
-            let doc_freq = word
-                .forms
-                .iter()
-                .flat_map(|form| {
-                    [f.title, f.lead, f.body]
-                        .map(|field| stats.doc_freq(&Term::from_field_text(field, form)))
-                })
-                .max()
-                .unwrap_or(0) as f32;
+        .filter_map(|(word, count, synonyms)| {
+            // A word no card says weighs as the most common way of saying
+            // it (a phrase as its rarest word): the reader's word for what
+            // the cards call otherwise, or in another language.
+            let own = word_cards(&word);
+            let doc_freq = if own > 0 {
+                own
+            } else {
+                synonyms
+                    .iter()
+                    .map(|s| s.words.iter().map(word_cards).min().unwrap_or(0))
+                    .max()
+                    .unwrap_or(0)
+            } as f32;
             // Unknown to the index: no card can match it. Everywhere: no
             // card is singled out by it (only judged on a real corpus).
             if doc_freq == 0.0 || (cards >= 20.0 && doc_freq > cards * MAX_DOC_SHARE) {
@@ -148,6 +186,7 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, ticket: &Ticket) -> Vec
             Some(Chosen {
                 word,
                 weight: (1.0 + count.ln()) * idf,
+                synonyms,
             })
         })
         .collect();

@@ -89,6 +89,18 @@ pub struct HitView {
     /// HTML-escaped text with `<mark>` around the matched words.
     pub snippet: String,
     pub score: f32,
+    /// The card in other languages: a result list shows one card per
+    /// translation family, in the reader's language when it has one.
+    pub translations: Vec<TranslationView>,
+}
+
+/// A hit's card in another language.
+#[derive(Serialize, ToSchema, Debug, Clone)]
+pub struct TranslationView {
+    pub id: String,
+    pub lang: String,
+    pub title: String,
+    pub url: String,
 }
 
 /// Cards that may answer a ticket, best first.
@@ -283,6 +295,16 @@ impl HitView {
             owner: card.owner,
             snippet: hit.snippet,
             score: hit.score,
+            translations: hit
+                .translations
+                .into_iter()
+                .map(|t| TranslationView {
+                    url: card_url(&t.id),
+                    id: t.id.to_string(),
+                    lang: t.lang,
+                    title: t.title,
+                })
+                .collect(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! to a plain tantivy baseline in the same run.
 //!
 //!     cargo run --release --bin quire-eval -- ../shared/corpora/tldr
+//!     cargo run --release --bin quire-eval -- content --tickets tests/tickets/tickets.toml
 //!
 //! From each card it makes the queries people type for a page they know
 //! (see `queries`): the exact title, one typo, the title half-typed, a few
@@ -12,6 +13,7 @@
 
 mod baseline;
 mod queries;
+mod tickets;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,6 +50,11 @@ struct Args {
     /// this percentage (for CI).
     #[arg(long, value_name = "PERCENT")]
     fail_below: Option<f64>,
+    /// Match the tickets of this file instead (customers' words, same- and
+    /// cross-language; see `tests/tickets/tickets.toml`). `--fail-below`
+    /// then applies to the tickets' top-3.
+    #[arg(long, value_name = "FILE")]
+    tickets: Option<PathBuf>,
 }
 
 /// Where each system put the expected card, for one query (1-based).
@@ -82,6 +89,13 @@ fn main() -> Result<()> {
         built.elapsed().as_secs_f64()
     );
 
+    if let Some(file) = &args.tickets {
+        let top3 = tickets::evaluate(&kb, &baseline, file, args.misses.is_some())?;
+        if let Some(floor) = args.fail_below {
+            anyhow::ensure!(top3 >= floor, "tickets top-3 {top3:.1}% is below {floor}%");
+        }
+        return Ok(());
+    }
     let sample = sample(&items, args.per_lang, args.seed);
     let known = queries::known_items(&sample, &items, args.seed);
     println!("{} queries from {} cards", known.len(), sample.len());

@@ -2,7 +2,11 @@
 //! does, for a pre-commit hook and CI. Reads files only (no index): every
 //! card's own problems (front matter, dates, periods, alt text, language),
 //! plus what needs all cards at once: links to nothing, duplicate ids and
-//! aliases, stale and never-verified cards.
+//! aliases, stale and never-verified cards, translations (`translations`).
+
+mod translations;
+
+pub use translations::behind_their_source;
 
 use std::collections::BTreeMap;
 
@@ -12,6 +16,7 @@ use serde::Serialize;
 
 use crate::content::card::{self, Limits};
 use crate::content::scan::{ContentDir, ContentFile, FileKind};
+use crate::content::synonyms;
 use crate::content::{Card, Catalog, Problem, Resolved, Severity, Trust};
 
 /// What `check` found.
@@ -116,6 +121,20 @@ pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings
     for file in &files {
         match file.kind {
             FileKind::Attachment => catalog.add_attachment(&file.rel_path),
+            FileKind::Synonyms => match content.read_at_most(&file.rel_path, limits.max_card_bytes)
+            {
+                Ok(bytes) => {
+                    let (groups, found) = synonyms::parse(&String::from_utf8_lossy(&bytes));
+                    problems.extend(found);
+                    catalog.set_synonyms(Some(groups));
+                }
+                Err(e) => problems.push(Problem::error(
+                    &file.rel_path,
+                    0,
+                    0,
+                    format!("cannot read: {e}"),
+                )),
+            },
             FileKind::FolderPage => {
                 if let Ok(bytes) = content.read_at_most(&file.rel_path, limits.max_card_bytes) {
                     match card::parse_folder_page(&file.rel_path, &bytes, limits) {
@@ -184,6 +203,7 @@ pub fn findings_by<C: std::ops::Deref<Target = Catalog>>(
     };
     let refs: Vec<&Card> = cards.iter().map(|c| c.as_ref()).collect();
     problems.extend(duplicates(&refs, front));
+    problems.extend(translations::two_in_one_language(&refs));
     for chunk in cards.chunks(1000) {
         let catalog = read();
         for card in chunk {
@@ -214,6 +234,7 @@ fn card_findings(
             ));
         }
     }
+    translations::of_card(catalog, card, front, problems);
     let Some(today) = today else { return };
     match card.verification.trust(today) {
         Trust::Verified => {}

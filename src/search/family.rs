@@ -1,0 +1,183 @@
+//! One hit per translation family, in the reader's language. Cards that
+//! translate each other share a family hash (`index` field `family`): a
+//! result list keeps the best-scoring member of each family, then shows the
+//! member in the reader's language when the family has one that passes
+//! the same filters, at the family's rank.
+
+use std::collections::HashSet;
+
+use tantivy::collector::{Collector, DocSetCollector, SegmentCollector};
+use tantivy::columnar::Column;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
+
+use crate::index::Fields;
+
+/// Candidates fetched per hit shown: a family of four languages whose
+/// members all match still leaves a full page.
+pub(super) const FETCHED_PER_HIT: usize = 4;
+
+/// A family's place in a result list: its best member's score and document.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Kept {
+    pub score: Score,
+    pub address: DocAddress,
+    pub family: u64,
+}
+
+/// The ranked candidates `top` with every family after its first member
+/// dropped, then `offset` families skipped and `limit` kept.
+pub(super) fn collapse<T>(
+    searcher: &Searcher,
+    top: &[((Score, T), DocAddress)],
+    offset: usize,
+    limit: usize,
+) -> Vec<Kept> {
+    let columns = Columns::new(searcher);
+    let mut seen = HashSet::new();
+    top.iter()
+        .map(|&((score, _), address)| Kept {
+            score,
+            address,
+            family: columns.family(address),
+        })
+        .filter(|kept| seen.insert(kept.family))
+        .skip(offset)
+        .take(limit)
+        .collect()
+}
+
+/// The member of `family` in the first of `prefer` that comes before
+/// `shown_lang` (the language of the member that ranked), among the cards
+/// `filters` let through; `None` when the shown member is already in the
+/// best language the family has.
+pub(super) fn member_in_reader_language(
+    searcher: &Searcher,
+    fields: &Fields,
+    family: u64,
+    prefer: &[String],
+    shown_lang: &str,
+    filters: &[Box<dyn Query>],
+) -> tantivy::Result<Option<DocAddress>> {
+    let columns = Columns::new(searcher);
+    for lang in prefer.iter().take_while(|l| *l != shown_lang) {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (
+                Occur::Must,
+                term(Term::from_field_u64(fields.family, family)),
+            ),
+            (Occur::Must, term(Term::from_field_text(fields.lang, lang))),
+        ];
+        clauses.extend(filters.iter().map(|f| (Occur::Must, f.box_clone())));
+        let found = searcher.search(&BooleanQuery::new(clauses), &DocSetCollector)?;
+        // Two members in one language is an author's slip (`quire check`
+        // says so); the lowest id hash wins, the same one on every build.
+        if let Some(best) = found.into_iter().min_by_key(|a| columns.id_hash(*a)) {
+            return Ok(Some(best));
+        }
+    }
+    Ok(None)
+}
+
+fn term(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+/// The family and id-hash columns of each segment of a searcher.
+struct Columns {
+    families: Vec<Option<Column<u64>>>,
+    id_hashes: Vec<Option<Column<u64>>>,
+}
+
+impl Columns {
+    fn new(searcher: &Searcher) -> Self {
+        let column = |reader: &SegmentReader, name: &str| reader.fast_fields().u64(name).ok();
+        Columns {
+            families: searcher
+                .segment_readers()
+                .iter()
+                .map(|r| column(r, "family"))
+                .collect(),
+            id_hashes: searcher
+                .segment_readers()
+                .iter()
+                .map(|r| column(r, "id_hash"))
+                .collect(),
+        }
+    }
+
+    /// A card's family hash; a document without one is a family of one
+    /// (its address stands in, so it is never merged with another).
+    fn family(&self, at: DocAddress) -> u64 {
+        let of = |c: &Column<u64>| c.first(at.doc_id);
+        self.families
+            .get(at.segment_ord as usize)
+            .and_then(|c| c.as_ref().and_then(of))
+            .unwrap_or(u64::from(at.segment_ord) << 32 | u64::from(at.doc_id))
+    }
+
+    fn id_hash(&self, at: DocAddress) -> u64 {
+        self.id_hashes
+            .get(at.segment_ord as usize)
+            .and_then(|c| c.as_ref().and_then(|c| c.first(at.doc_id)))
+            .unwrap_or(0)
+    }
+}
+
+/// How many families the matching cards belong to: the total a reader is
+/// told, since each family is one hit.
+pub(super) struct FamilyCount;
+
+pub(super) struct FamilySegment {
+    column: Option<Column<u64>>,
+    segment: SegmentOrdinal,
+    seen: HashSet<u64>,
+}
+
+impl Collector for FamilyCount {
+    type Fruit = usize;
+    type Child = FamilySegment;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FamilySegment> {
+        Ok(FamilySegment {
+            column: reader.fast_fields().u64("family").ok(),
+            segment,
+            seen: HashSet::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<HashSet<u64>>) -> tantivy::Result<usize> {
+        let mut all = fruits.into_iter();
+        let mut union = all.next().unwrap_or_default();
+        for set in all {
+            union.extend(set);
+        }
+        Ok(union.len())
+    }
+}
+
+impl SegmentCollector for FamilySegment {
+    type Fruit = HashSet<u64>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        let family = self
+            .column
+            .as_ref()
+            .and_then(|c| c.first(doc))
+            .unwrap_or(u64::from(self.segment) << 32 | u64::from(doc));
+        self.seen.insert(family);
+    }
+
+    fn harvest(self) -> HashSet<u64> {
+        self.seen
+    }
+}
