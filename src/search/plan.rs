@@ -278,13 +278,10 @@ impl Plan {
 
     /// A synonym's words (one, or a phrase) at a synonym's weight.
     pub fn synonym(&self, synonym: &Alternative) -> Box<dyn Query> {
-        let query = match synonym.words.as_slice() {
+        match synonym.words.as_slice() {
             [one] => Box::new(BooleanQuery::new(self.forms(one, SYNONYM_WEIGHT))),
-            words => {
-                Box::new(BoostQuery::new(self.phrase(words), SYNONYM_WEIGHT)) as Box<dyn Query>
-            }
-        };
-        query
+            words => Box::new(BoostQuery::new(self.phrase(words), SYNONYM_WEIGHT)),
+        }
     }
 
     /// Every form of the word in every field.
