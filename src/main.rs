@@ -252,7 +252,11 @@ fn check(config: Config, format: &str, strict: bool, stale: bool) -> Result<Exit
             ExitCode::SUCCESS
         });
     }
-    let findings = quire::check::check(&content, limits, today);
+    // Git history, when the folder has one, tells a translation that fell
+    // behind its source; a folder outside git is checked without it.
+    let history = quire::history::Repo::discover(content.root())
+        .and_then(|repo| quire::history::History::read(repo, None).ok());
+    let findings = quire::check::check(&content, limits, today, history.as_ref());
     match format {
         "json" => println!("{}", serde_json::to_string_pretty(&findings)?),
         "text" => {

@@ -108,8 +108,14 @@ pub fn stale(
     overdue(&cards, today)
 }
 
-/// Checks every card under `content` as of `today`.
-pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings {
+/// Checks every card under `content` as of `today`; with the folder's git
+/// `history`, also translations last changed before their source.
+pub fn check(
+    content: &ContentDir,
+    limits: Limits,
+    today: NaiveDate,
+    history: Option<&crate::history::History>,
+) -> Findings {
     let Read {
         files,
         card_files,
@@ -158,6 +164,9 @@ pub fn check(content: &ContentDir, limits: Limits, today: NaiveDate) -> Findings
     }
     let front = |path: &str| texts.get(path).cloned().unwrap_or_default();
     problems.extend(findings(&catalog, Some(today), &front));
+    if let Some(history) = history {
+        problems.extend(behind_their_source(&catalog, history));
+    }
     problems.sort();
     problems.dedup();
     let errors = problems

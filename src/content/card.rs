@@ -376,7 +376,7 @@ fn family(id: &CardId, translation_of: Option<&str>, translation_key: Option<&st
     match lang::from_file_suffix(id.file_stem()) {
         Some((base, _)) if id.folder().is_empty() => family_key(base),
         Some((base, _)) => family_key(&format!("{}/{base}", id.folder())),
-        None => family_key(id.as_str()),
+        None => family_key(&lang::without_language_folder(id.as_str())),
     }
 }
 

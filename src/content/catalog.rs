@@ -16,8 +16,16 @@ use super::rendered::{RenderKey, Rendered};
 enum WikiTarget<'a> {
     /// One card, by its id.
     Card(CardId),
-    /// Every card of that file name, or of that title or alias.
-    Named(Vec<&'a CardId>),
+    /// Every card of that file name, title or alias, and by which.
+    Named(Vec<(Rule, &'a CardId)>),
+}
+
+/// How a card answers to a name: a file name comes before a title or an
+/// alias.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Rule {
+    FileName,
+    TitleOrAlias,
 }
 
 /// What a link points at.
@@ -322,14 +330,15 @@ impl Catalog {
         }
     }
 
-    /// `[[name]]`: by id (or relative id, or an old id), then by file name,
-    /// then by title or alias; among cards of one name, the linking card's
+    /// `[[name]]`: by id (or relative id, or an old id); else among the
+    /// cards of that file name, title or alias, those in the linking card's
     /// language first (a vault kept one folder per language links within
-    /// its language), then its folder (see `nearest`).
+    /// its language), then a file name before a title or alias (Obsidian's
+    /// rule), then the nearest folder (see `nearest`).
     fn resolve_wiki(&self, from: &CardId, target: &str) -> Resolved {
         match self.wiki_candidates(from, target) {
             Some(WikiTarget::Card(id)) => Resolved::Card(id),
-            Some(WikiTarget::Named(ids)) => match self.nearest(from, ids.into_iter()) {
+            Some(WikiTarget::Named(named)) => match self.nearest(from, &named) {
                 Some(best) => Resolved::Card(best.clone()),
                 None => Resolved::Broken,
             },
@@ -341,7 +350,7 @@ impl Catalog {
         }
     }
 
-    /// The cards a `[[name]]` could mean at the first rule that names any.
+    /// The cards a `[[name]]` could mean.
     fn wiki_candidates(&self, from: &CardId, target: &str) -> Option<WikiTarget<'_>> {
         let target = target.trim().trim_start_matches('/');
         let target = target.strip_suffix(".md").unwrap_or(target);
@@ -361,38 +370,48 @@ impl Catalog {
         if target.contains('/')
             && let Some(ids) = self.by_alias.get(&name)
         {
-            return Some(WikiTarget::Named(ids.iter().collect()));
+            return Some(WikiTarget::Named(
+                ids.iter().map(|id| (Rule::FileName, id)).collect(),
+            ));
         }
-        if let Some(ids) = self.by_stem.get(&key(file_name(target))) {
-            return Some(WikiTarget::Named(ids.iter().collect()));
+        let mut named: Vec<(Rule, &CardId)> = Vec::new();
+        for (rule, ids) in [
+            (Rule::FileName, self.by_stem.get(&key(file_name(target)))),
+            (Rule::TitleOrAlias, self.by_title.get(&name)),
+            (Rule::TitleOrAlias, self.by_alias.get(&name)),
+        ] {
+            named.extend(ids.into_iter().flat_map(Ids::iter).map(|id| (rule, id)));
         }
-        let named: BTreeSet<&CardId> = [self.by_title.get(&name), self.by_alias.get(&name)]
-            .into_iter()
-            .flatten()
-            .flat_map(Ids::iter)
-            .collect();
-        (!named.is_empty()).then(|| WikiTarget::Named(named.into_iter().collect()))
+        (!named.is_empty()).then_some(WikiTarget::Named(named))
     }
 
     /// The cards a wiki-link in `from` could mean equally well (same
-    /// language and folder standing), when there is more than one: the
-    /// link resolves to the first, but the author should say which.
+    /// language, rule and folder standing), when there is more than one:
+    /// the link opens the first, but the author should say which.
     pub fn ambiguous(&self, from: &CardId, link: &Link) -> Vec<CardId> {
         if link.kind != LinkKind::Wiki {
             return Vec::new();
         }
-        let Some(WikiTarget::Named(ids)) = self.wiki_candidates(from, &link.target) else {
+        let Some(WikiTarget::Named(named)) = self.wiki_candidates(from, &link.target) else {
             return Vec::new();
         };
-        let standing = |id: &CardId| (self.other_language(from, id), id.folder() != from.folder());
-        let Some(best) = ids.iter().map(|id| standing(id)).min() else {
+        let standing = |(rule, id): &(Rule, &CardId)| {
+            (
+                self.other_language(from, id),
+                *rule,
+                id.folder() != from.folder(),
+            )
+        };
+        let Some(best) = named.iter().map(standing).min() else {
             return Vec::new();
         };
-        let tied: Vec<CardId> = ids
-            .into_iter()
-            .filter(|id| standing(id) == best)
-            .cloned()
+        let mut tied: Vec<CardId> = named
+            .iter()
+            .filter(|n| standing(n) == best)
+            .map(|(_, id)| (*id).clone())
             .collect();
+        tied.sort_by(|a, b| (a.as_str().len(), a).cmp(&(b.as_str().len(), b)));
+        tied.dedup();
         if tied.len() > 1 { tied } else { Vec::new() }
     }
 
@@ -404,22 +423,22 @@ impl Catalog {
         }
     }
 
-    /// Among cards of the same name, the one nearest the linking card: in
-    /// its language, then in the same folder, else the shortest id, else
-    /// the first by id (Obsidian's rule, language first).
-    fn nearest<'a>(
-        &self,
-        from: &CardId,
-        ids: impl Iterator<Item = &'a CardId>,
-    ) -> Option<&'a CardId> {
-        ids.min_by_key(|id| {
-            (
-                self.other_language(from, id),
-                id.folder() != from.folder(),
-                id.as_str().len(),
-                id.as_str().to_string(),
-            )
-        })
+    /// The card a name means: in the linking card's language, by the
+    /// earlier rule, in the same folder, else the shortest id, else the
+    /// first by id.
+    fn nearest<'a>(&self, from: &CardId, named: &[(Rule, &'a CardId)]) -> Option<&'a CardId> {
+        named
+            .iter()
+            .min_by_key(|(rule, id)| {
+                (
+                    self.other_language(from, id),
+                    *rule,
+                    id.folder() != from.folder(),
+                    id.as_str().len(),
+                    id.as_str(),
+                )
+            })
+            .map(|(_, id)| *id)
     }
 
     /// `[label](../x/card.md)` and `![alt](chart.png)`: a path relative to the

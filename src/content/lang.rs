@@ -1,6 +1,9 @@
 //! Language of a card: the `lang` it declares, else a guess from its text.
 //! Codes are ISO 639-1 where one exists (`en`, `ru`, `ro`, `zh`).
 
+/// Fewer letters than this in a Latin-script text tell no language apart.
+const MIN_LETTERS: usize = 20;
+
 /// How much of a text `detect` reads.
 pub const SAMPLE_CHARS: usize = 1000;
 
@@ -28,15 +31,21 @@ pub fn detect(text: &str) -> Option<String> {
     if han * 10 >= letters {
         return Some("zh".to_string());
     }
-    let info = detector().detect(&sample);
     if cyrillic * 5 >= letters {
         // Among Cyrillic languages statistics can tell; never a Latin one.
+        let info = (letters >= MIN_LETTERS)
+            .then(|| detector().detect(&sample))
+            .flatten();
         return Some(match info.map(|i| code(i.lang())) {
             Some(lang) if matches!(lang.as_str(), "ru" | "uk" | "bg") => lang,
             _ => "ru".to_string(),
         });
     }
-    Some(code(info?.lang()))
+    // A few words of Latin letters ("Alpha. A.") are any language's.
+    if letters < MIN_LETTERS {
+        return None;
+    }
+    Some(code(detector().detect(&sample)?.lang()))
 }
 
 /// The language a card's path names: a file name's suffix, Hugo's way
@@ -49,11 +58,58 @@ pub fn from_path(rel_path: &str) -> Option<String> {
     if let Some((_, lang)) = from_file_suffix(stem) {
         return Some(lang);
     }
-    folders.split('/').find_map(|folder| {
-        let lang = normalize(folder);
-        let plain = folder.len() == 2 || (folder.len() == 5 && folder.as_bytes()[2] == b'-');
-        (plain && matches!(lang.as_str(), "en" | "ru" | "ro" | "zh")).then_some(lang)
-    })
+    folders
+        .split('/')
+        .find_map(|folder| is_language_folder(folder).then(|| normalize(folder)))
+}
+
+/// A language's name in itself, for a language switcher; the code for a
+/// language not listed.
+pub fn native_name(code: &str) -> &str {
+    match code {
+        "en" => "English",
+        "ru" => "Русский",
+        "ro" => "Română",
+        "zh" => "中文",
+        "de" => "Deutsch",
+        "fr" => "Français",
+        "es" => "Español",
+        "it" => "Italiano",
+        "pt" => "Português",
+        "uk" => "Українська",
+        "pl" => "Polski",
+        "nl" => "Nederlands",
+        "ja" => "日本語",
+        "ko" => "한국어",
+        "tr" => "Türkçe",
+        other => other,
+    }
+}
+
+/// `path` with its language folder made neutral, so that the same file in
+/// each language's folder shares one key: a folder named for one of the
+/// languages Quire reads best (`ru/`, `en-US/`) becomes `*`, and a folder
+/// with a language suffix (`pages.ru/`, Hugo's `content.ro/`) loses it.
+/// Paths without one come back unchanged.
+pub fn without_language_folder(path: &str) -> String {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let folders = parts.len().saturating_sub(1);
+    for part in parts.iter_mut().take(folders) {
+        if is_language_folder(part) {
+            *part = "*";
+            break;
+        }
+        if let Some((base, _)) = from_file_suffix(part) {
+            *part = base;
+            break;
+        }
+    }
+    parts.join("/")
+}
+
+fn is_language_folder(folder: &str) -> bool {
+    let plain = folder.len() == 2 || (folder.len() == 5 && folder.as_bytes()[2] == b'-');
+    plain && matches!(normalize(folder).as_str(), "en" | "ru" | "ro" | "zh")
 }
 
 /// Languages a file name may end in, Hugo's and Zola's way

@@ -50,8 +50,10 @@ pub(super) fn collapse<T>(
 
 /// The member of `family` in the first of `prefer` that comes before
 /// `shown_lang` (the language of the member that ranked), among the cards
-/// `filters` let through; `None` when the shown member is already in the
-/// best language the family has.
+/// `filters` let through. When the family has none in the reader's
+/// languages and the shown member is in none of them either, its source
+/// (the card the others translate, whose id is the family's key: tldr's
+/// `pages/` beside `pages.ru/`). `None` when the shown member is best.
 pub(super) fn member_in_reader_language(
     searcher: &Searcher,
     fields: &Fields,
@@ -77,7 +79,16 @@ pub(super) fn member_in_reader_language(
             return Ok(Some(best));
         }
     }
-    Ok(None)
+    if prefer.is_empty() || prefer.iter().any(|l| l == shown_lang) {
+        return Ok(None);
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Must,
+        term(Term::from_field_u64(fields.family, family)),
+    )];
+    clauses.extend(filters.iter().map(|f| (Occur::Must, f.box_clone())));
+    let members = searcher.search(&BooleanQuery::new(clauses), &DocSetCollector)?;
+    Ok(members.into_iter().find(|a| columns.id_hash(*a) == family))
 }
 
 fn term(term: Term) -> Box<dyn Query> {

@@ -111,10 +111,24 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// The reader's languages: those chosen with `prefer_lang`, then those
-/// the browser sends in `Accept-Language`.
+/// The reader's languages: those chosen with `prefer_lang`, then the one
+/// remembered on the site (the `quire_lang` cookie, set by its language
+/// switcher), then those the browser sends in `Accept-Language`.
 pub fn reader_languages(params: &Params, headers: &HeaderMap) -> Vec<String> {
     let mut langs = search::reader::from_choice(&params.all("prefer_lang").join(","));
+    let remembered = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("quire_lang="))
+        .map(search::reader::from_choice)
+        .unwrap_or_default();
+    for lang in remembered {
+        if !langs.contains(&lang) {
+            langs.push(lang);
+        }
+    }
     let accepted = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())

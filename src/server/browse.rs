@@ -148,14 +148,39 @@ pub fn in_weight_order<T>(mut items: Vec<(Option<i64>, T)>, title: impl Fn(&T) -
     items.into_iter().map(|(_, item)| item).collect()
 }
 
-/// The cards before and after `card` in its folder's reading order.
+/// `cards` (in reading order) with one card per translation family: the
+/// one in the first of the reader's languages `prefer` the family has
+/// here, else its source (the card the others translate), else the first.
+/// Each family keeps the place of its first card.
+pub fn one_per_family(cards: Vec<Arc<Card>>, prefer: &[String]) -> Vec<Arc<Card>> {
+    let rank = |card: &Card| {
+        let preferred = prefer
+            .iter()
+            .position(|l| *l == card.lang)
+            .unwrap_or(usize::MAX);
+        (preferred, card.id.as_str() != card.family)
+    };
+    let mut chosen: Vec<Arc<Card>> = Vec::with_capacity(cards.len());
+    for card in cards {
+        match chosen.iter_mut().find(|c| c.family == card.family) {
+            Some(kept) if rank(&card) < rank(kept) => *kept = card,
+            Some(_) => {}
+            None => chosen.push(card),
+        }
+    }
+    chosen
+}
+
+/// The cards before and after `card` in its folder's reading order, among
+/// the cards in its language: a reading path stays in one language.
 pub fn neighbours(
     catalog: &Catalog,
     card: &Card,
     today: NaiveDate,
     history: &History,
 ) -> (Option<CardItem>, Option<CardItem>) {
-    let siblings = cards_in(catalog, card.id.folder());
+    let mut siblings = cards_in(catalog, card.id.folder());
+    siblings.retain(|c| c.lang == card.lang);
     let Some(at) = siblings.iter().position(|c| c.id == card.id) else {
         return (None, None);
     };

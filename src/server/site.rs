@@ -354,13 +354,18 @@ fn pages(count: usize, current: usize, url: impl Fn(usize) -> String) -> Pages {
 }
 
 /// A collection or section: its `_index.md` text, sections, then cards.
-async fn collection(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+async fn collection(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(path): Path<String>,
+) -> Response {
     let path = path.trim_matches('/').to_string();
+    let langs = super::api::reader_languages(&Params::parse(None), &headers);
     let today = chrono::Local::now().date_naive();
     let history = state.kb.history();
     let context = {
         let catalog = state.kb.catalog();
-        let cards = browse::cards_in(&catalog, &path);
+        let cards = browse::one_per_family(browse::cards_in(&catalog, &path), &langs);
         let sections = browse::sections_in(&catalog, &path);
         if cards.is_empty() && sections.is_empty() {
             None
@@ -437,9 +442,10 @@ async fn card(
     };
     let today = chrono::Local::now().date_naive();
     let history = state.kb.history();
-    let (view, breadcrumbs, previous, next) = {
+    let (view, breadcrumbs, previous, next, languages) = {
         let catalog = state.kb.catalog();
         let (previous, next) = browse::neighbours(&catalog, &stored.card, today, &history);
+        let languages = languages(&catalog, &stored.card);
         (
             CardView::new(
                 &Reading {
@@ -455,6 +461,7 @@ async fn card(
             browse::breadcrumbs(&catalog, stored.card.id.folder()),
             previous,
             next,
+            languages,
         )
     };
     let mut view = view;
@@ -487,6 +494,7 @@ async fn card(
             "breadcrumbs": breadcrumbs,
             "previous": previous,
             "next": next,
+            "languages": languages,
             "related": related,
             "tags": tags,
             "source_url": format!("{}.md", card_url(&stored.card.id)),
@@ -495,6 +503,39 @@ async fn card(
             "thanks": params.get("feedback"),
         }),
     )
+}
+
+/// The card's translation family, for the language switcher and the
+/// `hreflang` links: each language once (its card by id order), drafts
+/// left out but for the card shown.
+fn languages(
+    catalog: &crate::content::Catalog,
+    card: &crate::content::Card,
+) -> Vec<serde_json::Value> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut members = catalog.family(card);
+    members.sort_by(|a, b| {
+        (a.id != card.id)
+            .cmp(&(b.id != card.id))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut out: Vec<(String, serde_json::Value)> = members
+        .into_iter()
+        .filter(|c| c.id == card.id || !c.draft)
+        .filter(|c| seen.insert(c.lang.clone()))
+        .map(|c| {
+            let value = json!({
+                "lang": c.lang,
+                "name": crate::content::lang::native_name(&c.lang),
+                "title": c.title,
+                "url": card_url(&c.id),
+                "current": c.id == card.id,
+            });
+            (c.lang.clone(), value)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, v)| v).collect()
 }
 
 /// Open flags a card page shows, newest first; the count says how many

@@ -40,3 +40,75 @@ fn check_reports_broken_cards_with_file_line_and_column_and_fails() {
         "{text}"
     );
 }
+
+#[test]
+fn check_reports_translation_families_ambiguous_links_and_synonym_mistakes() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let card = |title: &str, extra: &str, body: &str| {
+        format!(
+            "---\ntitle: {title}\n{extra}verified_by: x@example.com\nverified_at: 2099-01-01\nverify_every: 1y\n---\n{body}\n"
+        )
+    };
+    write_file(
+        c,
+        "en/guide.md",
+        &card("Guide", "lang: en\n", "See [[Setup]]."),
+    );
+    write_file(
+        c,
+        "en/a/setup.md",
+        &card("Setup A", "lang: en\n", "One way."),
+    );
+    write_file(
+        c,
+        "en/b/setup.md",
+        &card("Setup B", "lang: en\n", "Another way."),
+    );
+    write_file(
+        c,
+        "ru/gid.md",
+        &card("Гид", "lang: ru\ntranslation_of: en/guide\n", "Смотри."),
+    );
+    write_file(
+        c,
+        "ru/gid2.md",
+        &card("Гид два", "lang: ru\ntranslation_of: en/guide\n", "Ещё."),
+    );
+    write_file(
+        c,
+        "ro/ghid.md",
+        &card("Ghid", "lang: ro\ntranslation_of: ru/gid\n", "Vezi."),
+    );
+    write_file(
+        c,
+        "zh/zhinan.md",
+        &card("指南", "lang: zh\ntranslation_of: en/nowhere\n", "参见。"),
+    );
+    write_file(
+        c,
+        "_synonyms.yaml",
+        "- [setup, install, instalare]\n- [alone]\n",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .arg("--content")
+        .arg(c)
+        .arg("check")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "warnings only: {text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "_synonyms.yaml:2:1: warning: a group needs two entries or more to say anything",
+            "en/guide.md:8:1: warning: ambiguous link: `[[Setup]]` could be `en/a/setup` or `en/b/setup`; it opens `en/a/setup` (write the id to choose)",
+            "ro/ghid.md:4:1: warning: translation_of: `ru/gid` is itself a translation; name its source `en/guide`",
+            "ru/gid2.md:1:1: warning: two translations in `ru`: this card and `ru/gid` are both in family `en/guide`",
+            "zh/zhinan.md:4:1: warning: translation_of: no card `en/nowhere`",
+            "checked 7 cards: 0 errors, 5 warnings",
+        ],
+        "{text}"
+    );
+}

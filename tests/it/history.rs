@@ -126,3 +126,50 @@ async fn outside_git_the_modification_time_is_the_last_change() {
     let today = chrono::Utc::now().date_naive().to_string();
     assert_eq!(card["updated"], today.as_str());
 }
+
+#[test]
+fn check_warns_of_a_translation_last_changed_before_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q"]);
+    let verified = "verified_by: x@example.com\nverified_at: 2099-01-01\nverify_every: 1y\n";
+    write_file(
+        repo,
+        "en/refunds.md",
+        &format!("---\ntitle: Refunds\n{verified}---\nWithin 30 days.\n"),
+    );
+    write_file(
+        repo,
+        "ro/rambursari.md",
+        &format!(
+            "---\ntitle: Rambursări\ntranslation_of: en/refunds\n{verified}---\nÎn 30 de zile.\n"
+        ),
+    );
+    commit(
+        repo,
+        "Ana",
+        "2026-01-05T10:00:00Z",
+        "Refunds in two languages",
+    );
+    write_file(
+        repo,
+        "en/refunds.md",
+        &format!("---\ntitle: Refunds\n{verified}---\nWithin 14 days.\n"),
+    );
+    commit(repo, "Ben", "2026-03-01T10:00:00Z", "Refunds: 14 days now");
+    let out = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .arg("--content")
+        .arg(repo)
+        .arg("check")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "ro/rambursari.md:1:1: warning: translation behind its source: `en/refunds` changed on 2026-03-01 (Refunds: 14 days now), this card last on 2026-01-05",
+            "checked 2 cards: 0 errors, 1 warning",
+        ],
+        "{text}"
+    );
+}

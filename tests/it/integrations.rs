@@ -28,6 +28,19 @@ fn hmac_sha256_hex(key: &str, body: &[u8]) -> String {
         .collect()
 }
 
+/// How many cards of the refund translation family a text names.
+fn refund_family_shown(text: &str) -> usize {
+    [
+        "refunds/annual-plans",
+        "refunds/vozvrat-sredstv",
+        "refunds/rambursari-abonament-anual",
+        "refunds/nianfei-tuikuan",
+    ]
+    .iter()
+    .filter(|id| text.contains(*id))
+    .count()
+}
+
 async fn with_apps() -> TestKb {
     TestKb::demo_with(|c| {
         c.helpscout_secret = Some(HELPSCOUT_SECRET.into());
@@ -65,6 +78,11 @@ async fn help_scout_signed_requests_get_matching_cards_as_html() {
         "{html}"
     );
     assert!(html.contains("Refunds on annual plans"), "{html}");
+    assert_eq!(
+        refund_family_shown(html),
+        1,
+        "one card per translation family: {html}"
+    );
 
     let (status, body) = post(
         HELPSCOUT_BODY,
@@ -127,6 +145,7 @@ async fn intercom_canvas_kit_initialize_and_submit_are_signed_canvases() {
     let components = body["canvas"]["content"]["components"].as_array().unwrap();
     assert_eq!(components[0]["type"], "input");
     assert!(body.to_string().contains(REFUNDS), "{body}");
+    assert_eq!(refund_family_shown(&body.to_string()), 1, "{body}");
 
     let (status, _) = post(
         "/integrations/intercom/initialize",

@@ -24,5 +24,6 @@ mod search;
 mod shedding;
 mod site;
 mod support;
+mod translations;
 mod watch;
 mod written_state;

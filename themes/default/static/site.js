@@ -7,6 +7,17 @@
 (function () {
   const root = document.documentElement;
 
+  // --- the reader's language ------------------------------------------------
+  // Choosing a card's other language is remembered for a year: search and
+  // section lists on this site then show each card in it when it exists.
+  document.querySelectorAll("[data-remember-lang]").forEach((link) => {
+    link.addEventListener("click", () => {
+      document.cookie =
+        "quire_lang=" + encodeURIComponent(link.dataset.rememberLang) +
+        "; path=/; max-age=31536000; samesite=lax";
+    });
+  });
+
   // --- light / dark ---------------------------------------------------------
   const toggle = document.getElementById("theme-toggle");
   function isDark() {
