@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::content::card::{self, Limits};
 use crate::content::scan::{ContentFile, FileKind, classify};
 use crate::content::synonyms::{self, Group as SynonymGroup};
-use crate::content::{CardId, Catalog, FileStamp, ParsedCard, Problem};
+use crate::content::{CardId, Catalog, FileStamp, ParsedCard, Problem, Severity};
 use crate::index::{IndexError, IndexWriter};
 use crate::kb::Kb;
 use crate::watch::{self, Batch, WatchHandle};
@@ -708,7 +708,15 @@ fn read_file(kb: &Kb, limits: Limits, reread: bool, file: &ContentFile) -> Optio
     };
     if file.kind == FileKind::Synonyms {
         let (groups, problems) = synonyms::parse(&String::from_utf8_lossy(&bytes));
-        return Some(Op::Synonyms(Some(groups), problems));
+        // A file that cannot be read at all keeps the last good groups
+        // searched, beside the error, as a broken card keeps its last version.
+        let unreadable =
+            groups.is_empty() && problems.iter().any(|p| p.severity == Severity::Error);
+        return Some(if unreadable {
+            Op::Problems(file.rel_path.clone(), problems)
+        } else {
+            Op::Synonyms(Some(groups), problems)
+        });
     }
     if file.kind == FileKind::FolderPage {
         let folder = file

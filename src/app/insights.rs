@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::content::CardId;
+use crate::index::analyzer::Analyzer;
 use crate::kb::Kb;
+use crate::search::{self, SearchRequest};
 use crate::store::QueryCount;
 
 use super::AppError;
@@ -21,10 +23,21 @@ pub struct Report {
     pub days: u32,
     pub searches: i64,
     pub top_queries: Vec<QueryCount>,
-    pub no_results: Vec<QueryCount>,
+    pub no_results: Vec<Unanswered>,
     pub never_opened: Vec<QueryCount>,
     pub most_read: Vec<CardCount>,
     pub most_flagged: Vec<CardCount>,
+}
+
+/// A search that found nothing then, and what it finds now: the cards an
+/// added card or synonym group makes it find, and the synonym groups of
+/// `_synonyms.yaml` its words belong to (none: a group would help).
+#[derive(Debug, Serialize)]
+pub struct Unanswered {
+    #[serde(flatten)]
+    pub query: QueryCount,
+    pub found_now: usize,
+    pub synonyms: Vec<Vec<String>>,
 }
 
 /// A card and how often it came up; `card` is `None` for an id that no
@@ -51,9 +64,38 @@ pub fn report(kb: &Kb, days: u32) -> Result<Report, AppError> {
         most_read: titled(kb, &read.most_read),
         most_flagged: titled(kb, &read.most_flagged),
         top_queries: read.top_queries,
-        no_results: read.no_results,
+        no_results: read
+            .no_results
+            .into_iter()
+            .map(|q| unanswered(kb, q))
+            .collect(),
         never_opened: read.never_opened,
     })
+}
+
+fn unanswered(kb: &Kb, query: QueryCount) -> Unanswered {
+    let mut request = SearchRequest::new(query.text.clone());
+    request.limit = 1;
+    request.snippets = false;
+    let found_now = search::search(&kb.index, &request).map_or(0, |r| r.total);
+    let thesaurus = kb.index.synonyms();
+    let words = Analyzer::default().words(&query.text);
+    let mut groups: Vec<usize> = thesaurus
+        .alternatives(&words)
+        .into_iter()
+        .flatten()
+        .map(|a| a.group)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    Unanswered {
+        synonyms: groups
+            .into_iter()
+            .filter_map(|g| thesaurus.group(g).map(|g| g.entries.clone()))
+            .collect(),
+        found_now,
+        query,
+    }
 }
 
 fn titled(kb: &Kb, counts: &[QueryCount]) -> Vec<CardCount> {

@@ -256,6 +256,11 @@ pub struct MatchRequest {
     /// Hits to return, 1 to 20 (default 5).
     #[serde(default)]
     pub limit: Option<usize>,
+    /// The agent's language(s), `ro` or `ro,en`, after the ticket's own:
+    /// a family of translated cards is shown in the first it has.
+    /// `Accept-Language` is read too, after it.
+    #[serde(default)]
+    pub prefer_lang: Option<String>,
 }
 
 /// Reads a JSON body of at most `max` bytes, with JSON errors.
@@ -277,10 +282,12 @@ pub fn match_cards(
     access: Access,
     ticket: &Ticket,
     limit: usize,
+    prefer_langs: Vec<String>,
 ) -> Result<MatchView, ApiError> {
     let mut request = SearchRequest::new("");
     request.limit = limit.clamp(1, MAX_MATCHES);
     request.public_only = access.public_only;
+    request.prefer_langs = prefer_langs;
     let results = app::search::match_ticket(&state.kb, ticket, &request)?;
     let terms = results.terms.clone();
     Ok(MatchView::new(terms, results, &state.kb.history()))
@@ -303,9 +310,15 @@ pub fn match_cards(
 pub async fn match_ticket(
     State(state): State<AppState>,
     access: Access,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Json<MatchView>, ApiError> {
     let request: MatchRequest = json_body(body, MAX_MATCH_BODY).await?;
+    let choice = format!(
+        "prefer_lang={}",
+        super::urls::encode_component(request.prefer_lang.as_deref().unwrap_or(""))
+    );
+    let prefer = reader_languages(&Params::parse(Some(&choice)), &headers);
     ready(&state)?;
     let ticket = Ticket {
         subject: request.subject.unwrap_or_default(),
@@ -317,6 +330,7 @@ pub async fn match_ticket(
         access,
         &ticket,
         request.limit.unwrap_or(DEFAULT_MATCHES),
+        prefer,
     )?;
     Ok(Json(view))
 }

@@ -105,7 +105,7 @@ async fn helpscout(
         subject: subject.to_string(),
         ..Ticket::default()
     };
-    let matches = match_cards(&state, Access::default(), &ticket, HITS)?;
+    let matches = match_cards(&state, Access::default(), &ticket, HITS, Vec::new())?;
     Ok(Json(
         json!({ "html": helpscout_html(&base, Some(&matches)) }),
     ))
@@ -197,7 +197,7 @@ async fn intercom_initialize(
         tags: Vec::new(),
     };
     let base = public_url(&state, &headers);
-    let hits = match_cards(&state, Access::default(), &ticket, HITS)?
+    let hits = match_cards(&state, Access::default(), &ticket, HITS, Vec::new())?
         .hits
         .into_iter()
         .map(|h| h.hit)

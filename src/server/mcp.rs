@@ -185,6 +185,7 @@ fn tools() -> Value {
                     "subject": { "type": "string", "description": "The ticket's subject line." },
                     "body": { "type": "string", "description": "The customer's message or the whole conversation." },
                     "limit": { "type": "integer", "minimum": 1, "maximum": MAX_HITS, "description": "How many cards (default 5)." },
+                    "prefer_lang": { "type": "string", "description": "The language the answer is wanted in, after the ticket's own (en, ru, ro, zh...): each translated card is shown once, in the first of these it exists in." },
                 },
                 "required": ["body"],
             },
@@ -292,7 +293,8 @@ fn match_ticket(
         body: body.to_string(),
         tags: Vec::new(),
     };
-    let view = match_cards(state, access, &ticket, limit_arg(args)).map_err(api_error)?;
+    let prefer = search::reader::from_choice(string_arg(args, "prefer_lang").unwrap_or(""));
+    let view = match_cards(state, access, &ticket, limit_arg(args), prefer).map_err(api_error)?;
     let text = if view.hits.is_empty() {
         "No card matches this ticket.".to_string()
     } else {

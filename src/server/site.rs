@@ -707,11 +707,18 @@ fn related(
 /// the theme's own files (no inline code).
 async fn sidebar(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     let base = super::public_url(&state, &headers);
+    // The languages cards are written in, for the agent's choice of theirs.
+    let langs: std::collections::BTreeSet<String> =
+        state.kb.catalog().cards().map(|c| c.lang.clone()).collect();
+    let languages: Vec<_> = langs
+        .iter()
+        .map(|l| json!({ "lang": l, "name": crate::content::lang::native_name(l) }))
+        .collect();
     let mut response = page(
         &state,
         StatusCode::OK,
         "sidebar.html",
-        json!({ "base": base }),
+        json!({ "base": base, "languages": languages }),
     );
     let ancestors = frame_ancestors(&state.kb.config.sidebar_frame_origins);
     let csp = format!(

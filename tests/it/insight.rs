@@ -116,3 +116,54 @@ async fn acknowledged_feedback_survives_a_kill_9() {
     );
     assert_eq!(list["open_flags"], 20);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_synonym_group_added_in_git_answers_a_search_that_found_nothing() {
+    let t = TestKb::demo().await;
+    let before = t.search_ids("recoupment").await;
+    assert!(before.is_empty(), "{before:?}");
+    let store = t.kb.clone();
+    tokio::task::spawn_blocking(move || store.store.flush())
+        .await
+        .unwrap();
+    let (_, html) = t.get_text("/insights?days=7").await;
+    assert!(html.contains("recoupment</a>"), "{html}");
+    assert!(html.contains("no synonym group"), "{html}");
+
+    // An author adds the reader's word to the refund group: searches use it
+    // as soon as the file is saved, and the insights say what it fixed.
+    let groups = std::fs::read_to_string(t.path("_synonyms.yaml")).unwrap();
+    t.write(
+        "_synonyms.yaml",
+        &groups.replace("- [refund, ", "- [recoupment, refund, "),
+    );
+    t.eventually("the new synonym is searched", || async {
+        t.search_ids("recoupment")
+            .await
+            .contains(&REFUNDS.to_string())
+    })
+    .await;
+    let (_, html) = t.get_text("/insights?days=7").await;
+    let line = html
+        .lines()
+        .skip_while(|l| !l.contains("recoupment</a>"))
+        .take(3)
+        .collect::<String>();
+    assert!(line.contains("finds"), "{line}");
+    assert!(
+        line.contains("synonyms: recoupment, refund, reimburse"),
+        "{line}"
+    );
+    // A broken file is reported with its line; the last good groups stay.
+    t.write("_synonyms.yaml", "- [recoupment, refund\n");
+    t.eventually("the YAML error is a problem", || async {
+        let (_, problems) = t.get_text("/problems").await;
+        problems.contains("_synonyms.yaml")
+    })
+    .await;
+    assert!(
+        t.search_ids("recoupment")
+            .await
+            .contains(&REFUNDS.to_string())
+    );
+}

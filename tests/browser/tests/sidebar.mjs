@@ -58,6 +58,18 @@ export async function run({ context, base, hostPage, screenshot, axe, assert }) 
   await alone.locator("li.sb-hit").first().waitFor();
   assert.ok(searches.length > 0 && searches.every((u) => u.includes("prefer_lang=ro")), searches.join(" "));
 
+  // The agent's own language, chosen in the sidebar and remembered in this
+  // browser: a translated card is shown in it, once.
+  await alone.locator("#lang").selectOption("ru");
+  await alone.waitForFunction(() =>
+    [...document.querySelectorAll("li.sb-hit")].some((li) => li.textContent.includes("Возврат средств")),
+  );
+  assert.ok(searches.at(-1).includes("prefer_lang=ru"), searches.at(-1));
+  const titles = await alone.locator("li.sb-hit").allInnerTexts();
+  assert.ok(!titles.some((t) => t.includes("Refunds on annual plans")), titles.join(" | "));
+  await alone.reload();
+  assert.equal(await alone.locator("#lang").inputValue(), "ru");
+
   // The page itself passes axe with no serious or critical violation.
   await alone.locator("#q").fill("refund");
   await alone.locator("li.sb-hit").first().waitFor();

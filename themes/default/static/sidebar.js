@@ -14,10 +14,32 @@
   const status = document.getElementById("status");
   const base = root.dataset.base || location.origin;
   const DEBOUNCE_MS = 120;
-  // The team's language for this inbox (`/sidebar?prefer_lang=ro`), sent
-  // with every search; the browser's Accept-Language comes after it.
-  const preferred = new URLSearchParams(location.search).get("prefer_lang");
-  const langParam = preferred ? "&prefer_lang=" + encodeURIComponent(preferred) : "";
+  // The agent's language: chosen in the sidebar (remembered in this
+  // browser), else the team's for this inbox (`/sidebar?prefer_lang=ro`);
+  // sent with every search and match, before the browser's Accept-Language.
+  // A family of translated cards is shown in it.
+  const chooser = document.getElementById("lang");
+  function remembered() {
+    try {
+      return localStorage.getItem("quire-lang") || "";
+    } catch (_) {
+      return ""; // storage blocked in a third-party frame
+    }
+  }
+  const preferred = () =>
+    (chooser && chooser.value) || new URLSearchParams(location.search).get("prefer_lang") || "";
+  const langParam = () => (preferred() ? "&prefer_lang=" + encodeURIComponent(preferred()) : "");
+  if (chooser) {
+    chooser.value = remembered();
+    chooser.addEventListener("change", () => {
+      try {
+        localStorage.setItem("quire-lang", chooser.value);
+      } catch (_) {
+        /* the choice lasts for this page only */
+      }
+      if (box.value.trim()) box.dispatchEvent(new Event("input"));
+    });
+  }
 
   const token = (() => {
     const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
@@ -213,7 +235,7 @@
     if (inflight) inflight.abort();
     inflight = new AbortController();
     const signal = inflight.signal;
-    api("/api/v1/search?limit=8&q=" + encodeURIComponent(q) + langParam, { signal })
+    api("/api/v1/search?limit=8&q=" + encodeURIComponent(q) + langParam(), { signal })
       .then(json)
       .then((r) => {
         render(r.hits, r.notice ? r.notice.message : r.total ? r.total + " cards" : "No card matches; try fewer words");
@@ -335,6 +357,7 @@
             subject: conversation.subject || "",
             body,
             tags: (conversation.tags || []).map((t) => t.name).filter(Boolean),
+            prefer_lang: preferred() || undefined,
           }),
         }),
       );
