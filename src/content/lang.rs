@@ -50,7 +50,7 @@ pub fn detect(text: &str) -> Option<String> {
 
 /// The language a card's path names: a file name's suffix, Hugo's way
 /// (`refunds.ru.md`), or a folder in the "one folder per language" layout
-/// (`ru/`, `en-US/`), for the languages Quire reads best. Other two-letter
+/// (`ru/`, `en-US/`, `pages.ru/`), for the languages Quire reads best. Other two-letter
 /// folders (`it/`, `no/`) too often mean something else.
 pub fn from_path(rel_path: &str) -> Option<String> {
     let (folders, name) = rel_path.rsplit_once('/').unwrap_or(("", rel_path));
@@ -58,9 +58,15 @@ pub fn from_path(rel_path: &str) -> Option<String> {
     if let Some((_, lang)) = from_file_suffix(stem) {
         return Some(lang);
     }
-    folders
-        .split('/')
-        .find_map(|folder| is_language_folder(folder).then(|| normalize(folder)))
+    folders.split('/').find_map(|folder| {
+        if is_language_folder(folder) {
+            return Some(normalize(folder));
+        }
+        // `pages.ru/`, Hugo's `content.ro/`: a folder named for a language.
+        from_file_suffix(folder)
+            .map(|(_, lang)| lang)
+            .filter(|lang| matches!(lang.as_str(), "en" | "ru" | "ro" | "zh"))
+    })
 }
 
 /// A language's name in itself, for a language switcher; the code for a
@@ -230,6 +236,7 @@ mod tests {
         assert_eq!(from_file_suffix("notes.md"), None);
         assert_eq!(from_file_suffix("v1.2"), None);
         assert_eq!(from_file_suffix(".ru"), None);
+        assert_eq!(from_path("pages.zh/windows/cls.md").as_deref(), Some("zh"));
     }
 
     #[test]
