@@ -883,6 +883,26 @@ impl Reindexer {
         }
         let changed = !ops.is_empty();
         let mut catalog = self.kb.catalog_mut();
+        let problems = self.apply_to_catalog(&mut catalog, ops, &mut report);
+        for (path, list) in problems {
+            catalog.set_problems(&path, list);
+        }
+        report.unchanged = catalog.len().saturating_sub(report.added + report.updated);
+        drop(catalog);
+        if changed {
+            self.kb.changed();
+        }
+        Ok(report)
+    }
+
+    /// Applies `ops` to the catalog, counting them into `report`; the
+    /// problems they carry, by file.
+    fn apply_to_catalog(
+        &self,
+        catalog: &mut Catalog,
+        ops: Vec<Op>,
+        report: &mut Report,
+    ) -> BTreeMap<String, Vec<Problem>> {
         let mut problems: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
         for op in ops {
             match op {
@@ -932,15 +952,7 @@ impl Reindexer {
                 Op::Problems(path, list) => problems.entry(path).or_default().extend(list),
             }
         }
-        for (path, list) in problems {
-            catalog.set_problems(&path, list);
-        }
-        report.unchanged = catalog.len().saturating_sub(report.added + report.updated);
-        drop(catalog);
-        if changed {
-            self.kb.changed();
-        }
-        Ok(report)
+        problems
     }
 }
 

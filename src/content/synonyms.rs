@@ -66,49 +66,57 @@ pub fn parse(text: &str) -> (Vec<Group>, Vec<Problem>) {
             ));
             continue;
         };
-        let mut entries: Vec<String> = Vec::new();
-        for item in items {
-            match item {
-                Value::String(s) if !s.trim().is_empty() => {
-                    let entry = s.split_whitespace().collect::<Vec<_>>().join(" ");
-                    if !entries
-                        .iter()
-                        .any(|e| e.to_lowercase() == entry.to_lowercase())
-                    {
-                        entries.push(entry);
-                    }
-                }
-                Value::Number(n) => entries.push(n.to_string()),
-                _ => problems.push(Problem::warning(
-                    FILE,
-                    line,
-                    1,
-                    "an entry that is not a word or phrase is left out",
-                )),
-            }
+        if let Some(entries) = entries(items, line, &mut problems) {
+            groups.push(Group { line, entries });
         }
-        if entries.len() < 2 {
-            problems.push(Problem::warning(
-                FILE,
-                line,
-                1,
-                "a group needs two entries or more to say anything",
-            ));
-            continue;
-        }
-        if entries.len() > MAX_ENTRIES {
-            problems.push(Problem::warning(
-                FILE,
-                line,
-                1,
-                format!("a group of more than {MAX_ENTRIES} entries: the rest are left out"),
-            ));
-            entries.truncate(MAX_ENTRIES);
-        }
-        groups.push(Group { line, entries });
     }
     problems.extend(shared_entries(&groups));
     (groups, problems)
+}
+
+/// A group's entries (each once, whatever its case), or `None` when fewer
+/// than two are left to say anything.
+fn entries(items: Vec<Value>, line: usize, problems: &mut Vec<Problem>) -> Option<Vec<String>> {
+    let mut entries: Vec<String> = Vec::new();
+    for item in items {
+        match item {
+            Value::String(s) if !s.trim().is_empty() => {
+                let entry = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !entries
+                    .iter()
+                    .any(|e| e.to_lowercase() == entry.to_lowercase())
+                {
+                    entries.push(entry);
+                }
+            }
+            Value::Number(n) => entries.push(n.to_string()),
+            _ => problems.push(Problem::warning(
+                FILE,
+                line,
+                1,
+                "an entry that is not a word or phrase is left out",
+            )),
+        }
+    }
+    if entries.len() < 2 {
+        problems.push(Problem::warning(
+            FILE,
+            line,
+            1,
+            "a group needs two entries or more to say anything",
+        ));
+        return None;
+    }
+    if entries.len() > MAX_ENTRIES {
+        problems.push(Problem::warning(
+            FILE,
+            line,
+            1,
+            format!("a group of more than {MAX_ENTRIES} entries: the rest are left out"),
+        ));
+        entries.truncate(MAX_ENTRIES);
+    }
+    Some(entries)
 }
 
 /// An entry in two groups joins them for every reader: usually a slip.

@@ -5,6 +5,7 @@
 //! the same filters, at the family's rank.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use tantivy::collector::{Collector, DocSetCollector, SegmentCollector};
 use tantivy::columnar::Column;
@@ -13,6 +14,29 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
 use crate::index::Fields;
+
+/// Family keys are hashes already (FNV-1a of the key): a set of them needs
+/// no second hash, and SipHash over every match was most of counting.
+#[derive(Default)]
+pub(super) struct KeyIsHash(u64);
+
+impl Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Families = HashSet<u64, BuildHasherDefault<KeyIsHash>>;
 
 /// Candidates fetched per hit shown: a family of four languages whose
 /// members all match still leaves a full page.
@@ -29,13 +53,12 @@ pub(super) struct Kept {
 /// The ranked candidates `top` with every family after its first member
 /// dropped, then `offset` families skipped and `limit` kept.
 pub(super) fn collapse<T>(
-    searcher: &Searcher,
+    columns: &Columns,
     top: &[((Score, T), DocAddress)],
     offset: usize,
     limit: usize,
 ) -> Vec<Kept> {
-    let columns = Columns::new(searcher);
-    let mut seen = HashSet::new();
+    let mut seen = Families::default();
     top.iter()
         .map(|&((score, _), address)| Kept {
             score,
@@ -57,13 +80,14 @@ pub(super) fn collapse<T>(
 /// shown member is best.
 pub(super) fn member_in_reader_language(
     searcher: &Searcher,
+    columns: &Columns,
     fields: &Fields,
-    family: u64,
+    kept: Kept,
     prefer: &[String],
     shown_lang: &str,
     filters: &[Box<dyn Query>],
 ) -> tantivy::Result<Option<DocAddress>> {
-    let columns = Columns::new(searcher);
+    let family = kept.family;
     for lang in prefer.iter().take_while(|l| *l != shown_lang) {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
             (
@@ -80,7 +104,9 @@ pub(super) fn member_in_reader_language(
             return Ok(Some(best));
         }
     }
-    if prefer.iter().any(|l| l == shown_lang) {
+    // In a reader's language, or the source itself (nearly every card:
+    // a family of one is its own source).
+    if prefer.iter().any(|l| l == shown_lang) || columns.id_hash(kept.address) == family {
         return Ok(None);
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
@@ -96,14 +122,15 @@ fn term(term: Term) -> Box<dyn Query> {
     Box::new(TermQuery::new(term, IndexRecordOption::Basic))
 }
 
-/// The family and id-hash columns of each segment of a searcher.
-struct Columns {
+/// The family and id-hash columns of each segment of a searcher, opened
+/// once per search.
+pub(super) struct Columns {
     families: Vec<Option<Column<u64>>>,
     id_hashes: Vec<Option<Column<u64>>>,
 }
 
 impl Columns {
-    fn new(searcher: &Searcher) -> Self {
+    pub(super) fn new(searcher: &Searcher) -> Self {
         let column = |reader: &SegmentReader, name: &str| reader.fast_fields().u64(name).ok();
         Columns {
             families: searcher
@@ -144,7 +171,7 @@ pub(super) struct FamilyCount;
 pub(super) struct FamilySegment {
     column: Option<Column<u64>>,
     segment: SegmentOrdinal,
-    seen: HashSet<u64>,
+    seen: Families,
 }
 
 impl Collector for FamilyCount {
@@ -159,7 +186,7 @@ impl Collector for FamilyCount {
         Ok(FamilySegment {
             column: reader.fast_fields().u64("family").ok(),
             segment,
-            seen: HashSet::new(),
+            seen: Families::default(),
         })
     }
 
@@ -167,7 +194,7 @@ impl Collector for FamilyCount {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<HashSet<u64>>) -> tantivy::Result<usize> {
+    fn merge_fruits(&self, fruits: Vec<Families>) -> tantivy::Result<usize> {
         let mut all = fruits.into_iter();
         let mut union = all.next().unwrap_or_default();
         for set in all {
@@ -178,7 +205,7 @@ impl Collector for FamilyCount {
 }
 
 impl SegmentCollector for FamilySegment {
-    type Fruit = HashSet<u64>;
+    type Fruit = Families;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         let family = self
@@ -189,7 +216,7 @@ impl SegmentCollector for FamilySegment {
         self.seen.insert(family);
     }
 
-    fn harvest(self) -> HashSet<u64> {
+    fn harvest(self) -> Families {
         self.seen
     }
 }

@@ -330,32 +330,15 @@ fn run(
     let snippets = request
         .snippets
         .then(|| snippet_generator(stats, &*query, index.fields().body, extra_terms));
-    let mut hits = Vec::with_capacity(limit);
-    for kept in family::collapse(searcher, &top, offset, limit) {
-        let make = |address| {
-            hit(
-                index,
-                searcher,
-                address,
-                kept.score,
-                snippets.as_ref(),
-                request.today,
-            )
-        };
-        let ranked = make(kept.address)?;
-        let better = family::member_in_reader_language(
-            searcher,
-            index.fields(),
-            kept.family,
-            &request.prefer_langs,
-            &ranked.card.lang,
-            &filters,
-        )?;
-        hits.push(match better {
-            Some(address) => make(address)?,
-            None => ranked,
-        });
-    }
+    let page = Page {
+        index,
+        searcher,
+        columns: family::Columns::new(searcher),
+        request,
+        filters: &filters,
+        snippets: snippets.as_ref(),
+    };
+    let mut hits = page.hits(family::collapse(&page.columns, &top, offset, limit))?;
     // Equal scores are ordered by id, so a page never reshuffles.
     hits.sort_by(|a, b| {
         b.score
@@ -373,6 +356,50 @@ fn run(
         did_you_mean: None,
         notice: None,
     })
+}
+
+/// What turns a page of ranked families into hits.
+struct Page<'a> {
+    index: &'a SearchIndex,
+    searcher: &'a tantivy::Searcher,
+    columns: family::Columns,
+    request: &'a SearchRequest,
+    filters: &'a [Box<dyn Query>],
+    snippets: Option<&'a SnippetGenerator>,
+}
+
+impl Page<'_> {
+    /// Each family as its member in the reader's language (see `family`).
+    fn hits(&self, kept: Vec<family::Kept>) -> Result<Vec<Hit>, IndexError> {
+        let mut hits = Vec::with_capacity(kept.len());
+        for kept in kept {
+            let make = |address| {
+                hit(
+                    self.index,
+                    self.searcher,
+                    address,
+                    kept.score,
+                    self.snippets,
+                    self.request.today,
+                )
+            };
+            let ranked = make(kept.address)?;
+            let better = family::member_in_reader_language(
+                self.searcher,
+                &self.columns,
+                self.index.fields(),
+                kept,
+                &self.request.prefer_langs,
+                &ranked.card.lang,
+                self.filters,
+            )?;
+            hits.push(match better {
+                Some(address) => make(address)?,
+                None => ranked,
+            });
+        }
+        Ok(hits)
+    }
 }
 
 /// One hit: its card, trust and snippet (the card's own words when no

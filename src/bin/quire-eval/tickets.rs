@@ -42,9 +42,25 @@ struct Outcome {
     top: Vec<String>,
 }
 
+/// Runs the evaluation and prints it; fails when Quire's top-3 over every
+/// ticket is below `floor` percent.
+pub fn run(
+    kb: &Kb,
+    baseline: &Baseline,
+    file: &Path,
+    misses: bool,
+    floor: Option<f64>,
+) -> Result<()> {
+    let top3 = evaluate(kb, baseline, file, misses)?;
+    if let Some(floor) = floor {
+        anyhow::ensure!(top3 >= floor, "tickets top-3 {top3:.1}% is below {floor}%");
+    }
+    Ok(())
+}
+
 /// Runs the evaluation; returns the top-3 share (percent) of Quire with
 /// synonyms over every ticket.
-pub fn evaluate(kb: &Kb, baseline: &Baseline, file: &Path, misses: bool) -> Result<f64> {
+fn evaluate(kb: &Kb, baseline: &Baseline, file: &Path, misses: bool) -> Result<f64> {
     let text = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
     let tickets = toml::from_str::<File>(&text)
         .with_context(|| format!("parse {}", file.display()))?
@@ -112,25 +128,38 @@ pub fn evaluate(kb: &Kb, baseline: &Baseline, file: &Path, misses: bool) -> Resu
     }
     kb.index.set_synonyms(&groups);
     if misses {
-        for o in outcomes
-            .iter()
-            .filter(|o| o.with_synonyms.is_none_or(|r| r > 3))
-        {
-            println!(
-                "miss [{} · {}] {:?} -> {} (rank {:?}); top 3: {:?}",
-                o.ticket.lang,
-                o.ticket.kind,
-                o.ticket.subject,
-                o.ticket.expect,
-                o.with_synonyms,
-                &o.top[..o.top.len().min(3)]
-            );
-        }
+        print_misses(&outcomes);
     }
+    print_table(&outcomes, groups.len());
+    let top3 = outcomes
+        .iter()
+        .filter(|o| o.with_synonyms.is_some_and(|r| r <= 3))
+        .count();
+    Ok(100.0 * top3 as f64 / outcomes.len().max(1) as f64)
+}
+
+fn print_misses(outcomes: &[Outcome]) {
+    for o in outcomes
+        .iter()
+        .filter(|o| o.with_synonyms.is_none_or(|r| r > 3))
+    {
+        println!(
+            "miss [{} · {}] {:?} -> {} (rank {:?}); top 3: {:?}",
+            o.ticket.lang,
+            o.ticket.kind,
+            o.ticket.subject,
+            o.ticket.expect,
+            o.with_synonyms,
+            &o.top[..o.top.len().min(3)]
+        );
+    }
+}
+
+fn print_table(outcomes: &[Outcome], groups: usize) {
     println!(
         "\n{} tickets; {} synonym groups in {}\n",
         outcomes.len(),
-        groups.len(),
+        groups,
         synonyms::FILE
     );
     println!(
@@ -138,7 +167,7 @@ pub fn evaluate(kb: &Kb, baseline: &Baseline, file: &Path, misses: bool) -> Resu
     );
     println!("|---|---|---|---|---|---|");
     let mut rows: BTreeMap<(String, String), Vec<&Outcome>> = BTreeMap::new();
-    for o in &outcomes {
+    for o in outcomes {
         rows.entry((o.ticket.kind.clone(), "all".into()))
             .or_default()
             .push(o);
@@ -164,9 +193,4 @@ pub fn evaluate(kb: &Kb, baseline: &Baseline, file: &Path, misses: bool) -> Resu
             share(3, &|o| o.baseline),
         );
     }
-    let top3 = outcomes
-        .iter()
-        .filter(|o| o.with_synonyms.is_some_and(|r| r <= 3))
-        .count();
-    Ok(100.0 * top3 as f64 / outcomes.len().max(1) as f64)
 }

@@ -106,10 +106,29 @@
       snippet.title = "Matched: " + hit.matched.join(", ");
     }
 
+    // One card per family: its other languages, a click away.
+    const also = document.createElement("p");
+    also.className = "sb-also";
+    (hit.translations || []).forEach((t, n) => {
+      if (n) also.append(" · ");
+      const link = document.createElement("a");
+      link.href = base + t.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.lang = t.lang;
+      link.hreflang = t.lang;
+      link.title = t.title;
+      link.textContent = t.lang;
+      also.append(link);
+    });
+    if (also.childNodes.length) also.prepend("Also in ");
+
     const preview = document.createElement("div");
     preview.className = "sb-preview";
     preview.hidden = true;
-    li.append(title, snippet, preview);
+    li.append(title, snippet);
+    if (also.childNodes.length) li.append(also);
+    li.append(preview);
     return li;
   }
 
