@@ -73,11 +73,11 @@ pub(super) fn collapse<T>(
 
 /// The member of `family` in the first of `prefer` that comes before
 /// `shown_lang` (the language of the member that ranked), among the cards
-/// `filters` let through. When the family has none in the reader's
-/// languages (or the reader named none) and the shown member is in none of
-/// them either, its source (the card the others translate, whose id is the
-/// family's key: tldr's `pages/` beside `pages.ru/`). `None` when the
-/// shown member is best.
+/// `filters` let through. When the family has none in those languages (or
+/// none is known) and the shown member is in none of them either, its
+/// source (the card the others translate, whose id is the family's key:
+/// tldr's `pages/` beside `pages.ru/`). `None` when the shown member is
+/// best.
 pub(super) fn member_in_reader_language(
     searcher: &Searcher,
     columns: &Columns,

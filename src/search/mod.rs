@@ -58,6 +58,10 @@ pub struct SearchRequest {
     /// The reader's languages, most wanted first (see `reader`): among
     /// equally good hits, cards in these languages come first.
     pub prefer_langs: Vec<String>,
+    /// Set by the search itself when the reader named no language: the
+    /// query's words (and corrections), from which the language it is typed
+    /// in is told if a translated card needs it (see `typed_language`).
+    pub typed_words: Vec<String>,
     pub trusts: Vec<Trust>,
     pub limit: usize,
     pub offset: usize,
@@ -76,6 +80,7 @@ impl SearchRequest {
             tags: Vec::new(),
             langs: Vec::new(),
             prefer_langs: Vec::new(),
+            typed_words: Vec::new(),
             trusts: Vec::new(),
             limit: 10,
             offset: 0,
@@ -189,17 +194,21 @@ fn planned(
         return Ok(results);
     }
     let mut request = with_typed_filters(request, parsed);
-    // A reader who says nothing of their language reads the one they type
-    // in: a family shows its card in it.
-    if request.prefer_langs.is_empty()
-        && let Some(lang) = crate::content::lang::detect(&parsed.text)
-    {
-        request.prefer_langs.push(lang);
-    }
     let searcher = index.searcher();
     let stats = audience::Statistics::new(&searcher, index.fields(), request.public_only)
         .whole_card_rarity(index.fields());
     let plan = Plan::new(index, &stats, parsed, scope);
+    // A reader who says nothing of their language reads the one they type
+    // in: Chinese or Russian by their script, at once; else told from the
+    // cards (`typed_language`), only when a translated card is shown.
+    if request.prefer_langs.is_empty() {
+        match crate::content::lang::detect(&parsed.text) {
+            Some(lang) if matches!(lang.as_str(), "zh" | "ru" | "uk" | "bg") => {
+                request.prefer_langs.push(lang)
+            }
+            _ => request.typed_words = plan.typed_words().take(8).map(str::to_string).collect(),
+        }
+    }
     if scope == Scope::Titles && plan.content_words() == 0 {
         // An empty box suggests nothing rather than every card.
         return Ok(SearchResults::empty(started));
@@ -222,6 +231,76 @@ fn planned(
     )?;
     results.did_you_mean = did_you_mean(&request.q, &plan);
     Ok(results)
+}
+
+/// The language Latin-script `words` are typed in: the one a larger share
+/// of whose cards hold them as written (the `spelling` field) than any
+/// other's ("rambursari" is Romanian because Romanian cards say it).
+fn typed_language(
+    index: &SearchIndex,
+    searcher: &tantivy::Searcher,
+    words: &[String],
+) -> Option<String> {
+    let f = index.fields();
+    if words.is_empty() {
+        return None;
+    }
+    let mut langs: Vec<String> = Vec::new();
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(f.lang) else {
+            continue;
+        };
+        let mut terms = inverted.terms().stream().ok()?;
+        while terms.advance() {
+            let lang = String::from_utf8_lossy(terms.key()).into_owned();
+            if !langs.contains(&lang) {
+                langs.push(lang);
+            }
+        }
+    }
+    if langs.len() < 2 {
+        return None;
+    }
+    // Cards of the language that hold the word.
+    let holds = |word: &str, lang: &str| -> usize {
+        let both = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.spelling, word),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn Query>,
+            ),
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.lang, lang),
+                    IndexRecordOption::Basic,
+                )),
+            ),
+        ]);
+        searcher
+            .search(&both, &tantivy::collector::Count)
+            .unwrap_or(0)
+    };
+    // The share of the language's cards that say each word: a handbook
+    // mostly in English still has Romanian words in its English cards
+    // (links by id), but in fewer of them.
+    let mut shares: Vec<(f64, &String)> = langs
+        .iter()
+        .map(|lang| {
+            let cards = searcher
+                .doc_freq(&Term::from_field_text(f.lang, lang))
+                .unwrap_or(0);
+            let held: usize = words.iter().map(|w| holds(w, lang)).sum();
+            (held as f64 / cards.max(1) as f64, lang)
+        })
+        .collect();
+    shares.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    match shares.as_slice() {
+        [(best, lang), (second, _), ..] if *best > 0.0 && best > second => Some((*lang).clone()),
+        _ => None,
+    }
 }
 
 /// Text typed, yet not one word, phrase, exclusion or filter in it.
@@ -372,6 +451,7 @@ impl Page<'_> {
     /// Each family as its member in the reader's language (see `family`).
     fn hits(&self, kept: Vec<family::Kept>) -> Result<Vec<Hit>, IndexError> {
         let mut hits = Vec::with_capacity(kept.len());
+        let guessed = std::cell::OnceCell::new();
         for kept in kept {
             let make = |address| {
                 hit(
@@ -384,12 +464,21 @@ impl Page<'_> {
                 )
             };
             let ranked = make(kept.address)?;
+            let prefer: &[String] = if !self.request.prefer_langs.is_empty() {
+                &self.request.prefer_langs
+            } else {
+                guessed.get_or_init(|| {
+                    typed_language(self.index, self.searcher, &self.request.typed_words)
+                        .into_iter()
+                        .collect::<Vec<String>>()
+                })
+            };
             let better = family::member_in_reader_language(
                 self.searcher,
                 &self.columns,
                 self.index.fields(),
                 kept,
-                &self.request.prefer_langs,
+                prefer,
                 &ranked.card.lang,
                 self.filters,
             )?;

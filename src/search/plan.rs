@@ -197,6 +197,15 @@ impl Plan {
         self.content.len() + self.phrases.len()
     }
 
+    /// The content words as typed (folded, unstemmed), and the likeliest
+    /// correction of each: what tells the language a query is written in.
+    pub fn typed_words(&self) -> impl Iterator<Item = &str> {
+        self.content.iter().flat_map(|w| {
+            std::iter::once(w.word.folded.as_str())
+                .chain(w.corrections.first().map(|c| c.folded.as_str()))
+        })
+    }
+
     /// The typed words that match nothing, with their correction: (as
     /// typed, corrected).
     pub fn corrections(&self) -> impl Iterator<Item = (&Word, &Word)> {

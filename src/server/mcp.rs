@@ -381,13 +381,19 @@ fn get_card(state: &AppState, access: Access, base: &str, args: &Value) -> Resul
         &view.markdown
     };
     let text = format!(
-        "# {}\n\nid: {}\nurl: {base}{}\ntrust: {trust}\nowner: {}\nupdated: {}\n\nReply text (to paste to a customer):\n{}\n\n---\n\n{}",
+        "# {}\n\nid: {}\nurl: {base}{}\ntrust: {trust}\nowner: {}\nupdated: {}\n\n{}\n\n---\n\n{}",
         view.title,
         view.id,
         view.url,
         view.owner.as_deref().unwrap_or("nobody"),
         view.updated.as_deref().unwrap_or("unknown"),
-        view.reply_text,
+        match &view.reply_text {
+            Some(reply) => format!("Reply text (to paste to a customer):\n{reply}"),
+            None => "This card has no customer-facing reply text: its body is written for \
+                     the team. Do not paste it to a customer; send the card's link or write \
+                     your own reply."
+                .to_string(),
+        },
         body,
     );
     Ok(json!({

@@ -429,6 +429,7 @@ fn collections(state: &AppState) -> Vec<CollectionView> {
 async fn card(
     State(state): State<AppState>,
     caller: super::access::Caller,
+    headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -498,6 +499,7 @@ async fn card(
             "related": related,
             "tags": tags,
             "source_url": format!("{}.md", card_url(&stored.card.id)),
+            "card_link": format!("{}{}", super::public_url(&state, &headers), card_url(&stored.card.id)),
             "flags": flags,
             "flags_total": flags_total,
             "thanks": params.get("feedback"),

@@ -358,9 +358,10 @@ pub struct CardView {
     pub weight: Option<i64>,
     pub draft: bool,
     pub audience: Option<String>,
-    /// What an agent pastes into a reply: `reply_snippet`, else the
-    /// summary, else the first paragraph.
-    pub reply_text: String,
+    /// What an agent may paste to a customer: the card's `reply_snippet`.
+    /// `null` when it has none: the summary and body are written for the
+    /// team, so the link is offered instead.
+    pub reply_text: Option<String>,
     /// Front matter fields Quire does not know, as given.
     #[schema(value_type = Object)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -563,13 +564,10 @@ fn links(catalog: &Catalog, card: &Card, visible: Visible) -> Vec<LinkView> {
         .collect()
 }
 
-/// The text an agent pastes into a reply: `reply_snippet`, else the summary,
-/// else the first paragraph.
-pub fn reply_text(card: &Card) -> String {
-    card.reply_snippet
-        .clone()
-        .or_else(|| card.summary.clone())
-        .unwrap_or_else(|| card.first_paragraph.clone())
+/// The text an agent may paste to a customer: the card's `reply_snippet`,
+/// and nothing else (a summary or a body is internal text).
+pub fn reply_text(card: &Card) -> Option<String> {
+    card.reply_snippet.clone()
 }
 
 /// Feedback as the API shows it.

@@ -89,12 +89,24 @@ async fn a_card_page_has_trust_contents_tags_backlinks_related_and_its_source() 
         r#"id="backlinks-heading""#,
         r#"id="related-heading""#,
         "Copy answer",
-        r#"<template id="card-text">"#,
+        r#"<template id="card-reply">Annual plans can be refunded in full within 30 days"#,
         r#"href="/cards/playbooks/refunds/annual-plans.md""#,
         r#"<a href="/collections/playbooks">Support playbooks</a>"#,
     ] {
         assert!(page.contains(text), "{text} missing");
     }
+    // A card without a customer reply offers its link, never its body.
+    let (_, page) = html(&t, "/cards/playbooks/difficult/angry-customers").await;
+    let page = page.replace("&#x2f;", "/");
+    assert!(
+        !page.contains("Copy answer"),
+        "internal text offered to paste"
+    );
+    assert!(page.contains("No customer reply on this card"));
+    assert!(
+        page.contains(r#"<template id="card-link">http://"#),
+        "{page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

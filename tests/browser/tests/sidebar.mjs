@@ -42,6 +42,18 @@ export async function run({ context, base, hostPage, screenshot, axe, assert }) 
   assert.equal(copied, expected.reply_text);
   await screenshot(page, "sidebar-in-inbox");
 
+  // A card with no customer reply offers its link, never its internal text.
+  await box.fill("angry customer");
+  const internal = frame.locator('li.sb-hit[data-id="playbooks/difficult/angry-customers"]');
+  await internal.waitFor({ timeout: 10_000 });
+  await internal.locator(".sb-title").click();
+  await internal.locator(".sb-no-reply").waitFor({ timeout: 10_000 });
+  assert.equal(await internal.locator("button.copy").count(), 0, "Copy answer offered for internal text");
+  await internal.locator("button.copy-link").click();
+  await frame.locator("#status", { hasText: "Link copied" }).waitFor({ timeout: 5_000 });
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  assert.ok(link.endsWith("/cards/playbooks/difficult/angry-customers"), link);
+
   // A misspelt word offers its correction, one click away.
   const alone = await context.newPage();
   await alone.setViewportSize({ width: 320, height: 700 });

@@ -171,9 +171,12 @@
           : "Never verified";
     meta.textContent = trust + (card.owner ? " · owner " + card.owner : "");
 
+    // Only a card's reply text is for customers; a card without one is
+    // internal reading, and its link is what to send.
     const reply = document.createElement("p");
-    reply.className = "sb-reply";
-    reply.textContent = card.reply_text;
+    reply.className = card.reply_text ? "sb-reply" : "sb-no-reply";
+    reply.textContent =
+      card.reply_text || "No customer reply on this card: its text is for the team. Insert the link, or write your own.";
 
     const body = document.createElement("div");
     body.className = "sb-body";
@@ -183,7 +186,9 @@
     const actions = document.createElement("div");
     actions.className = "sb-actions";
     actions.append(
-      action("Copy answer", "primary copy", () => copy(card.reply_text, "Answer copied")),
+      card.reply_text
+        ? action("Copy answer", "primary copy", () => copy(card.reply_text, "Answer copied"))
+        : action("Copy link", "primary copy-link", () => copy(li.dataset.url, "Link copied")),
       action("Insert link", "link", () => insertLink(card, li.dataset.url)),
       action("Helpful", "helpful", () => feedback(card.id, "helpful")),
       action("Outdated", "outdated", () => feedback(card.id, "outdated")),
