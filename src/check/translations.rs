@@ -34,12 +34,10 @@ pub(super) fn of_card(
             ));
         }
     }
-    let Some(source) = &card.translation_of else {
+    let Some(named) = card.translation_source() else {
         return;
     };
     let line = || super::line_of_key(&front(&path), "translation_of");
-    let named = source.trim().trim_start_matches('/');
-    let named = named.strip_suffix(".md").unwrap_or(named);
     match CardId::new(named).ok().and_then(|id| catalog.get(&id)) {
         None => problems.push(Problem::warning(
             &path,
@@ -93,11 +91,8 @@ pub fn behind_their_source(catalog: &Catalog, history: &History) -> Vec<Problem>
     let mut problems = Vec::new();
     for card in catalog.cards() {
         let Some(source) = card
-            .translation_of
-            .as_deref()
-            .and_then(|s| {
-                CardId::new(s.trim().trim_start_matches('/').trim_end_matches(".md")).ok()
-            })
+            .translation_source()
+            .and_then(|s| CardId::new(s).ok())
             .and_then(|id| catalog.get(&id))
         else {
             continue;

@@ -100,6 +100,11 @@ impl Card {
             .is_some_and(|a| a.eq_ignore_ascii_case("public"))
     }
 
+    /// The id of the card this one translates, as `translation_of` names it.
+    pub fn translation_source(&self) -> Option<&str> {
+        self.translation_of.as_deref().map(source_id)
+    }
+
     /// Folders between the collection and the card (`["refunds"]`).
     pub fn sections(&self) -> Vec<&str> {
         let folder = self.id.folder();
@@ -367,8 +372,7 @@ fn language(reader: &mut FieldReader, fields: &Fields, text: &str, title: &str) 
 /// `refunds.md`). Keys compare whatever the case.
 fn family(id: &CardId, translation_of: Option<&str>, translation_key: Option<&str>) -> String {
     if let Some(source) = translation_of {
-        let source = source.trim().trim_start_matches('/');
-        return family_key(source.strip_suffix(".md").unwrap_or(source));
+        return family_key(source_id(source));
     }
     if let Some(key) = translation_key {
         return format!("key:{}", family_key(key));
@@ -378,6 +382,13 @@ fn family(id: &CardId, translation_of: Option<&str>, translation_key: Option<&st
         Some((base, _)) => family_key(&format!("{}/{base}", id.folder())),
         None => family_key(&lang::without_language_folder(id.as_str())),
     }
+}
+
+/// The card id a `translation_of` names, as authors write it
+/// (`/playbooks/refunds.md` is `playbooks/refunds`).
+fn source_id(written: &str) -> &str {
+    let id = written.trim().trim_start_matches('/');
+    id.strip_suffix(".md").unwrap_or(id)
 }
 
 fn family_key(text: &str) -> String {
