@@ -12,7 +12,7 @@ use crate::content::{Catalog, ContentDir, Problem};
 use crate::history::{History, Repo};
 use crate::index::{self, IndexError, Opened, SearchIndex};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{FlagCounts, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -69,6 +69,8 @@ pub struct Kb {
     pub metrics: Metrics,
     /// Feedback and the search log (SQLite).
     pub store: Store,
+    /// Open "outdated" flags by card, for result lists.
+    pub flag_counts: FlagCounts,
     /// Last changes from git; empty until read (or outside git).
     history: RwLock<Arc<History>>,
     /// `quire check`'s findings as of a generation: recomputed after each
@@ -126,6 +128,7 @@ impl Kb {
             opened,
             metrics: Metrics::default(),
             store,
+            flag_counts: FlagCounts::default(),
             history: RwLock::new(Arc::new(History::default())),
             findings: Mutex::new(None),
             following_findings: AtomicBool::new(false),

@@ -4,7 +4,11 @@
 //! and asset it lacks comes from the default theme built into the binary.
 //! User text is auto-escaped; templates run with a fuel budget.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -14,6 +18,43 @@ use crate::content::scan::read_under;
 pub struct Theme {
     env: Environment<'static>,
     dir: PathBuf,
+    versions: Arc<AssetVersions>,
+}
+
+/// Each static asset's version (a hash of its bytes), so pages can link
+/// `/static/style.css?v=…`: a browser may keep such a URL for good, and an
+/// edited asset gets a new URL at once. A file of the site's theme is hashed
+/// again only when its modification time or size changes.
+struct AssetVersions {
+    dir: PathBuf,
+    seen: Mutex<HashMap<String, (Option<(SystemTime, u64)>, String)>>,
+}
+
+impl AssetVersions {
+    fn version(&self, path: &str) -> Option<String> {
+        if path.split(['/', '\\']).any(|part| part == ".." || part.is_empty()) {
+            return None;
+        }
+        let on_disk = std::fs::metadata(self.dir.join(path))
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((stamp, version)) = seen.get(path)
+            && *stamp == on_disk
+        {
+            return Some(version.clone());
+        }
+        let bytes = match on_disk {
+            Some(_) => read_under(&self.dir, path)?,
+            None => builtin(STATIC, path)?.to_vec(),
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        let version = format!("{:016x}", hasher.finish())[..10].to_string();
+        seen.insert(path.to_string(), (on_disk, version.clone()));
+        Some(version)
+    }
 }
 
 /// A template that failed, with what the author needs to fix it.
@@ -35,10 +76,10 @@ macro_rules! builtin {
 const TEMPLATES: &[(&str, &[u8])] = builtin!("templates":
     "base.html", "home.html", "search.html", "card.html", "collection.html", "tags.html",
     "tag.html", "sidebar.html", "insights.html", "problems.html", "verification.html", "login.html",
-    "404.html", "error.html", "pagination.html",
+    "404.html", "error.html", "pagination.html", "collections.html", "too-long.html",
 );
 const STATIC: &[(&str, &[u8])] = builtin!("static":
-    "style.css", "site.js", "theme-init.js", "sidebar.css", "sidebar.js",
+    "style.css", "site.js", "theme-init.js", "sidebar.css", "sidebar.js", "favicon.svg",
     "vendor/highlight.js", "vendor/highlight.LICENSE.txt",
     "vendor/front-plugin-sdk.js", "vendor/front-plugin-sdk.LICENSE.txt", "vendor/README.md",
 );
@@ -61,9 +102,20 @@ impl Theme {
         // Themes are code a team edits: bound what one page render may cost.
         env.set_fuel(Some(5_000_000));
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        let versions = Arc::new(AssetVersions {
+            dir: dir.join("static"),
+            seen: Mutex::new(HashMap::new()),
+        });
+        let known = versions.clone();
+        // `asset('style.css')` in a template: the asset's versioned URL.
+        env.add_function("asset", move |path: String| match known.version(&path) {
+            Some(v) => format!("/static/{path}?v={v}"),
+            None => format!("/static/{path}"),
+        });
         Theme {
             env,
             dir: dir.to_path_buf(),
+            versions,
         }
     }
 
@@ -76,6 +128,11 @@ impl Theme {
     pub fn static_file(&self, path: &str) -> Option<Vec<u8>> {
         read_under(&self.dir.join("static"), path)
             .or_else(|| builtin(STATIC, path).map(<[u8]>::to_vec))
+    }
+
+    /// The current version of a static asset (what `asset()` puts in URLs).
+    pub fn asset_version(&self, path: &str) -> Option<String> {
+        self.versions.version(path)
     }
 
     pub fn render<S: Serialize>(&self, name: &str, context: S) -> Result<String, TemplateError> {

@@ -4,6 +4,7 @@
 //! customer-facing widget's token) neither reads nor gives it. A card's
 //! feedback includes what it got under its old ids (`aliases`).
 
+use crate::content::Card;
 use crate::kb::Kb;
 use crate::store::{Feedback, Verdict};
 
@@ -34,7 +35,9 @@ pub fn add(
         )));
     }
     let (current, _) = ids(kb, requested, public_only)?;
-    Ok(kb.store.add_feedback(&current, verdict, comment)?)
+    let feedback = kb.store.add_feedback(&current, verdict, comment)?;
+    kb.flag_counts.forget();
+    Ok(feedback)
 }
 
 /// A card's newest `limit` feedback, and how many of its "outdated" flags
@@ -57,7 +60,9 @@ pub fn list(
 pub fn resolve(kb: &Kb, requested: &str, public_only: bool) -> Result<usize, AppError> {
     staff_only(public_only)?;
     let (_, ids) = ids(kb, requested, public_only)?;
-    Ok(kb.store.resolve(&ids)?)
+    let resolved = kb.store.resolve(&ids)?;
+    kb.flag_counts.forget();
+    Ok(resolved)
 }
 
 /// A card's newest `limit` open "outdated" flags (by its id and its old
@@ -71,6 +76,25 @@ pub fn open_flags(
     let mut ids = vec![id.to_string()];
     ids.extend(aliases.iter().cloned());
     Ok(kb.store.open_flags(&ids, limit)?)
+}
+
+/// How many open "outdated" flags `card` has (under its id or an old one),
+/// from the in-memory counts; 0 for a caller limited to public cards, or
+/// when the store cannot be read (logged).
+pub fn outdated(kb: &Kb, card: &Card, public_only: bool) -> usize {
+    if public_only {
+        return 0;
+    }
+    match kb.flag_counts.get(&kb.store) {
+        Ok(flags) => std::iter::once(card.id.as_str())
+            .chain(card.aliases.iter().map(String::as_str))
+            .filter_map(|id| flags.get(id))
+            .sum(),
+        Err(e) => {
+            tracing::warn!("outdated flags not shown: {e}");
+            0
+        }
+    }
 }
 
 fn staff_only(public_only: bool) -> Result<(), AppError> {

@@ -84,10 +84,12 @@ pub fn match_ticket(
 }
 
 /// Lists each hit's other languages (one hit stands for its family): the
-/// translations the caller may see, drafts left out.
+/// translations the caller may see, drafts left out; and, for staff, the
+/// open "outdated" flags on it (feedback is the staff's, see `feedback`).
 fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
     let catalog = kb.catalog();
     for hit in &mut results.hits {
+        hit.outdated = super::feedback::outdated(kb, &hit.card, public_only);
         hit.translations = catalog
             .translations(&hit.card)
             .into_iter()

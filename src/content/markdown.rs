@@ -356,6 +356,14 @@ impl<'a> Renderer<'a, '_> {
                 }
                 self.events.push(Event::Code(t));
             }
+            // A task's box says what it is (a bare checkbox has no label).
+            Event::TaskListMarker(done) => {
+                self.events.push(Event::InlineHtml(CowStr::from(if done {
+                    r#"<input type="checkbox" disabled checked aria-label="Done"> "#
+                } else {
+                    r#"<input type="checkbox" disabled aria-label="Not done"> "#
+                })));
+            }
             other => self.events.push(other),
         }
     }
@@ -540,7 +548,7 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         b.url_schemes(["http", "https", "mailto"].into_iter().collect())
             .link_rel(Some("noopener noreferrer"))
             .add_tags(["input", "span", "mark"])
-            .add_tag_attributes("input", ["type", "checked", "disabled"])
+            .add_tag_attributes("input", ["type", "checked", "disabled", "aria-label"])
             .add_generic_attributes(["class", "title"])
             .add_tag_attributes("h1", ["id"])
             .add_tag_attributes("h2", ["id"])

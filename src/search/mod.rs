@@ -103,6 +103,9 @@ pub struct Hit {
     /// The card's translations the caller may see (filled by the
     /// application layer from the catalog).
     pub translations: Vec<Translation>,
+    /// Open "outdated" flags readers left on the card (filled by the
+    /// application layer; 0 for callers who may not read feedback).
+    pub outdated: usize,
     /// Where the card's document is in the searcher that found it.
     address: DocAddress,
 }
@@ -522,6 +525,7 @@ fn hit(
         snippet,
         matched: Vec::new(),
         translations: Vec::new(),
+        outdated: 0,
         address,
     })
 }

@@ -383,7 +383,7 @@ pub fn find_card(
     let Some(stored) = app::cards::find(&state.kb, requested, access.public_only)? else {
         return Ok(None);
     };
-    let view = {
+    let mut view = {
         let catalog = state.kb.catalog();
         let reading = Reading {
             catalog: &catalog,
@@ -400,6 +400,7 @@ pub fn find_card(
             stored.text.clone(),
         )
     };
+    view.outdated = app::feedback::outdated(&state.kb, &stored.card, access.public_only);
     Ok(Some((view, stored)))
 }
 

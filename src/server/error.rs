@@ -23,6 +23,8 @@ pub enum ApiError {
     NotConfigured(&'static str),
     InvalidBody(String),
     PayloadTooLarge(usize),
+    /// The URL (usually its query) is over this many bytes.
+    UriTooLong(usize),
     /// Too many requests in flight: shed rather than queue.
     Overloaded,
     /// The handler did not answer within the request time limit.
@@ -67,6 +69,7 @@ impl ApiError {
             ApiError::NotConfigured(_) => (S::NOT_FOUND, "not_configured"),
             ApiError::InvalidBody(_) => (S::BAD_REQUEST, "invalid_body"),
             ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UriTooLong(_) => (S::URI_TOO_LONG, "uri_too_long"),
             ApiError::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Timeout => (S::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::BodyTimeout => (S::REQUEST_TIMEOUT, "body_timeout"),
@@ -98,6 +101,9 @@ impl ApiError {
             ApiError::NotConfigured(what) => format!("{what} is not configured on this server"),
             ApiError::InvalidBody(why) => why.clone(),
             ApiError::PayloadTooLarge(max) => format!("the request body is over {max} bytes"),
+            ApiError::UriTooLong(max) => format!(
+                "the URL is over {max} bytes; send a long text in a POST body (e.g. /api/v1/match)"
+            ),
             ApiError::Overloaded => "the server is busy; retry in a moment".into(),
             ApiError::Timeout => "the request took too long and was stopped".into(),
             ApiError::BodyTimeout => "the request body did not arrive in time".into(),

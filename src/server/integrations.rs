@@ -148,11 +148,22 @@ fn helpscout_html(base: &str, matches: Option<&MatchView>) -> String {
     html
 }
 
-fn trust_badge(hit: &HitView) -> &'static str {
-    match hit.trust {
+fn trust_badge(hit: &HitView) -> String {
+    let trust = match hit.trust {
         "stale" => " <span class=\"badge orange\">stale</span>",
         "unverified" => " <span class=\"badge grey\">unverified</span>",
         _ => "",
+    };
+    format!("{trust}{}", outdated_note(hit, " <span class=\"badge red\">", "</span>"))
+}
+
+/// "flagged outdated ×N" between `before` and `after`, when readers
+/// flagged the card; else nothing.
+fn outdated_note(hit: &HitView, before: &str, after: &str) -> String {
+    match hit.outdated {
+        0 => String::new(),
+        1 => format!("{before}flagged outdated{after}"),
+        n => format!("{before}flagged outdated ×{n}{after}"),
     }
 }
 
@@ -258,7 +269,12 @@ fn canvas(base: &str, query: &str, hits: &[HitView], heading: &str) -> Value {
         }));
         components.push(json!({
             "type": "text",
-            "text": format!("{} · {}", hit.trust, search::plain_snippet(&hit.snippet)),
+            "text": format!(
+                "{}{} · {}",
+                hit.trust,
+                outdated_note(hit, " · ", ""),
+                search::plain_snippet(&hit.snippet)
+            ),
             "style": "muted",
         }));
     }

@@ -314,8 +314,12 @@ fn hits_result(intro: String, base: &str, hits: &[HitView], matched: &[Vec<Strin
     let mut results = Vec::new();
     for (i, hit) in hits.iter().enumerate() {
         let snippet = search::plain_snippet(&hit.snippet);
+        let flagged = match hit.outdated {
+            0 => String::new(),
+            n => format!(", flagged outdated by {n} reader(s): check before quoting"),
+        };
         text.push_str(&format!(
-            "\n\n{}. {} [{}]\n   id: {}\n   url: {base}{}\n   {}",
+            "\n\n{}. {} [{}{flagged}]\n   id: {}\n   url: {base}{}\n   {}",
             i + 1,
             hit.title,
             hit.trust,
@@ -332,6 +336,7 @@ fn hits_result(intro: String, base: &str, hits: &[HitView], matched: &[Vec<Strin
             "title": hit.title,
             "url": format!("{base}{}", hit.url),
             "trust": hit.trust,
+            "outdated": hit.outdated,
             "collection": hit.collection,
             "tags": hit.tags,
             "snippet": snippet,
@@ -375,6 +380,10 @@ fn get_card(state: &AppState, access: Access, base: &str, args: &Value) -> Resul
         ),
         _ => "UNVERIFIED: nobody has verified this card".to_string(),
     };
+    let trust = match view.outdated {
+        0 => trust,
+        n => format!("{trust}; FLAGGED OUTDATED by {n} reader(s): check before quoting"),
+    };
     let body = if format == "text" {
         &view.text
     } else {
@@ -403,6 +412,7 @@ fn get_card(state: &AppState, access: Access, base: &str, args: &Value) -> Resul
             "title": view.title,
             "url": format!("{base}{}", view.url),
             "trust": view.trust,
+            "outdated": view.outdated,
             "owner": view.owner,
             "reply_text": view.reply_text,
         },

@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod openapi;
 pub mod params;
 pub mod session;
+pub mod search_page;
 pub mod site;
 pub mod slots;
 pub mod urls;
@@ -116,6 +117,10 @@ pub fn router(kb: Arc<Kb>) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), access::identify))
         .layer(middleware::from_fn_with_state(state.clone(), limits::guard))
         .layer(middleware::from_fn_with_state(state.clone(), record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            site::refuse_long_urls,
+        ))
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(kb_limits.max_body_bytes))
         .with_state(state)

@@ -20,6 +20,14 @@ impl Params {
         &self.0
     }
 
+    /// The same parameters with `key`'s first value replaced by `value`.
+    pub fn with(mut self, key: &str, value: &str) -> Params {
+        if let Some((_, v)) = self.0.iter_mut().find(|(k, _)| k == key) {
+            *v = value.to_string();
+        }
+        self
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()

@@ -6,26 +6,26 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use serde::Serialize;
 use serde_json::json;
 
 use super::AppState;
-use super::api::search_request;
 use super::browse;
 use super::files::file_response;
 use super::params::Params;
 use super::urls::{card_url, encode_component, tag_url};
-use super::views::{self, CardView, CollectionView, Reading, SearchView, Visible};
+use super::search_page::pages;
+use super::views::{self, CardView, CollectionView, Reading, Visible};
 use crate::app;
 use crate::app::cards::Resolved;
-use crate::app::search::{Door, Log};
 use crate::content::CardId;
 use crate::search;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/search", get(search_page))
+        .route("/search", get(super::search_page::search_page))
+        .route("/collections", get(all_collections))
+        .route("/favicon.ico", get(favicon))
         .route("/collections/{*path}", get(collection))
         .route("/tags", get(all_tags))
         .route("/tags/{tag}", get(tag_page))
@@ -125,8 +125,6 @@ async fn home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Respons
     )
 }
 
-const PAGE_SIZE: usize = 10;
-
 /// The card `id` names, or the answer instead of its page: a redirect from
 /// an old id, a 404, or an error page when the index cannot be read.
 fn stored_card(state: &AppState, id: &str) -> Result<crate::index::StoredCard, Box<Response>> {
@@ -172,184 +170,6 @@ fn open_flags(state: &AppState, view: &CardView) -> (Vec<views::FeedbackView>, u
             tracing::error!("reading feedback of {}: {e}", view.id);
             (Vec::new(), 0)
         }
-    }
-}
-
-/// The search page: results with snippets, facet filters and pages. Works
-/// as a plain GET form; `site.js` adds results while typing.
-async fn search_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
-    let params = Params::parse(raw.as_deref());
-    let query = params.get("q").unwrap_or("").to_string();
-    let page_number = params.number("page", 1).unwrap_or(1).clamp(1, 1000);
-    // A bad filter value on the site is not worth an error page.
-    let mut request = search_request(&params, &headers)
-        .unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
-    request.limit = PAGE_SIZE;
-    request.offset = (page_number - 1) * PAGE_SIZE;
-    let filtered = ["collection", "tag", "lang", "trust"]
-        .iter()
-        .any(|k| params.get(k).is_some());
-    let results = if (query.trim().is_empty() && !filtered) || !state.kb.is_ready() {
-        None
-    } else {
-        let log = if page_number == 1 { Log::Yes } else { Log::No };
-        match app::search::search(&state.kb, &request, Door::Site, log) {
-            Ok(r) => Some(SearchView::new(&query, r, &state.kb.history())),
-            Err(e) => {
-                tracing::error!("search failed: {e}");
-                None
-            }
-        }
-    };
-    let facets = results
-        .as_ref()
-        .map(|r| facet_links(&params, &r.facets))
-        .unwrap_or_default();
-    let pages = results
-        .as_ref()
-        .map(|r| pagination(&params, r.total, page_number))
-        .unwrap_or_default();
-    page(
-        &state,
-        StatusCode::OK,
-        "search.html",
-        json!({
-            "query": query,
-            "results": results,
-            "facets": facets,
-            "pages": pages,
-            "page": page_number,
-            "ready": state.kb.is_ready(),
-        }),
-    )
-}
-
-/// One value of a facet as a link that adds or removes it as a filter.
-#[derive(Serialize)]
-struct FacetLink {
-    value: String,
-    count: u64,
-    active: bool,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct FacetGroup {
-    name: &'static str,
-    title: &'static str,
-    values: Vec<FacetLink>,
-}
-
-/// The search page's URL with `key=value` toggled (and the page reset).
-fn toggled(params: &Params, key: &str, value: &str) -> String {
-    let mut pairs = without_page(params);
-    let before = pairs.len();
-    pairs.retain(|(k, v)| !(k == key && v == value));
-    if pairs.len() == before {
-        pairs.push((key.to_string(), value.to_string()));
-    }
-    search_url(&pairs)
-}
-
-/// The search's parameters but the page number.
-fn without_page(params: &Params) -> Vec<(String, String)> {
-    params
-        .pairs()
-        .iter()
-        .filter(|(k, _)| k != "page")
-        .cloned()
-        .collect()
-}
-
-fn search_url(pairs: &[(String, String)]) -> String {
-    let query: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-        .collect();
-    format!("/search?{}", query.join("&"))
-}
-
-fn facet_links(params: &Params, facets: &views::FacetsView) -> Vec<FacetGroup> {
-    let group = |name: &'static str,
-                 title: &'static str,
-                 counts: &std::collections::BTreeMap<String, u64>| {
-        let active = params.all(name);
-        let mut values: Vec<FacetLink> = counts
-            .iter()
-            .map(|(value, &count)| FacetLink {
-                active: active.contains(value),
-                url: toggled(params, name, value),
-                value: value.clone(),
-                count,
-            })
-            .collect();
-        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        values.truncate(12);
-        FacetGroup {
-            name,
-            title,
-            values,
-        }
-    };
-    vec![
-        group("collection", "Collection", &facets.collection),
-        group("trust", "Trust", &facets.trust),
-        group("lang", "Language", &facets.lang),
-        group("tag", "Tag", &facets.tag),
-    ]
-    .into_iter()
-    .filter(|g| !g.values.is_empty())
-    .collect()
-}
-
-#[derive(Serialize, Default)]
-struct Pages {
-    previous: Option<String>,
-    next: Option<String>,
-    numbers: Vec<PageLink>,
-}
-
-#[derive(Serialize)]
-struct PageLink {
-    number: usize,
-    url: String,
-    current: bool,
-}
-
-fn pagination(params: &Params, total: usize, current: usize) -> Pages {
-    let count = total
-        .div_ceil(PAGE_SIZE)
-        .min(search::MAX_OFFSET / PAGE_SIZE);
-    pages(count, current, |n| {
-        let mut pairs = without_page(params);
-        if n > 1 {
-            pairs.push(("page".into(), n.to_string()));
-        }
-        search_url(&pairs)
-    })
-}
-
-/// Links to `count` pages around `current`, each at `url(n)`.
-fn pages(count: usize, current: usize, url: impl Fn(usize) -> String) -> Pages {
-    if count <= 1 {
-        return Pages::default();
-    }
-    let first = current.saturating_sub(3).max(1);
-    let last = (first + 6).min(count);
-    Pages {
-        previous: (current > 1).then(|| url(current - 1)),
-        next: (current < count).then(|| url(current + 1)),
-        numbers: (first..=last)
-            .map(|n| PageLink {
-                number: n,
-                url: url(n),
-                current: n == current,
-            })
-            .collect(),
     }
 }
 
@@ -762,11 +582,77 @@ async fn attachment(State(state): State<AppState>, Path(path): Path<String>) -> 
     }
 }
 
-async fn theme_asset(State(state): State<AppState>, Path(path): Path<String>) -> Response {
-    match state.theme.static_file(&path) {
-        Some(bytes) => file_response(&path, bytes, true),
+/// A theme asset. Pages link it with its version (`?v=`, see
+/// `Theme::asset_version`): that URL never changes meaning, so browsers keep
+/// it for a year; any other URL of it is revalidated each time.
+async fn theme_asset(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some(bytes) = state.theme.static_file(&path) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let asked = Params::parse(raw.as_deref()).get("v").map(str::to_string);
+    let current = asked.is_some() && asked == state.theme.asset_version(&path);
+    let mut response = file_response(&path, bytes, true);
+    let cache = if current {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache));
+    response
+}
+
+/// Browsers ask for `/favicon.ico` whatever the page says: the theme's icon.
+async fn favicon(State(state): State<AppState>) -> Response {
+    match state.theme.static_file("favicon.svg") {
+        Some(bytes) => file_response("favicon.svg", bytes, true),
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
+}
+
+/// Every collection with its description and card count.
+async fn all_collections(State(state): State<AppState>) -> Response {
+    page(
+        &state,
+        StatusCode::OK,
+        "collections.html",
+        json!({ "collections": collections(&state) }),
+    )
+}
+
+/// The longest URL a request may have: a search box holds 4,096 characters,
+/// which percent-encode to at most 36 KB.
+const MAX_URI_BYTES: usize = 48 * 1024;
+
+/// A request whose URL is too long gets a 414 that says what to do: a page
+/// on the site, the JSON error on the API. (Beyond 64 KB the HTTP library
+/// refuses the request before it reaches Quire, with an empty 414.)
+pub async fn refuse_long_urls(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if length <= MAX_URI_BYTES {
+        return next.run(request).await;
+    }
+    if request.uri().path().starts_with("/api/") {
+        return super::error::ApiError::UriTooLong(MAX_URI_BYTES).into_response();
+    }
+    page(
+        &state,
+        StatusCode::URI_TOO_LONG,
+        "too-long.html",
+        json!({ "bytes": length, "max_kb": MAX_URI_BYTES / 1024 }),
+    )
 }
 
 pub async fn fallback(State(state): State<AppState>, uri: axum::http::Uri) -> Response {

@@ -92,6 +92,9 @@ pub struct HitView {
     /// The card in other languages: a result list shows one card per
     /// translation family, in the reader's language when it has one.
     pub translations: Vec<TranslationView>,
+    /// Open "outdated" flags readers left on the card (0 when none, and
+    /// always 0 for a token limited to public cards).
+    pub outdated: usize,
 }
 
 /// A hit's card in another language.
@@ -295,6 +298,7 @@ impl HitView {
             owner: card.owner,
             snippet: hit.snippet,
             score: hit.score,
+            outdated: hit.outdated,
             translations: hit
                 .translations
                 .into_iter()
@@ -372,6 +376,9 @@ pub struct CardView {
     pub html: String,
     pub text: String,
     pub problems: Vec<String>,
+    /// Open "outdated" flags readers left on the card (always 0 for a token
+    /// limited to public cards).
+    pub outdated: usize,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -523,6 +530,7 @@ impl CardView {
                 .iter()
                 .map(|p| p.to_string())
                 .collect(),
+            outdated: 0,
         }
     }
 }

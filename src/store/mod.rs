@@ -10,12 +10,14 @@
 //! The only module that names rusqlite.
 
 mod file;
+mod flag_counts;
 mod insights;
 mod log;
 mod schema;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{SyncSender, TrySendError};
@@ -25,6 +27,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use file::{Db, Use};
+pub use flag_counts::FlagCounts;
 pub use insights::{Insights, QueryCount};
 use log::Event;
 
@@ -303,6 +306,25 @@ impl Store {
         flags.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         flags.truncate(limit);
         Ok((flags, total))
+    }
+
+    /// Every card with open "outdated" flags, and how many it has.
+    pub fn open_flag_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
+        self.db.with_writer(Use::Read, |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT card_id, COUNT(*) FROM feedback
+                 WHERE verdict = 'outdated' AND resolved_at IS NULL GROUP BY card_id",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            let mut counts = HashMap::new();
+            for row in rows {
+                let (id, n) = row?;
+                counts.insert(id, usize::try_from(n).unwrap_or(0));
+            }
+            Ok(counts)
+        })
     }
 
     /// Queues a search for the log; never blocks.

@@ -129,7 +129,12 @@ async fn the_search_page_has_facets_that_filter_and_pages() {
     let t = TestKb::demo().await;
     let (status, page) = html(&t, "/search?q=customer").await;
     assert_eq!(status, 200);
-    assert!(page.contains(r#"<aside class="facets""#));
+    assert!(page.contains(r#"<details class="facets" open>"#));
+    // Filters name collections and languages as readers know them.
+    assert!(page.contains(">Support playbooks</a>"), "a collection's title");
+    assert!(page.contains(r#"lang="ru">Русский</a>"#), "a language's own name");
+    // The results come before the filters (first on a phone).
+    assert!(page.find(r#"class="results""#) < page.find(r#"class="facets""#));
     assert!(
         page.contains("/search?q=customer&amp;collection=playbooks"),
         "a facet link"
@@ -162,13 +167,21 @@ async fn pages_are_compressed_and_assets_cached() {
         .send()
         .await
         .unwrap();
-    assert!(
-        css.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("max-age")
-    );
+    // An unversioned URL is revalidated; the versioned one pages link to is
+    // kept for good, and an edited theme file gets a new version.
+    assert_eq!(css.headers()["cache-control"], "no-cache");
     let body = css.text().await.unwrap();
+    let (_, page) = html(&t, "/").await;
+    let versioned = page
+        .split('"')
+        .find(|s| s.starts_with("/static/style.css?v="))
+        .expect("a versioned stylesheet link")
+        .to_string();
+    let kept = t.client.get(t.url(&versioned)).send().await.unwrap();
+    assert_eq!(
+        kept.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert!(
         !body.contains("http://") && !body.contains("https://"),
         "no asset from another host"
@@ -289,4 +302,54 @@ async fn a_broken_template_names_itself_and_its_line() {
     // Every template the site does not override comes from the built-in theme.
     let (status, page) = html(&t, "/").await;
     assert_eq!(status, 200, "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_that_finds_nothing_offers_next_steps_across_the_page() {
+    let t = TestKb::demo().await;
+    let (status, page) = html(&t, "/search?q=zzqxw+blorptang+quuxly&lang=ro").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<section class="no-results""#), "{page}");
+    assert!(!page.contains("search-layout"), "not squeezed into a column");
+    assert!(page.contains("Search with fewer words"), "{page}");
+    assert!(page.contains("Search every collection, tag and language"));
+    assert!(page.contains(r#"href="/collections""#));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pasted_ticket_is_searched_without_being_echoed_everywhere() {
+    let t = TestKb::demo().await;
+    let ticket = "my customer wants a refund on the annual plan they bought by mistake ".repeat(200);
+    let (status, page) = html(&t, &format!("/search?q={}", crate::support::encode(&ticket))).await;
+    assert_eq!(status, 200);
+    assert!(page.len() < 120_000, "page of {} bytes", page.len());
+    let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
+    assert!(title.chars().count() < 120, "{title}");
+    assert!(page.contains("characters long"), "says the links carry less");
+
+    // Past what a search box holds, a themed 414 that says what to do.
+    let huge = "refund ".repeat(6_000);
+    let (status, page) = html(&t, &format!("/search?q={}", crate::support::encode(&huge))).await;
+    assert_eq!(status, 414);
+    assert!(page.contains("That search is too long"), "{page}");
+    let (status, body) = t.get(&format!("/api/v1/search?q={}", crate::support::encode(&huge))).await;
+    assert_eq!(status, 414);
+    assert_eq!(body["code"], "uri_too_long");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_site_has_an_icon_a_collections_page_and_labelled_task_boxes() {
+    let t = TestKb::start(&[(
+        "team/launch.md",
+        "---\ntitle: Launch list\n---\n- [x] write the card\n- [ ] review it\n",
+    )])
+    .await;
+    let (status, _) = html(&t, "/favicon.ico").await;
+    assert_eq!(status, 200);
+    let (status, page) = html(&t, "/collections").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"href="/collections/team""#), "{page}");
+    let (_, page) = html(&t, "/cards/team/launch").await;
+    assert!(page.contains(r#"checked="" aria-label="Done""#), "{page}");
+    assert!(page.contains(r#"aria-label="Not done""#), "{page}");
 }

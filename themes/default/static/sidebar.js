@@ -96,6 +96,13 @@
     badge.className = "sb-badge " + hit.trust;
     badge.textContent = hit.trust;
     title.append(name, badge);
+    if (hit.outdated) {
+      const flag = document.createElement("span");
+      flag.className = "sb-badge flagged";
+      flag.textContent = "flagged outdated";
+      flag.title = hit.outdated + " reader(s) flagged this card as outdated: check before sending";
+      title.append(flag);
+    }
     title.addEventListener("click", () => toggle(li));
 
     const snippet = document.createElement("p");
@@ -169,7 +176,10 @@
         : card.trust === "stale"
           ? "Stale since " + (card.verified_until || "?") + ": check before sending"
           : "Never verified";
-    meta.textContent = trust + (card.owner ? " · owner " + card.owner : "");
+    meta.textContent =
+      trust +
+      (card.outdated ? " · flagged outdated by " + card.outdated + " reader(s)" : "") +
+      (card.owner ? " · owner " + card.owner : "");
 
     // Only a card's reply text is for customers; a card without one is
     // internal reading, and its link is what to send.

@@ -41,6 +41,20 @@
     showTheme();
   }
 
+  // --- the menu, folded on a phone -----------------------------------------
+  const menuButton = document.querySelector(".menu-toggle");
+  const nav = document.getElementById("site-nav");
+  if (menuButton && nav) {
+    menuButton.addEventListener("click", () => {
+      const open = nav.classList.toggle("open");
+      menuButton.setAttribute("aria-expanded", String(open));
+    });
+  }
+
+  // --- search filters: folded on a phone, where the results come first ------
+  const filters = document.querySelector("details.facets");
+  if (filters && matchMedia("(max-width: 52rem)").matches) filters.open = false;
+
   // --- search while typing ------------------------------------------------
   const box = document.getElementById("q");
   const list = document.getElementById("suggestions");
@@ -123,6 +137,13 @@
         location.href = all[active].querySelector("a").href;
       } else if (e.key === "Escape") {
         close();
+      } else if (e.key === "ArrowDown" && !all.length) {
+        // On the search page, the arrow goes on from the box to the results.
+        const first = document.querySelector(".results .result-title a");
+        if (first) {
+          e.preventDefault();
+          first.focus();
+        }
       }
     });
     box.addEventListener("blur", () => setTimeout(close, 150));
@@ -151,6 +172,39 @@
     });
   });
 
+  // --- the results, by keyboard: arrows move between result titles ----------
+  const resultLinks = Array.from(document.querySelectorAll(".results .result-title a"));
+  resultLinks.forEach((link, i) => {
+    link.addEventListener("keydown", (e) => {
+      if (e.key === "ArrowDown" && resultLinks[i + 1]) {
+        e.preventDefault();
+        resultLinks[i + 1].focus();
+      } else if (e.key === "ArrowUp") {
+        e.preventDefault();
+        (resultLinks[i - 1] || box).focus();
+      }
+    });
+  });
+
+  // --- headings: a link to each section, copied on click ----------------------
+  document.querySelectorAll(".card-body :is(h2, h3, h4)[id]").forEach((heading) => {
+    const link = document.createElement("a");
+    link.className = "heading-anchor";
+    link.href = "#" + heading.id;
+    link.textContent = "#";
+    link.setAttribute("aria-label", "Link to the section " + heading.textContent);
+    link.addEventListener("click", () => {
+      const url = location.href.split("#")[0] + "#" + heading.id;
+      if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
+    });
+    heading.appendChild(link);
+  });
+
+  // --- the searched words, marked on the card a search result opened ---------
+  const searched = new URLSearchParams(location.search).get("q");
+  const body = document.querySelector(".card-body");
+  if (searched && body) markWords(body, searched);
+
   // --- code highlighting (loaded only where there is code) -------------------
   const blocks = document.querySelectorAll("pre code");
   if (blocks.length) {
@@ -170,5 +224,45 @@
     const events = new EventSource("/events");
     events.addEventListener("open", () => (root.dataset.liveReload = "connected"));
     events.addEventListener("reload", () => location.reload());
+  }
+
+  /** Wraps the words of `query` found in `root`'s text in <mark>. A word
+   * matches from its start, so "refund" marks "refunds" and "возврат"
+   * "возврата"; words shorter than three letters are left alone (except in
+   * scripts without spaces, where every typed run counts). */
+  function markWords(root, query) {
+    const words = query
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((w) => w.length >= 3 || /\p{Script=Han}/u.test(w))
+      .slice(0, 12)
+      .map((w) => w.slice(0, Math.max(3, w.length - 2)).replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    if (!words.length) return;
+    const pattern = new RegExp("(" + words.join("|") + ")[\\p{L}\\p{N}]*", "giu");
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => (n.parentElement.closest("pre, code, mark, script") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    });
+    const nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    let first = null;
+    for (const node of nodes.slice(0, 2000)) {
+      const text = node.nodeValue;
+      pattern.lastIndex = 0;
+      if (!pattern.test(text)) continue;
+      pattern.lastIndex = 0;
+      const fragment = document.createDocumentFragment();
+      let at = 0;
+      for (const m of text.matchAll(pattern)) {
+        fragment.append(text.slice(at, m.index));
+        const mark = document.createElement("mark");
+        mark.textContent = m[0];
+        fragment.append(mark);
+        first = first || mark;
+        at = m.index + m[0].length;
+      }
+      fragment.append(text.slice(at));
+      node.replaceWith(fragment);
+    }
+    if (first && !location.hash) first.scrollIntoView({ block: "center" });
   }
 })();
