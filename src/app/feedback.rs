@@ -65,6 +65,26 @@ pub fn resolve(kb: &Kb, requested: &str, public_only: bool) -> Result<usize, App
     Ok(resolved)
 }
 
+/// How long a vote may be taken back after it is given, in seconds.
+pub const UNDO_SECONDS: i64 = 15 * 60;
+
+/// Takes back the vote `feedback` on the card `requested` names, if it was
+/// given on that card within `UNDO_SECONDS`; whether it was.
+pub fn undo(
+    kb: &Kb,
+    requested: &str,
+    public_only: bool,
+    feedback: i64,
+) -> Result<bool, AppError> {
+    staff_only(public_only)?;
+    let (_, ids) = ids(kb, requested, public_only)?;
+    let undone = kb
+        .store
+        .remove_feedback(feedback, &ids, crate::store::now() - UNDO_SECONDS)?;
+    kb.flag_counts.forget();
+    Ok(undone)
+}
+
 /// A card's newest `limit` open "outdated" flags (by its id and its old
 /// ones), and how many there are.
 pub fn open_flags(

@@ -27,6 +27,7 @@ pub struct Report {
     pub never_opened: Vec<QueryCount>,
     pub most_read: Vec<CardCount>,
     pub most_flagged: Vec<CardCount>,
+    pub most_helpful: Vec<CardCount>,
 }
 
 /// A search that found nothing then, and what it finds now: the cards an
@@ -63,6 +64,7 @@ pub fn report(kb: &Kb, days: u32) -> Result<Report, AppError> {
         searches: read.searches,
         most_read: titled(kb, &read.most_read),
         most_flagged: titled(kb, &read.most_flagged),
+        most_helpful: titled(kb, &read.most_helpful),
         top_queries: read.top_queries,
         no_results: read
             .no_results
@@ -71,6 +73,12 @@ pub fn report(kb: &Kb, days: u32) -> Result<Report, AppError> {
             .collect(),
         never_opened: read.never_opened,
     })
+}
+
+/// The ids of the cards read most in the last `days` days, most first.
+pub fn most_read(kb: &Kb, days: u32, limit: usize) -> Result<Vec<String>, AppError> {
+    let since = crate::store::now() - i64::from(days.clamp(1, 3650)) * 86_400;
+    Ok(kb.store.most_read(since, limit)?)
 }
 
 fn unanswered(kb: &Kb, query: QueryCount) -> Unanswered {

@@ -54,7 +54,7 @@ pub fn search(
     kb.metrics.search(results.took);
     with_translations(kb, &mut results, request.public_only);
     if log == Log::Yes {
-        log_search(kb, request, &request.q, results.total, door);
+        log_search(kb, request, &request.q, answered(&results), door);
     }
     Ok(results)
 }
@@ -112,6 +112,18 @@ pub fn ready(kb: &Kb) -> Result<(), AppError> {
 }
 
 /// Queues a search for the insights log (never blocks).
+/// The hits a search counts as in the insights: none when only a loose
+/// match answered it (not every word matched, or a word matched only as a
+/// correction), since that is how a missing card hides ("okta scim" finding
+/// an unrelated card).
+fn answered(results: &SearchResults) -> usize {
+    if results.relaxed || results.did_you_mean.is_some() {
+        0
+    } else {
+        results.total
+    }
+}
+
 fn log_search(kb: &Kb, request: &SearchRequest, query: &str, hits: usize, door: Door) {
     let mut filters = Vec::new();
     for (key, values) in [
@@ -129,7 +141,9 @@ fn log_search(kb: &Kb, request: &SearchRequest, query: &str, hits: usize, door: 
     );
     kb.store.log_search(SearchEvent {
         at: now(),
-        query: query.chars().take(500).collect(),
+        // Control characters (a NUL in a query string) would make an
+        // invisible entry on the insights page.
+        query: query.chars().filter(|c| !c.is_control()).take(500).collect(),
         filters: filters.join("&"),
         hits: hits as u64,
         source: door.as_str(),

@@ -17,8 +17,8 @@ use super::access::Access;
 use super::error::{ApiError, ErrorBody};
 use super::params::Params;
 use super::views::{
-    self, CardView, CollectionsView, FeedbackList, FeedbackView, MatchView, Reading, SearchView,
-    SuggestView, TagsView, Visible,
+    self, CardRef, CardView, CollectionsView, FeedbackList, FeedbackView, HighlightsView, MatchView,
+    Reading, SearchView, SuggestView, TagsView, Undone, Visible,
 };
 use crate::app::{self, search::Door, search::Log};
 use crate::content::Trust;
@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/match", axum::routing::post(match_ticket))
         .route("/api/v1/collections", get(collections))
         .route("/api/v1/tags", get(tags))
+        .route("/api/v1/highlights", get(highlights))
         .route("/api/v1/cards/{*id}", get(card).post(card_post))
         .route("/api/v1", get(not_found))
         .route("/api/v1/{*rest}", get(not_found).post(not_found))
@@ -181,6 +182,7 @@ pub fn ready(state: &AppState) -> Result<(), ApiError> {
         ("trust" = Option<String>, Query, description = "`verified`, `stale` or `unverified`."),
         ("limit" = Option<String>, Query, description = "Hits per page, 1 to 100 (default 10)."),
         ("offset" = Option<String>, Query, description = "Hits to skip (default 0)."),
+        ("typing" = Option<String>, Query, description = "`1` while the reader is still typing: searched, not logged for insights (send the settled query without it)."),
     ),
     responses(
         (status = 200, description = "Hits, total and facet counts", body = SearchView),
@@ -198,7 +200,13 @@ pub async fn search(
     let params = Params::parse(raw.as_deref());
     let mut request = search_request(&params, &headers)?;
     request.public_only = access.public_only;
-    let results = app::search::search(&state.kb, &request, Door::Api, Log::Yes)?;
+    // Each pause in typing is a request; only the settled query is a search
+    // worth counting (the insights would list "r", "refn" as gaps).
+    let log = match params.get("typing") {
+        Some("1" | "true") => Log::No,
+        _ => Log::Yes,
+    };
+    let results = app::search::search(&state.kb, &request, Door::Api, log)?;
     Ok(Json(SearchView::new(
         &request.q,
         results,
@@ -547,6 +555,12 @@ pub async fn card_post(
     if let Some(id) = path.strip_suffix("/feedback/resolve") {
         return resolve_feedback(&state, access, id);
     }
+    if let Some((id, feedback)) = path
+        .strip_suffix("/undo")
+        .and_then(|p| p.rsplit_once("/feedback/"))
+    {
+        return undo_feedback(&state, access, id, feedback);
+    }
     let Some(id) = path.strip_suffix("/feedback") else {
         return Err(ApiError::NotFound);
     };
@@ -554,6 +568,84 @@ pub async fn card_post(
     let stored = add_feedback(&state, access, id, &request)?;
     Ok((axum::http::StatusCode::CREATED, Json(stored)).into_response())
 }
+
+/// Takes back a vote just given (the sidebar's "Undo"): only within
+/// `app::feedback::UNDO_SECONDS` of giving it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cards/{id}/feedback/{feedback_id}/undo",
+    tag = "feedback",
+    params(
+        ("id" = String, Path, description = "The card's id.", example = "playbooks/refunds/annual-plans"),
+        ("feedback_id" = i64, Path, description = "The `id` the feedback was stored under."),
+    ),
+    responses(
+        (status = 200, description = "Whether the vote was taken back", body = Undone),
+        (status = 400, description = "Not a feedback id", body = ErrorBody),
+        (status = 401, description = "A token is required", body = ErrorBody),
+        (status = 403, description = "A read-only token, a token for public cards only, or a page of another site", body = ErrorBody),
+        (status = 404, description = "No such card", body = ErrorBody),
+        (status = 503, description = "The database cannot be used now (a full or read-only disk); retry later", body = ErrorBody),
+    )
+)]
+pub fn undo_feedback(
+    state: &AppState,
+    access: Access,
+    id: &str,
+    feedback: &str,
+) -> Result<Response, ApiError> {
+    let feedback: i64 = feedback
+        .parse()
+        .map_err(|_| ApiError::InvalidParameter(format!("{feedback:?} is not a feedback id")))?;
+    let undone = app::feedback::undo(&state.kb, id, access.public_only, feedback)?;
+    Ok(Json(Undone { undone }).into_response())
+}
+
+/// What the sidebar shows before anything is typed: the cards read most
+/// in the last 30 days and the ones updated last, those the caller may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/highlights",
+    tag = "cards",
+    responses(
+        (status = 200, description = "Popular and recently updated cards", body = HighlightsView),
+        (status = 401, description = "A token is required", body = ErrorBody),
+    )
+)]
+pub async fn highlights(
+    State(state): State<AppState>,
+    access: Access,
+) -> Result<Json<HighlightsView>, ApiError> {
+    const SHOWN: usize = 5;
+    let visible = Visible {
+        public_only: access.public_only,
+    };
+    let kb = state.kb.clone();
+    let popular = tokio::task::spawn_blocking(move || app::insights::most_read(&kb, 30, 4 * SHOWN))
+        .await
+        .map_err(ApiError::internal)?
+        .unwrap_or_else(|e| {
+            tracing::warn!("popular cards not shown: {e}");
+            Vec::new()
+        });
+    let catalog = state.kb.catalog();
+    let shown = |id: &str| {
+        let id = crate::content::CardId::new(id).ok()?;
+        catalog
+            .get(&id)
+            .filter(|c| visible.card(c))
+            .map(|c| CardRef::of(c))
+    };
+    let popular = popular.iter().filter_map(|id| shown(id)).take(SHOWN).collect();
+    let today = chrono::Local::now().date_naive();
+    let recent = super::browse::recently_updated(&catalog, today, &state.kb.history(), 4 * SHOWN)
+        .iter()
+        .filter_map(|item| shown(&item.id))
+        .take(SHOWN)
+        .collect();
+    Ok(Json(HighlightsView { popular, recent }))
+}
+
 
 /// Resolves a card's open "outdated" flags (an author fixed the card).
 #[utoipa::path(

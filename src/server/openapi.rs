@@ -38,6 +38,8 @@ async fn serve() -> Response {
         api::list_feedback,
         api::card_post,
         api::resolve_feedback,
+        api::undo_feedback,
+        api::highlights,
     ),
     modifiers(&BearerAuth),
     tags(

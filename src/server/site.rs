@@ -456,6 +456,11 @@ async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
             );
         }
     };
+    match params.get("format") {
+        Some("json") => return axum::Json(&report).into_response(),
+        Some("csv") => return insights_csv(&report),
+        _ => {}
+    }
     let linked = |list: &[app::insights::CardCount]| -> Vec<serde_json::Value> {
         list.iter()
             .map(|c| {
@@ -483,8 +488,66 @@ async fn insights(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
             "never_opened": report.never_opened,
             "most_read": linked(&report.most_read),
             "most_flagged": linked(&report.most_flagged),
+            "most_helpful": linked(&report.most_helpful),
         }),
     )
+}
+
+/// The insights as one CSV table: `list,text,count,detail`, where `text` is
+/// a query or a card id and `detail` the average hits (queries) or the open
+/// flags (flagged cards).
+fn insights_csv(report: &app::insights::Report) -> Response {
+    let mut out = String::from("list,text,count,detail\n");
+    let mut row = |list: &str, text: &str, count: i64, detail: i64| {
+        out.push_str(&format!("{list},{},{count},{detail}\n", csv_field(text)));
+    };
+    for (list, queries) in [
+        ("top_queries", &report.top_queries),
+        ("never_opened", &report.never_opened),
+    ] {
+        for q in queries {
+            row(list, &q.text, q.count, q.hits);
+        }
+    }
+    for q in &report.no_results {
+        row("no_results", &q.query.text, q.query.count, 0);
+    }
+    for (list, cards) in [
+        ("most_read", &report.most_read),
+        ("most_flagged", &report.most_flagged),
+        ("most_helpful", &report.most_helpful),
+    ] {
+        for c in cards {
+            row(list, &c.id, c.count, c.open);
+        }
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"quire-insights.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
+/// prefixed with `'` so a spreadsheet does not run a reader's query as a
+/// formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
 }
 
 /// Cards like this one, by shared tags and words (the ticket matcher over

@@ -616,3 +616,16 @@ pub struct FeedbackList {
     /// "Outdated" flags not yet resolved.
     pub open_flags: usize,
 }
+
+/// Whether an undo took a vote back (false: unknown, or too old).
+#[derive(Serialize, ToSchema)]
+pub struct Undone {
+    pub undone: bool,
+}
+
+/// What the sidebar shows before anything is typed.
+#[derive(Serialize, ToSchema)]
+pub struct HighlightsView {
+    pub popular: Vec<CardRef>,
+    pub recent: Vec<CardRef>,
+}

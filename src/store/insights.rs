@@ -22,6 +22,7 @@ pub struct Insights {
     pub never_opened: Vec<QueryCount>,
     pub most_read: Vec<QueryCount>,
     pub most_flagged: Vec<QueryCount>,
+    pub most_helpful: Vec<QueryCount>,
 }
 
 const TOP_QUERIES: &str = "
@@ -53,6 +54,18 @@ SELECT card_id, COUNT(*), SUM(resolved_at IS NULL) FROM feedback INDEXED BY feed
 WHERE verdict = 'outdated' AND created_at >= ?1
 GROUP BY card_id ORDER BY COUNT(*) DESC, card_id LIMIT ?2";
 
+const MOST_HELPFUL: &str = "
+SELECT card_id, COUNT(*), 0 FROM feedback INDEXED BY feedback_flagged
+WHERE verdict = 'helpful' AND created_at >= ?1
+GROUP BY card_id ORDER BY COUNT(*) DESC, card_id LIMIT ?2";
+
+/// The ids of the cards opened most since `since`, most first.
+pub(super) fn most_read(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Vec<String>> {
+    let mut statement = conn.prepare_cached(MOST_READ)?;
+    let rows = statement.query_map(params![since, limit as i64], |row| row.get(0))?;
+    rows.collect()
+}
+
 /// What readers searched for and read since `since` (seconds), `limit`
 /// of each list, in one read transaction so the lists agree.
 pub(super) fn read(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Insights> {
@@ -79,6 +92,7 @@ pub(super) fn read(conn: &Connection, since: i64, limit: usize) -> rusqlite::Res
         never_opened: counts(NEVER_OPENED)?,
         most_read: counts(MOST_READ)?,
         most_flagged: counts(MOST_FLAGGED)?,
+        most_helpful: counts(MOST_HELPFUL)?,
     };
     tx.finish()?;
     Ok(insights)

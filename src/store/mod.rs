@@ -308,6 +308,32 @@ impl Store {
         Ok((flags, total))
     }
 
+    /// Deletes the feedback `id` if it was given on one of `card_ids` at
+    /// or after `since`; whether it did.
+    pub fn remove_feedback(
+        &self,
+        id: i64,
+        card_ids: &[String],
+        since: i64,
+    ) -> Result<bool, StoreError> {
+        self.db.write(|conn| {
+            let mut removed = 0;
+            for card in card_ids {
+                removed += conn.execute(
+                    "DELETE FROM feedback WHERE id = ?1 AND card_id = ?2 AND created_at >= ?3",
+                    params![id, card, since],
+                )?;
+            }
+            Ok(removed > 0)
+        })
+    }
+
+    /// The ids of the cards opened most since `since` (seconds), most first.
+    pub fn most_read(&self, since: i64, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.db
+            .with_writer(Use::Read, |conn| Ok(insights::most_read(conn, since, limit)?))
+    }
+
     /// Every card with open "outdated" flags, and how many it has.
     pub fn open_flag_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
         self.db.with_writer(Use::Read, |conn| {

@@ -15,7 +15,7 @@
 //   base (quire's URL), hostPage (a page on another loopback origin that
 //   frames BASE/sidebar), contentDir (the temporary copy of content/, which
 //   quire watches), screenshotsDir, screenshot(page, name), axe(page)
-//   (serious and critical violations) and assert (node:assert/strict).
+//   (violations of any impact) and assert (node:assert/strict).
 
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -114,7 +114,7 @@ async function startHostPage(base) {
 const axePath = path.join(here, "node_modules/axe-core/axe.min.js");
 const axeSource = readFileSync(axePath, "utf8");
 
-/** Serious and critical axe-core violations on the page. axe.min.js is
+/** axe-core's violations on the page, of any impact. axe.min.js is
  * evaluated through the debugging protocol, not added as a script tag: the
  * page keeps its CSP, and the CSP check below sees only the page's own
  * violations. */
@@ -122,7 +122,7 @@ async function axe(page) {
   const loaded = () => page.evaluate(() => typeof window.axe === "object").catch(() => false);
   if (!(await loaded())) await page.evaluate(axeSource);
   const results = await page.evaluate(() => window.axe.run(document));
-  return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  return results.violations;
 }
 
 async function main() {

@@ -167,3 +167,95 @@ async fn a_synonym_group_added_in_git_answers_a_search_that_found_nothing() {
             .contains(&REFUNDS.to_string())
     );
 }
+
+/// The insights as JSON, after the store has written what it queued.
+async fn insights_json(t: &TestKb) -> serde_json::Value {
+    let store = t.kb.clone();
+    tokio::task::spawn_blocking(move || store.store.flush())
+        .await
+        .unwrap();
+    let (status, body) = t.get("/insights?days=7&format=json").await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn texts(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_settled_query_of_a_typing_burst_is_counted() {
+    let t = TestKb::demo().await;
+    // As the sidebar and the site's box do: each pause while typing...
+    for typed in ["r", "re", "ref", "refn", "refun", "refund ann"] {
+        let (status, _) = t
+            .get(&format!("/api/v1/search?typing=1&q={}", encode(typed)))
+            .await;
+        assert_eq!(status, 200);
+    }
+    // ...then the query it settled on.
+    let (status, _) = t.get("/api/v1/search?q=refund+annual").await;
+    assert_eq!(status, 200);
+    let report = insights_json(&t).await;
+    assert_eq!(report["searches"], 1, "{report}");
+    assert_eq!(texts(&report["top_queries"]), ["refund annual"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_only_a_loose_match_answered_counts_as_a_gap() {
+    let t = TestKb::demo().await;
+    // Every word found: answered. One word in no card: only a looser search
+    // finds something, which hides that the card is missing.
+    for q in ["refund annual", "refund okta"] {
+        let (status, body) = t.get(&format!("/api/v1/search?q={}", encode(q))).await;
+        assert_eq!(status, 200);
+        assert!(body["total"].as_u64().unwrap() > 0, "{q}: {body}");
+    }
+    let report = insights_json(&t).await;
+    assert_eq!(texts(&report["no_results"]), ["refund okta"], "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn insights_export_as_csv_with_helpful_votes_and_no_formulas() {
+    let t = TestKb::demo().await;
+    let (status, _) = t.get("/api/v1/search?q=%3DHYPERLINK(1)").await;
+    assert_eq!(status, 200);
+    let (status, _) = t
+        .post_json(
+            &format!("/api/v1/cards/{REFUNDS}/feedback"),
+            &json!({"verdict": "helpful"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let report = insights_json(&t).await;
+    assert_eq!(report["most_helpful"][0]["id"], REFUNDS, "{report}");
+    let (status, csv) = t.get_text("/insights?days=7&format=csv").await;
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "list,text,count,detail");
+    assert!(lines.contains(&"no_results,'=hyperlink(1),1,0"), "{csv}");
+    assert!(lines.contains(&format!("most_helpful,{REFUNDS},1,0").as_str()), "{csv}");
+    let (_, html) = t.get_text("/insights?days=7").await;
+    assert!(html.contains("id=\"most-helpful\""));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_sidebar_offers_the_cards_read_most_and_updated_last() {
+    let t = TestKb::demo().await;
+    for _ in 0..2 {
+        let (status, _) = t.get_text(&format!("/cards/{REFUNDS}")).await;
+        assert_eq!(status, 200);
+    }
+    let store = t.kb.clone();
+    tokio::task::spawn_blocking(move || store.store.flush())
+        .await
+        .unwrap();
+    let (status, body) = t.get("/api/v1/highlights").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["popular"][0]["id"], REFUNDS, "{body}");
+    assert_eq!(body["recent"].as_array().unwrap().len(), 5, "{body}");
+}

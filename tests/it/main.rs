@@ -26,5 +26,6 @@ mod shedding;
 mod site;
 mod support;
 mod translations;
+mod votes;
 mod watch;
 mod written_state;

@@ -73,6 +73,8 @@
   let selected = -1;
 
   function render(hits, heading) {
+    const start = document.getElementById("start");
+    if (start) start.hidden = true;
     list.textContent = "";
     selected = -1;
     hits.forEach((hit, i) => list.appendChild(item(hit, i)));
@@ -140,6 +142,7 @@
   }
 
   async function toggle(li) {
+    if (unsettled) settle();
     const preview = li.querySelector(".sb-preview");
     const button = li.querySelector(".sb-title");
     if (!preview.hidden) {
@@ -200,16 +203,16 @@
         ? action("Copy answer", "primary copy", () => copy(card.reply_text, "Answer copied"))
         : action("Copy link", "primary copy-link", () => copy(li.dataset.url, "Link copied")),
       action("Insert link", "link", () => insertLink(card, li.dataset.url)),
-      action("Helpful", "helpful", () => feedback(card.id, "helpful")),
-      action("Outdated", "outdated", () => feedback(card.id, "outdated")),
     );
+    const votes = voting(card);
+    actions.append(votes.helpful, votes.outdated);
     const open = document.createElement("a");
     open.href = li.dataset.url;
     open.target = "_blank";
     open.rel = "noopener";
     open.textContent = "Open";
     actions.append(open);
-    preview.append(meta, reply, actions, body);
+    preview.append(meta, reply, actions, votes.panel, body);
   }
 
   function action(label, className, run) {
@@ -240,44 +243,223 @@
     say(done);
   }
 
-  async function feedback(id, verdict) {
+  // --- feedback: one vote per card in this browser, pressed, undoable ---------
+  // The vote is remembered here (id and verdict) so the buttons show it
+  // when the card is opened again; "Undo" takes it back on the server.
+  function votesKept() {
     try {
-      const response = await api("/api/v1/cards/" + encodeId(id) + "/feedback", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ verdict }),
-      });
-      await json(response);
-      say(verdict === "helpful" ? "Thanks, marked helpful" : "Thanks, the owner will check this card");
-    } catch (e) {
-      say("Feedback failed: " + e.message);
+      return JSON.parse(localStorage.getItem("quire-votes") || "{}");
+    } catch (_) {
+      return {};
     }
+  }
+  function keepVote(cardId, vote) {
+    const all = votesKept();
+    if (vote) all[cardId] = vote;
+    else delete all[cardId];
+    try {
+      localStorage.setItem("quire-votes", JSON.stringify(all));
+    } catch (_) {
+      /* remembered for this page only */
+    }
+  }
+
+  function voting(card) {
+    const helpful = action("Helpful", "helpful", () => vote("helpful"));
+    const outdated = action("Outdated", "outdated", () => vote("outdated"));
+    const panel = document.createElement("div");
+    panel.className = "sb-vote";
+    let current = votesKept()[card.id] || null;
+
+    function show() {
+      helpful.setAttribute("aria-pressed", String(!!current && current.verdict === "helpful"));
+      outdated.setAttribute("aria-pressed", String(!!current && current.verdict === "outdated"));
+      panel.textContent = "";
+      if (!current) return;
+      const text = document.createElement("span");
+      text.textContent = current.verdict === "helpful" ? "You marked this helpful." : "You flagged this as outdated.";
+      const undo = action("Undo", "link sb-undo", undoVote);
+      panel.append(text, " ", undo);
+    }
+
+    async function vote(verdict) {
+      if (current && current.verdict === verdict) return;
+      if (current && !(await undoVote())) return;
+      if (verdict === "outdated") return askWhy();
+      await send("helpful", undefined);
+    }
+
+    // "Outdated" asks what is wrong (optional), so the owner knows what to fix.
+    function askWhy() {
+      panel.textContent = "";
+      const label = document.createElement("label");
+      label.textContent = "What is out of date? (optional)";
+      const input = document.createElement("input");
+      input.type = "text";
+      input.maxLength = 500;
+      input.className = "sb-why";
+      label.append(input);
+      const sendButton = action("Send", "primary", () => send("outdated", input.value.trim() || undefined));
+      const cancel = action("Cancel", "link", show);
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          sendButton.click();
+        }
+      });
+      panel.append(label, sendButton, cancel);
+      input.focus();
+    }
+
+    async function send(verdict, comment) {
+      try {
+        const stored = await json(
+          await api("/api/v1/cards/" + encodeId(card.id) + "/feedback", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ verdict, comment }),
+          }),
+        );
+        current = { verdict, id: stored.id };
+        keepVote(card.id, current);
+        show();
+        say(verdict === "helpful" ? "Thanks, marked helpful" : "Thanks, the owner will check this card");
+      } catch (e) {
+        say("Feedback failed: " + e.message);
+      }
+    }
+
+    async function undoVote() {
+      if (!current) return true;
+      try {
+        const r = await json(
+          await api("/api/v1/cards/" + encodeId(card.id) + "/feedback/" + current.id + "/undo", { method: "POST" }),
+        );
+        current = null;
+        keepVote(card.id, null);
+        show();
+        say(r.undone ? "Vote taken back" : "That vote is too old to take back");
+        return true;
+      } catch (e) {
+        say("Undo failed: " + e.message);
+        return false;
+      }
+    }
+
+    show();
+    return { helpful, outdated, panel };
   }
 
   // --- searching while typing -------------------------------------------
 
   let timer = 0;
   let inflight = null;
+  const SHOWN = 8;
+
+  // Searches while typing are not counted in the insights (`typing=1`);
+  // the query is counted once it settles: a pause of SETTLE_MS, or a
+  // result opened, whichever comes first.
+  const SETTLE_MS = 1500;
+  let settleTimer = 0;
+  let unsettled = "";
+  function settleLater(q) {
+    clearTimeout(settleTimer);
+    unsettled = q;
+    settleTimer = setTimeout(settle, SETTLE_MS);
+  }
+  function settle() {
+    clearTimeout(settleTimer);
+    const q = unsettled;
+    unsettled = "";
+    if (q.trim()) api("/api/v1/search?limit=1&q=" + encodeURIComponent(q) + langParam()).catch(() => {});
+  }
 
   function search() {
     const q = box.value;
     if (!q.trim()) {
-      if (suggested) render(suggested.hits, suggested.heading);
-      else render([], "");
+      unsettled = "";
+      showStart();
       return;
     }
     if (inflight) inflight.abort();
     inflight = new AbortController();
     const signal = inflight.signal;
-    api("/api/v1/search?limit=8&q=" + encodeURIComponent(q) + langParam(), { signal })
+    api("/api/v1/search?typing=1&limit=" + SHOWN + "&q=" + encodeURIComponent(q) + langParam(), { signal })
       .then(json)
       .then((r) => {
-        render(r.hits, r.notice ? r.notice.message : r.total ? r.total + " cards" : "No card matches; try fewer words");
+        settleLater(q);
+        if (r.notice) return render(r.hits, r.notice.message);
+        if (!r.total) return nothingFound(q, r.did_you_mean);
+        render(r.hits, r.total > r.hits.length ? r.hits.length + " of " + r.total + " cards" : r.total + (r.total === 1 ? " card" : " cards"));
+        if (r.total > r.hits.length) {
+          status.append(" · ", siteLink("/search?q=" + encodeURIComponent(q), "see all " + r.total));
+        }
         if (r.did_you_mean) offer(r.did_you_mean);
       })
       .catch((e) => {
         if (e.name !== "AbortError") say("Search failed: " + e.message);
       });
+  }
+
+  function siteLink(path, text) {
+    const a = document.createElement("a");
+    a.href = base + path;
+    a.target = "_blank";
+    a.rel = "noopener";
+    a.textContent = text;
+    return a;
+  }
+
+  // Nothing found: the next steps, not a dead end.
+  function nothingFound(q, corrected) {
+    render([], "No card matches.");
+    if (corrected) offer(corrected);
+    const words = q.trim().split(/\s+/);
+    if (words.length > 1) {
+      const fewer = words.slice().sort((a, b) => b.length - a.length).slice(0, Math.min(2, words.length - 1)).join(" ");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "sb-did-you-mean";
+      button.textContent = fewer;
+      button.addEventListener("click", () => {
+        box.value = fewer;
+        search();
+        box.focus();
+      });
+      status.append(" Fewer words: ", button, ".");
+    }
+    status.append(" ", siteLink("/search?q=" + encodeURIComponent(q), "Search the site"), " or paste the customer's message below.");
+  }
+
+  // Before anything is typed: the conversation's suggestions inside an
+  // inbox that gives them, else the cards read most and updated last.
+  let highlights = null;
+  async function showStart() {
+    if (suggested) return render(suggested.hits, suggested.heading);
+    render([], "");
+    if (!highlights) {
+      try {
+        highlights = await json(await api("/api/v1/highlights"));
+      } catch (_) {
+        highlights = { popular: [], recent: [] };
+      }
+    }
+    if (box.value.trim() || suggested) return;
+    const start = document.getElementById("start");
+    start.textContent = "";
+    for (const [title, cards] of [["Read most", highlights.popular], ["Updated lately", highlights.recent]]) {
+      if (!cards.length) continue;
+      const heading = document.createElement("h2");
+      heading.textContent = title;
+      const ul = document.createElement("ul");
+      for (const card of cards) {
+        const li = document.createElement("li");
+        li.append(siteLink(card.url, card.title));
+        ul.append(li);
+      }
+      start.append(heading, ul);
+    }
+    start.hidden = !start.childNodes.length;
   }
 
   // "Did you mean": the corrected query, one click away.
@@ -328,6 +510,30 @@
     }
   });
 
+  // --- a pasted customer message, matched as a conversation ----------------
+  const paste = document.getElementById("paste");
+  if (paste) {
+    paste.form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const text = paste.value.trim();
+      if (!text) return paste.focus();
+      say("Matching the message…");
+      try {
+        const r = await json(
+          await api("/api/v1/match", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ subject: "", body: text, prefer_lang: preferred() || undefined }),
+          }),
+        );
+        box.value = "";
+        render(r.hits, r.hits.length ? "Cards for the pasted message" : "No card matches the message; try a few of its words in the box");
+      } catch (err) {
+        say("Could not match the message: " + err.message);
+      }
+    });
+  }
+
   // --- Front ----------------------------------------------------------------
 
   let suggested = null;
@@ -367,7 +573,7 @@
     frontContext = context;
     if (context.type !== "singleConversation" || !context.conversation) {
       suggested = null;
-      if (!box.value.trim()) render([], "");
+      if (!box.value.trim()) showStart();
       return;
     }
     const conversation = context.conversation;
@@ -412,4 +618,5 @@
     };
     document.head.appendChild(script);
   }
+  if (!box.value.trim()) showStart();
 })();
