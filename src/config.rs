@@ -104,6 +104,9 @@ pub struct GitConfig {
     /// A link to a file's history with `{path}`; unset, derived from the
     /// `origin` remote on GitHub, GitLab, Codeberg or Bitbucket.
     pub history_url: Option<String>,
+    /// A link to edit a file on the forge with `{path}` (like MkDocs'
+    /// `edit_uri`); unset, derived from the `origin` remote as above.
+    pub edit_url: Option<String>,
     /// How often to look for new commits.
     pub poll_seconds: u64,
 }
@@ -113,6 +116,7 @@ impl Default for GitConfig {
         GitConfig {
             enabled: true,
             history_url: None,
+            edit_url: None,
             poll_seconds: 2,
         }
     }
@@ -209,6 +213,7 @@ struct LimitsFile {
 struct GitFile {
     enabled: Option<bool>,
     history_url: Option<String>,
+    edit_url: Option<String>,
     poll_seconds: Option<u64>,
 }
 
@@ -457,16 +462,19 @@ fn api_section(api: ApiFile) -> Result<ApiConfig, String> {
 
 /// `[git]`: reading history, and the link to a file's history.
 fn git_section(git: GitFile) -> Result<GitConfig, String> {
-    if let Some(url) = &git.history_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(format!(
-            "history_url = {url:?} must start with https:// or http://"
-        ));
+    for (key, url) in [("history_url", &git.history_url), ("edit_url", &git.edit_url)] {
+        if let Some(url) = url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(format!(
+                "{key} = {url:?} must start with https:// or http://"
+            ));
+        }
     }
     Ok(GitConfig {
         enabled: git.enabled.unwrap_or(true),
         history_url: git.history_url,
+        edit_url: git.edit_url,
         poll_seconds: git.poll_seconds.unwrap_or(2).max(1),
     })
 }

@@ -77,13 +77,36 @@ impl Repo {
         git(&self.dir, &["merge-base", "--is-ancestor", old, new]).is_ok()
     }
 
-    /// `https://github.com/acme/handbook/commits/main/{path}` from the
-    /// `origin` remote, when it is on a forge whose URLs we know.
-    fn forge_history_url(&self) -> Option<String> {
-        let remote = git(&self.dir, &["remote", "get-url", "origin"]).ok()?;
-        let branch = git(&self.dir, &["rev-parse", "--abbrev-ref", "HEAD"]).ok()?;
-        forge_url(remote.trim(), branch.trim())
+    /// The `origin` remote's URL, if there is one.
+    fn origin(&self) -> Option<String> {
+        git(&self.dir, &["remote", "get-url", "origin"])
+            .ok()
+            .map(|r| r.trim().to_string())
     }
+
+    /// The links to a file's history and editor: `configured` ones win,
+    /// else they come from the `origin` remote (`remote`) when it is on a
+    /// forge whose URLs we know.
+    fn links(&self, remote: Option<&str>, configured: &Links) -> Links {
+        let forge = remote.and_then(|remote| {
+            let branch = git(&self.dir, &["rev-parse", "--abbrev-ref", "HEAD"]).ok()?;
+            forge_urls(remote, branch.trim())
+        });
+        let (history, edit) = forge.map_or((None, None), |(h, e)| (Some(h), Some(e)));
+        Links {
+            history: configured.history.clone().or(history),
+            edit: configured.edit.clone().or(edit),
+        }
+    }
+}
+
+/// Link templates with `{path}` (the file's path in the repository).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// The file's history (`https://github.com/acme/handbook/commits/main/{path}`).
+    pub history: Option<String>,
+    /// The file in the forge's editor (`.../edit/main/{path}`).
+    pub edit: Option<String>,
 }
 
 /// The last change of every file under the content folder.
@@ -93,22 +116,29 @@ pub struct History {
     head: Option<String>,
     /// By path relative to the content folder.
     changes: HashMap<String, Arc<Commit>>,
-    /// A link template with `{path}` (the file's path in the repository).
-    history_url: Option<String>,
+    /// The links in `quire.toml`, which win over those of the remote.
+    configured: Links,
+    /// The `origin` remote the links were derived from: one added or
+    /// changed while the server runs is picked up at the next refresh.
+    remote: Option<String>,
+    links: Links,
     commits: usize,
 }
 
 impl History {
-    /// Reads the whole history of `repo`. `history_url` (from `quire.toml`)
-    /// wins over one derived from the `origin` remote.
-    pub fn read(repo: Repo, history_url: Option<String>) -> Result<History, HistoryError> {
-        let history_url = history_url.or_else(|| repo.forge_history_url());
+    /// Reads the whole history of `repo`. `configured` links (from
+    /// `quire.toml`) win over those derived from the `origin` remote.
+    pub fn read(repo: Repo, configured: Links) -> Result<History, HistoryError> {
+        let remote = repo.origin();
+        let links = repo.links(remote.as_deref(), &configured);
         let head = repo.head()?;
         let mut history = History {
             repo: Some(repo),
             head: None,
             changes: HashMap::new(),
-            history_url,
+            configured,
+            remote,
+            links,
             commits: 0,
         };
         if let Some(head) = head {
@@ -119,24 +149,38 @@ impl History {
     }
 
     /// A history that has also read the commits made since, or `None` when
-    /// `HEAD` has not moved. A `HEAD` that moved sideways (a checkout, a
-    /// reset) is read again from scratch.
+    /// neither `HEAD` nor the `origin` remote has changed. A `HEAD` that
+    /// moved sideways (a checkout, a reset) is read again from scratch.
     pub fn refreshed(&self) -> Result<Option<History>, HistoryError> {
         let Some(repo) = &self.repo else {
             return Ok(None);
         };
         let head = repo.head()?;
+        let remote = repo.origin();
         if head == self.head {
-            return Ok(None);
+            if remote == self.remote {
+                return Ok(None);
+            }
+            return Ok(Some(History {
+                repo: Some(repo.clone()),
+                head: self.head.clone(),
+                changes: self.changes.clone(),
+                configured: self.configured.clone(),
+                links: repo.links(remote.as_deref(), &self.configured),
+                remote,
+                commits: self.commits,
+            }));
         }
         let Some(new) = head else {
-            return History::read(repo.clone(), self.history_url.clone()).map(Some);
+            return History::read(repo.clone(), self.configured.clone()).map(Some);
         };
         let mut next = History {
             repo: Some(repo.clone()),
             head: Some(new.clone()),
             changes: HashMap::new(),
-            history_url: self.history_url.clone(),
+            configured: self.configured.clone(),
+            links: repo.links(remote.as_deref(), &self.configured),
+            remote,
             commits: 0,
         };
         match &self.head {
@@ -196,7 +240,15 @@ impl History {
 
     /// Where to read `rel_path`'s history, when a forge is known.
     pub fn history_url(&self, rel_path: &str) -> Option<String> {
-        let template = self.history_url.as_ref()?;
+        self.link(self.links.history.as_ref()?, rel_path)
+    }
+
+    /// Where to edit `rel_path` on the forge, when one is known.
+    pub fn edit_url(&self, rel_path: &str) -> Option<String> {
+        self.link(self.links.edit.as_ref()?, rel_path)
+    }
+
+    fn link(&self, template: &str, rel_path: &str) -> Option<String> {
         let prefix = self.repo.as_ref().map_or("", |r| r.prefix.as_str());
         let path: String = format!("{prefix}{rel_path}")
             .split('/')
@@ -241,8 +293,9 @@ fn parse_log(out: &str) -> Vec<(Commit, Vec<String>)> {
         .collect()
 }
 
-/// The history page of a file on GitHub, GitLab, Codeberg or Bitbucket.
-fn forge_url(remote: &str, branch: &str) -> Option<String> {
+/// A file's history page and editor on GitHub, GitLab, Codeberg (Forgejo)
+/// or Bitbucket, as templates with `{path}`.
+fn forge_urls(remote: &str, branch: &str) -> Option<(String, String)> {
     let rest = remote
         .strip_prefix("https://")
         .or_else(|| remote.strip_prefix("ssh://git@"))
@@ -258,12 +311,22 @@ fn forge_url(remote: &str, branch: &str) -> Option<String> {
         branch
     };
     let base = format!("https://{host}/{repo}");
-    match host {
-        "github.com" | "codeberg.org" => Some(format!("{base}/commits/{branch}/{{path}}")),
-        "gitlab.com" => Some(format!("{base}/-/commits/{branch}/{{path}}")),
-        "bitbucket.org" => Some(format!("{base}/history-node/{branch}/{{path}}")),
-        _ => None,
-    }
+    let (history, edit) = match host {
+        "github.com" => ("commits", "edit"),
+        "codeberg.org" => ("commits", "_edit"),
+        "gitlab.com" => ("-/commits", "-/edit"),
+        "bitbucket.org" => {
+            return Some((
+                format!("{base}/history-node/{branch}/{{path}}"),
+                format!("{base}/src/{branch}/{{path}}?mode=edit"),
+            ));
+        }
+        _ => return None,
+    };
+    Some((
+        format!("{base}/{history}/{branch}/{{path}}"),
+        format!("{base}/{edit}/{branch}/{{path}}"),
+    ))
 }
 
 /// `git config user.email` as seen from `dir`: who is writing.
@@ -314,15 +377,22 @@ mod tests {
 
     #[test]
     fn forge_urls_come_from_common_remotes() {
+        let urls = |remote, branch| forge_urls(remote, branch).map(|(h, e)| [h, e]);
         assert_eq!(
-            forge_url("git@github.com:acme/handbook.git", "main").as_deref(),
-            Some("https://github.com/acme/handbook/commits/main/{path}")
+            urls("git@github.com:acme/handbook.git", "main"),
+            Some([
+                "https://github.com/acme/handbook/commits/main/{path}".to_string(),
+                "https://github.com/acme/handbook/edit/main/{path}".to_string(),
+            ])
         );
         assert_eq!(
-            forge_url("https://user:tok@gitlab.com/acme/kb", "HEAD").as_deref(),
-            Some("https://gitlab.com/acme/kb/-/commits/HEAD/{path}")
+            urls("https://user:tok@gitlab.com/acme/kb", "HEAD"),
+            Some([
+                "https://gitlab.com/acme/kb/-/commits/HEAD/{path}".to_string(),
+                "https://gitlab.com/acme/kb/-/edit/HEAD/{path}".to_string(),
+            ])
         );
-        assert_eq!(forge_url("/srv/git/kb.git", "main"), None);
-        assert_eq!(forge_url("https://git.internal/kb.git", "main"), None);
+        assert_eq!(urls("/srv/git/kb.git", "main"), None);
+        assert_eq!(urls("https://git.internal/kb.git", "main"), None);
     }
 }

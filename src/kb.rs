@@ -272,14 +272,17 @@ impl Kb {
             return;
         };
         let kb = Arc::downgrade(self);
-        let url = git.history_url.clone();
+        let links = crate::history::Links {
+            history: git.history_url.clone(),
+            edit: git.edit_url.clone(),
+        };
         let every = std::time::Duration::from_secs(git.poll_seconds);
         let spawned = std::thread::Builder::new()
             .name("quire-history".into())
             .spawn(move || {
                 crate::priority::background();
                 let started = std::time::Instant::now();
-                let mut current = match History::read(repo, url) {
+                let mut current = match History::read(repo, links) {
                     Ok(history) => Arc::new(history),
                     Err(e) => {
                         tracing::warn!("git history not shown: {e}");

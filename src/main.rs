@@ -255,7 +255,7 @@ fn check(config: Config, format: &str, strict: bool, stale: bool) -> Result<Exit
     // Git history, when the folder has one, tells a translation that fell
     // behind its source; a folder outside git is checked without it.
     let history = quire::history::Repo::discover(content.root())
-        .and_then(|repo| quire::history::History::read(repo, None).ok());
+        .and_then(|repo| quire::history::History::read(repo, Default::default()).ok());
     let findings = quire::check::check(&content, limits, today, history.as_ref());
     match format {
         "json" => println!("{}", serde_json::to_string_pretty(&findings)?),

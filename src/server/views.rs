@@ -358,6 +358,9 @@ pub struct CardView {
     pub last_change: Option<LastChangeView>,
     /// The file's history on the forge, when known.
     pub history_url: Option<String>,
+    /// Where to edit the card's file on the forge (`[git] edit_url`, or
+    /// derived from the `origin` remote).
+    pub edit_url: Option<String>,
     pub aliases: Vec<String>,
     pub weight: Option<i64>,
     pub draft: bool,
@@ -508,6 +511,7 @@ impl CardView {
                 .last_change(&card.id.rel_path())
                 .map(LastChangeView::from),
             history_url: history.history_url(&card.id.rel_path()),
+            edit_url: history.edit_url(&card.id.rel_path()),
             aliases: card.aliases.clone(),
             weight: card.weight,
             draft: card.draft,

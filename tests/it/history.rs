@@ -118,6 +118,41 @@ async fn a_card_shows_its_last_commit_and_follows_new_ones() {
 }
 
 #[tokio::test]
+async fn an_origin_added_while_serving_gives_each_card_its_edit_and_history_links() {
+    let repo = tempfile::tempdir().expect("temp repo");
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    write_file(repo.path(), "support/refunds.md", REFUNDS);
+    commit(repo.path(), "Ann", "2026-01-05T10:00:00Z", "Add refunds");
+    let root = repo.path().to_path_buf();
+    let t = TestKb::serve_with(repo, tempfile::tempdir().expect("data"), |c| {
+        c.content_dir = root.clone();
+        c.git.poll_seconds = 1;
+    })
+    .await;
+    t.eventually("git history to be read", || async {
+        t.get("/api/v1/cards/support/refunds").await.1["last_change"].is_object()
+    })
+    .await;
+    let (_, card) = t.get("/api/v1/cards/support/refunds").await;
+    assert!(card["edit_url"].is_null(), "no remote, no forge: {card}");
+
+    git(
+        &root,
+        &["remote", "add", "origin", "git@github.com:acme/handbook.git"],
+    );
+    t.eventually("the new remote's links", || async {
+        t.get("/api/v1/cards/support/refunds").await.1["edit_url"]
+            == "https://github.com/acme/handbook/edit/main/support/refunds.md"
+    })
+    .await;
+    let (_, page) = t.page("/cards/support/refunds").await;
+    assert!(page.contains(
+        r#"href="https://github.com/acme/handbook/edit/main/support/refunds.md" rel="noopener">Edit this card</a>"#
+    ));
+    assert!(page.contains("https://github.com/acme/handbook/commits/main/support/refunds.md"));
+}
+
+#[tokio::test]
 async fn outside_git_the_modification_time_is_the_last_change() {
     let t = TestKb::start(&[("support/refunds.md", REFUNDS)]).await;
     let (_, card) = t.get("/api/v1/cards/support/refunds").await;

@@ -90,7 +90,7 @@ pub fn measure(
         bail!("{} is not a git work tree", dir.display());
     };
     let started = Instant::now();
-    let history = History::read(repo, None)?;
+    let history = History::read(repo, Default::default())?;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let (files, read) = history.size();
     Ok((ms, files, read))

@@ -21,6 +21,14 @@ const PAGES = [
   "/no/such/page",
 ];
 
+// Screenshots (target/screenshots, kept by CI): name by page.
+const SHOTS = {
+  "/": "home",
+  "/cards/playbooks/refunds/annual-plans": "card",
+  "/search?q=refund": "search",
+  "/sidebar": "sidebar",
+};
+
 const SIZES = [
   { width: 390, height: 844 },
   { width: 360, height: 740 },
@@ -54,6 +62,8 @@ export async function run({ browser, base, axe, assert, screenshot }) {
         // Colours are checked once per scheme; the rest at every width.
         const violations = await axe(page);
         for (const v of describe(violations)) failures.push(`${where}: ${v}`);
+        const shot = SHOTS[path];
+        if (shot && size.width !== 360) await screenshot(page, `${shot}-${size.width}-${scheme}`);
       }
       if (size.width === 390) {
         await page.goto(base + "/search?q=refund");
