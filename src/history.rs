@@ -122,6 +122,9 @@ pub struct History {
     /// changed while the server runs is picked up at the next refresh.
     remote: Option<String>,
     links: Links,
+    /// Files moved (`git mv`), by old path, newest move first, as git's
+    /// rename detection sees them; relative to the content folder.
+    renames: HashMap<String, String>,
     commits: usize,
 }
 
@@ -139,6 +142,7 @@ impl History {
             configured,
             remote,
             links,
+            renames: HashMap::new(),
             commits: 0,
         };
         if let Some(head) = head {
@@ -168,6 +172,7 @@ impl History {
                 configured: self.configured.clone(),
                 links: repo.links(remote.as_deref(), &self.configured),
                 remote,
+                renames: self.renames.clone(),
                 commits: self.commits,
             }));
         }
@@ -181,11 +186,13 @@ impl History {
             configured: self.configured.clone(),
             links: repo.links(remote.as_deref(), &self.configured),
             remote,
+            renames: HashMap::new(),
             commits: 0,
         };
         match &self.head {
             Some(old) if repo.is_ancestor(old, &new) => {
                 next.changes = self.changes.clone();
+                next.renames = self.renames.clone();
                 next.commits = self.commits;
                 next.read_log(&new, Some(old))?;
             }
@@ -229,7 +236,53 @@ impl History {
             }
         }
         self.changes.extend(newer);
+        self.read_renames(&range)
+    }
+
+    /// Reads the moves (`git mv`) in `range`, newest first.
+    fn read_renames(&mut self, range: &str) -> Result<(), HistoryError> {
+        let Some(repo) = &self.repo else {
+            return Ok(());
+        };
+        let out = git(
+            &repo.dir,
+            &[
+                "-c",
+                "core.quotepath=off",
+                "log",
+                "-M",
+                "--diff-filter=R",
+                "--name-status",
+                "--format=%x1e",
+                "-z",
+                "--relative",
+                range,
+                "--",
+                ".",
+            ],
+        )?;
+        let mut newer = HashMap::new();
+        for (old, new) in parse_renames(&out) {
+            newer.entry(old).or_insert(new);
+        }
+        // Moves read now are newer than those known.
+        for (old, new) in newer {
+            self.renames.insert(old, new);
+        }
         Ok(())
+    }
+
+    /// Where the file once at `rel_path` is now, following moves (at most
+    /// 16, so a cycle of moves ends): the last path git saw it moved to.
+    pub fn moved_to(&self, rel_path: &str) -> Option<&str> {
+        let mut at = self.renames.get(rel_path)?;
+        for _ in 0..16 {
+            match self.renames.get(at) {
+                Some(next) if next != rel_path => at = next,
+                _ => break,
+            }
+        }
+        Some(at.as_str())
     }
 
     /// The last commit that touched `rel_path` (relative to the content
@@ -291,6 +344,22 @@ fn parse_log(out: &str) -> Vec<(Commit, Vec<String>)> {
             Some((commit, paths))
         })
         .collect()
+}
+
+/// `(old, new)` path pairs from `git log --name-status -z` limited to
+/// renames: `R<score>`, old path, new path, NUL-separated.
+fn parse_renames(out: &str) -> Vec<(String, String)> {
+    let mut tokens = out.split('\0').map(|t| t.trim_start_matches(['\x1e', '\n']));
+    let mut pairs = Vec::new();
+    while let Some(token) = tokens.next() {
+        if token.starts_with('R')
+            && token[1..].chars().all(|c| c.is_ascii_digit())
+            && let (Some(old), Some(new)) = (tokens.next(), tokens.next())
+        {
+            pairs.push((old.to_string(), new.to_string()));
+        }
+    }
+    pairs
 }
 
 /// A file's history page and editor on GitHub, GitLab, Codeberg (Forgejo)
@@ -373,6 +442,20 @@ mod tests {
         assert_eq!(log[0].1, vec!["a/one.md"]);
         assert_eq!(log[1].0.subject, "first: add");
         assert_eq!(log[1].1, vec!["a/one.md", "a/t w\"o.md"]);
+    }
+
+    #[test]
+    fn renames_are_read_from_name_status_records() {
+        let out = "\x1e\0\nR100\0a/y.md\0b/z.md\0\x1e\0\nR087\0a/x.md\0a/y.md\0";
+        assert_eq!(
+            parse_renames(out),
+            [
+                ("a/y.md".to_string(), "b/z.md".to_string()),
+                ("a/x.md".to_string(), "a/y.md".to_string())
+            ]
+        );
+        assert!(parse_renames("").is_empty());
+        assert!(parse_renames("\x1e\0\nR100\0only-one").is_empty());
     }
 
     #[test]

@@ -27,10 +27,17 @@ pub fn resolve(kb: &Kb, requested: &str) -> Resolved {
     if catalog.get(&requested).is_some() {
         return Resolved::Current(requested);
     }
-    match catalog.moved_to(requested.as_str()) {
-        Some(current) => Resolved::Moved(current.clone()),
-        None => Resolved::Missing,
+    if let Some(current) = catalog.moved_to(requested.as_str()) {
+        return Resolved::Moved(current.clone());
     }
+    // A file moved with `git mv` keeps its old URL working: git's rename
+    // detection says where it went.
+    let history = kb.history();
+    history
+        .moved_to(&requested.rel_path())
+        .and_then(|path| CardId::new(path.strip_suffix(".md")?).ok())
+        .filter(|id| catalog.get(id).is_some())
+        .map_or(Resolved::Missing, Resolved::Moved)
 }
 
 /// The card `requested` names, or names by an old id, if the caller may

@@ -153,6 +153,39 @@ async fn an_origin_added_while_serving_gives_each_card_its_edit_and_history_link
 }
 
 #[tokio::test]
+async fn a_card_moved_with_git_mv_keeps_its_old_url() {
+    let repo = tempfile::tempdir().expect("temp repo");
+    git(repo.path(), &["init", "-q"]);
+    write_file(repo.path(), "support/refunds.md", REFUNDS);
+    commit(repo.path(), "Ann", "2026-01-05T10:00:00Z", "Add refunds");
+    let root = repo.path().to_path_buf();
+    let t = TestKb::serve_with(repo, tempfile::tempdir().expect("data"), |c| {
+        c.content_dir = root.clone();
+        c.git.poll_seconds = 1;
+    })
+    .await;
+    std::fs::create_dir_all(root.join("billing")).expect("mkdir");
+    git(&root, &["mv", "support/refunds.md", "billing/refunds.md"]);
+    commit(&root, "Bob", "2026-02-05T10:00:00Z", "Move refunds to billing");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    t.eventually("the old URL to redirect", || async {
+        let response = no_redirects
+            .get(t.url("/cards/support/refunds"))
+            .send()
+            .await
+            .expect("request");
+        response.status() == 301
+            && response.headers()["location"] == "/cards/billing/refunds"
+    })
+    .await;
+    let (status, card) = t.get("/api/v1/cards/support/refunds").await;
+    assert_eq!((status, card["id"].clone()), (200, "billing/refunds".into()));
+}
+
+#[tokio::test]
 async fn outside_git_the_modification_time_is_the_last_change() {
     let t = TestKb::start(&[("support/refunds.md", REFUNDS)]).await;
     let (_, card) = t.get("/api/v1/cards/support/refunds").await;
