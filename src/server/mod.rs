@@ -7,6 +7,7 @@ pub mod agents;
 pub mod api;
 pub mod browse;
 pub mod error;
+pub mod feeds;
 pub mod files;
 pub mod integrations;
 pub mod limits;
@@ -107,6 +108,7 @@ pub fn router(kb: Arc<Kb>) -> Router {
         .merge(api)
         .merge(integrations::router())
         .merge(agents::router())
+        .merge(feeds::router())
         .merge(site::router())
         .merge(login::router())
         .fallback(site::fallback)

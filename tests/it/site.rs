@@ -353,3 +353,37 @@ async fn the_site_has_an_icon_a_collections_page_and_labelled_task_boxes() {
     assert!(page.contains(r#"checked="" aria-label="Done""#), "{page}");
     assert!(page.contains(r#"aria-label="Not done""#), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_atom_feed_lists_changed_and_verified_cards_and_a_sitemap_every_page() {
+    let t = TestKb::start(&[
+        (
+            "billing/refunds.md",
+            "---\ntitle: Refunds & returns\nupdated: 2026-03-01\nsummary: When we refund.\n---\nText.\n",
+        ),
+        (
+            "billing/invoices.md",
+            "---\ntitle: Invoices\nupdated: 2026-01-01\nverified_by: a@example.com\nverified_at: 2026-04-02\n---\nText.\n",
+        ),
+        ("billing/draft.md", "---\ntitle: Draft\ndraft: true\n---\nText.\n"),
+    ])
+    .await;
+    let response = t.client.get(t.url("/feed.atom")).send().await.unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    let feed = response.text().await.unwrap();
+    let invoices = feed.find("<title>Invoices</title>").expect("invoices");
+    let refunds = feed.find("<title>Refunds &amp; returns</title>").expect("refunds");
+    assert!(invoices < refunds, "newest news first: {feed}");
+    assert!(feed.contains("<summary>Verified on 2026-04-02. </summary>"), "{feed}");
+    assert!(feed.contains("<updated>2026-04-02T00:00:00Z</updated>"));
+    assert!(!feed.contains("Draft"));
+
+    let (status, sitemap) = t.get_text("/sitemap.xml").await;
+    assert_eq!(status, 200);
+    assert!(sitemap.contains("/cards/billing/refunds</loc><lastmod>2026-03-01</lastmod>"), "{sitemap}");
+    assert!(sitemap.contains("/collections/billing</loc>"), "{sitemap}");
+    assert!(!sitemap.contains("draft"));
+}
