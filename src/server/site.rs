@@ -84,11 +84,24 @@ fn with_site(state: &AppState, mut context: serde_json::Value) -> serde_json::Va
 }
 
 fn not_found(state: &AppState, missing: &str) -> Response {
+    // A new card whose file cannot be read yet: say why, not "no card".
+    let unreadable: Vec<String> = state
+        .kb
+        .catalog()
+        .problems_of(&format!("{missing}.md"))
+        .iter()
+        .filter(|p| p.severity == crate::content::Severity::Error)
+        .map(|p| p.to_string())
+        .collect();
     page(
         state,
         StatusCode::NOT_FOUND,
         "404.html",
-        json!({ "missing": missing, "query": missing.replace(['/', '-', '_'], " ") }),
+        json!({
+            "missing": missing,
+            "query": missing.replace(['/', '-', '_'], " "),
+            "unreadable": unreadable,
+        }),
     )
 }
 
@@ -747,6 +760,19 @@ async fn problems(State(state): State<AppState>) -> Response {
     if let Some((path, list)) = current.take() {
         files.push(problem_file(&state, path, list));
     }
+    // What breaks the site first: files with errors, each error before its
+    // warnings (the sorts are stable: paths and lines keep their order).
+    let is_error = |p: &serde_json::Value| p["severity"] == "error";
+    for file in &mut files {
+        if let Some(list) = file["problems"].as_array_mut() {
+            list.sort_by_key(|p| !is_error(p));
+        }
+    }
+    files.sort_by_key(|f| {
+        !f["problems"]
+            .as_array()
+            .is_some_and(|list| list.iter().any(is_error))
+    });
     let errors = findings
         .iter()
         .filter(|p| p.severity == crate::content::Severity::Error)
@@ -801,9 +827,15 @@ async fn verification(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
     let count = total.div_ceil(VERIFICATION_PAGE).max(1);
     let current = params.number("page", 1).unwrap_or(1).clamp(1, count);
     let skip = (current - 1) * VERIFICATION_PAGE;
+    // The owner with the most overdue card first.
+    let mut owners: Vec<(&String, &Vec<crate::check::Overdue>)> = groups.iter().collect();
+    owners.sort_by_key(|(who, cards)| {
+        let worst = cards.iter().filter_map(|c| c.days_overdue).max();
+        (std::cmp::Reverse(worst), *who)
+    });
     let mut seen = 0;
     let mut shown = Vec::new();
-    for (who, cards) in &groups {
+    for (who, cards) in owners {
         let from = skip.saturating_sub(seen).min(cards.len());
         let room = (skip + VERIFICATION_PAGE).saturating_sub(seen.max(skip));
         seen += cards.len();

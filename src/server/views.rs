@@ -382,6 +382,11 @@ pub struct CardView {
     /// Open "outdated" flags readers left on the card (always 0 for a token
     /// limited to public cards).
     pub outdated: usize,
+    /// The file's latest save could not be read: this is its last good
+    /// version (`problems` says why).
+    pub save_failed: bool,
+    /// When the version shown was saved (`YYYY-MM-DD HH:MM`, server time).
+    pub version_saved: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -535,6 +540,18 @@ impl CardView {
                 .map(|p| p.to_string())
                 .collect(),
             outdated: 0,
+            save_failed: catalog
+                .problems_of(&card.id.rel_path())
+                .iter()
+                .any(|p| p.severity == crate::content::Severity::Error),
+            version_saved: i64::try_from(card.stamp.mtime_ns / 1_000_000_000)
+                .ok()
+                .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+                .map(|t| {
+                    t.with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                }),
         }
     }
 }
