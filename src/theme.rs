@@ -107,10 +107,14 @@ impl Theme {
             seen: Mutex::new(HashMap::new()),
         });
         let known = versions.clone();
-        // `asset('style.css')` in a template: the asset's versioned URL.
-        env.add_function("asset", move |path: String| match known.version(&path) {
-            Some(v) => format!("/static/{path}?v={v}"),
-            None => format!("/static/{path}"),
+        // `asset('style.css')` in a template: the asset's versioned URL,
+        // safe as it is (a theme's own path and a hex version).
+        env.add_function("asset", move |path: String| {
+            let url = match known.version(&path) {
+                Some(v) => format!("/static/{path}?v={v}"),
+                None => format!("/static/{path}"),
+            };
+            minijinja::Value::from_safe_string(crate::search::escape_html(&url))
         });
         Theme {
             env,

@@ -90,6 +90,7 @@ fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
     let catalog = kb.catalog();
     for hit in &mut results.hits {
         hit.outdated = super::feedback::outdated(kb, &hit.card, public_only);
+        hit.snippet = titled_links(&catalog, &hit.snippet);
         hit.translations = catalog
             .translations(&hit.card)
             .into_iter()
@@ -100,6 +101,81 @@ fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
                 title: c.title.clone(),
             })
             .collect();
+    }
+}
+
+/// A snippet with each card id a wiki-link left in the text (`under
+/// playbooks/refunds`, `see escalation/tiers/tier-2#When`) replaced by that
+/// card's title (`see Tier 2 › When`), as the page shows the link. An id
+/// may hold `<mark>` tags (a searched word in it); they go with it.
+fn titled_links(catalog: &crate::content::Catalog, snippet: &str) -> String {
+    if !snippet.contains('/') {
+        return snippet.to_string();
+    }
+    let is_id_char = |c: char| c.is_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '#');
+    let mut out = String::with_capacity(snippet.len());
+    let mut run = String::new(); // the run's HTML, tags and all
+    let mut rest = snippet;
+    while let Some(c) = rest.chars().next() {
+        let tag = ["<mark>", "</mark>"].into_iter().find(|t| rest.starts_with(t));
+        let (piece, in_run) = match tag {
+            Some(tag) => (tag, !run.is_empty()),
+            None => {
+                let piece = &rest[..c.len_utf8()];
+                (piece, is_id_char(c) && (c != '#' || !run.is_empty()))
+            }
+        };
+        if in_run {
+            run.push_str(piece);
+        } else {
+            out.push_str(&titled(catalog, &std::mem::take(&mut run)));
+            if tag.is_none() && is_id_char(c) && c != '#' {
+                run.push_str(piece);
+            } else {
+                out.push_str(piece);
+            }
+        }
+        rest = &rest[piece.len()..];
+    }
+    out.push_str(&titled(catalog, &run));
+    out
+}
+
+/// The full stops ending `run`'s text (its tags aside).
+fn plain_len_dots(run: &str) -> usize {
+    let plain = run.replace("<mark>", "").replace("</mark>", "");
+    plain.len() - plain.trim_end_matches('.').len()
+}
+
+/// One run of id characters: the card's title (and the heading it points
+/// at) when it names a card, else the run as it was.
+fn titled(catalog: &crate::content::Catalog, run: &str) -> String {
+    let plain = run.replace("<mark>", "").replace("</mark>", "");
+    let plain = plain.trim_end_matches('.');
+    let (id, heading) = plain.split_once('#').unwrap_or((plain, ""));
+    let title = id
+        .contains('/')
+        .then(|| crate::content::CardId::new(id).ok())
+        .flatten()
+        .and_then(|id| catalog.get(&id).map(|c| c.title.clone()));
+    match title {
+        Some(title) => {
+            let mut text = crate::search::escape_html(&title);
+            if !heading.is_empty() {
+                text.push_str(" › ");
+                text.push_str(heading);
+            }
+            // A mark the run closed or left open is closed or opened after
+            // the title, so the HTML stays balanced.
+            let opened = run.matches("<mark>").count();
+            let closed = run.matches("</mark>").count();
+            text.push_str(&"</mark>".repeat(closed.saturating_sub(opened)));
+            text.push_str(&"<mark>".repeat(opened.saturating_sub(closed)));
+            // A sentence's full stop after the id stays.
+            text.push_str(&".".repeat(plain_len_dots(run)));
+            text
+        }
+        None => run.to_string(),
     }
 }
 

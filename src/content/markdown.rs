@@ -195,9 +195,15 @@ impl Outliner {
                 }
                 self.out.text.push('\n');
             }
-            Event::End(
-                TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock | TagEnd::BlockQuote(_),
-            ) => self.out.text.push('\n'),
+            // Code stays searchable; the markers let a snippet leave it out.
+            Event::Start(Tag::CodeBlock(_)) => self.out.text.push(CODE_START),
+            Event::End(TagEnd::CodeBlock) => {
+                self.out.text.push(CODE_END);
+                self.out.text.push('\n');
+            }
+            Event::End(TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_)) => {
+                self.out.text.push('\n')
+            }
             _ => {}
         }
     }
@@ -231,6 +237,22 @@ impl Outliner {
             sink.push_str(t);
         }
         self.out.text.push_str(t);
+    }
+}
+
+/// Around a code block in an outline's `text`: private-use characters,
+/// which no analyzer keeps as a word, so that snippets can leave code out
+/// (`search::snippet`) while its words stay searchable.
+pub const CODE_START: char = '\u{E000}';
+pub const CODE_END: char = '\u{E001}';
+
+/// An outline's `text` with the code markers taken out (the code kept):
+/// the card's plain text as readers and agents get it.
+pub fn without_code_markers(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([CODE_START, CODE_END]) {
+        std::borrow::Cow::Owned(text.replace([CODE_START, CODE_END], ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 

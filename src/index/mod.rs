@@ -604,7 +604,8 @@ impl SearchIndex {
                 .and_then(|v| v.as_bytes())
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default(),
-            text: text(self.fields.body),
+            text: crate::content::markdown::without_code_markers(&text(self.fields.body))
+                .into_owned(),
         })
     }
 }

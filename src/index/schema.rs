@@ -9,8 +9,8 @@ use tantivy::schema::{
 
 use super::analyzer;
 
-/// The index format; part of the index folder's name (`index/v8`).
-pub const VERSION: u32 = 8;
+/// The index format; part of the index folder's name (`index/v9`).
+pub const VERSION: u32 = 9;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {

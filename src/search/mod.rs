@@ -9,6 +9,7 @@ mod plan;
 pub mod query;
 pub mod reader;
 mod similar;
+pub mod snippet;
 pub mod ticket;
 
 pub use plan::MAX_WORDS;
@@ -507,13 +508,12 @@ fn hit(
     let (card, text) = index.hit(searcher, address)?;
     let snippet = match snippets {
         Some(generator) => {
-            let mut s = generator.snippet(head(&text, SNIPPET_SCAN_BYTES));
-            s.set_snippet_prefix_postfix("<mark>", "</mark>");
-            let html = s.to_html();
-            if html.trim().is_empty() {
+            let prose = snippet::without_code(head(&text, SNIPPET_SCAN_BYTES));
+            let found = generator.snippet(&prose);
+            if found.fragment().trim().is_empty() {
                 fallback_snippet(&card)
             } else {
-                html
+                snippet::sentences(&prose, &found)
             }
         }
         None => String::new(),

@@ -189,3 +189,39 @@ async fn metrics_count_requests_errors_and_searches_in_the_prometheus_format() {
         assert!(text.contains(want), "{want} missing from:\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snippets_are_whole_sentences_with_link_titles_and_no_code() {
+    let t = TestKb::start(&[
+        (
+            "a/refunds.md",
+            "---\ntitle: Money\n---\nSome words first. Payments are sent back to the card that paid, by the bank. Other words after.\n\n```json\n{\"payments\": \"sent back\"}\n```\n",
+        ),
+        (
+            "a/limits.md",
+            "---\ntitle: Limits\n---\nLarge payments go through [[a/tiers]] first.\n",
+        ),
+        ("a/tiers.md", "---\ntitle: Escalation tiers\n---\nWho does what.\n"),
+    ])
+    .await;
+    let (_, found) = t.get("/api/v1/search?q=payments+sent+to").await;
+    let snippet = |id: &str| {
+        found["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == id)
+            .map(|h| h["snippet"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{id} not found: {found}"))
+    };
+    assert_eq!(
+        snippet("a/refunds"),
+        "Some words first. <mark>Payments</mark> are <mark>sent</mark> back to the card that paid, by the bank."
+    );
+    let (_, found) = t.get("/api/v1/search?q=large+payments").await;
+    let limits = found["hits"][0]["snippet"].as_str().unwrap();
+    assert_eq!(
+        limits,
+        "<mark>Large</mark> <mark>payments</mark> go through Escalation tiers first."
+    );
+}
