@@ -4,6 +4,7 @@
 //! plus what needs all cards at once: links to nothing, duplicate ids and
 //! aliases, stale and never-verified cards, translations (`translations`).
 
+mod replies;
 mod translations;
 
 pub use translations::behind_their_source;
@@ -244,6 +245,7 @@ fn card_findings(
         }
     }
     translations::of_card(catalog, card, front, problems);
+    replies::of_card(catalog, card, problems);
     let Some(today) = today else { return };
     match card.verification.trust(today) {
         Trust::Verified => {}

@@ -232,6 +232,10 @@ pub struct FolderPage {
     pub title: Option<String>,
     pub description: Option<String>,
     pub weight: Option<i64>,
+    /// `reply_required: true`: the folder's cards answer customers, so
+    /// each needs a `reply_snippet` (`quire check` warns); a deeper folder
+    /// may say `false`.
+    pub reply_required: Option<bool>,
     pub markdown: String,
 }
 
@@ -255,6 +259,10 @@ pub fn parse_folder_page(
             .string(&fields, "description")
             .or_else(|| reader.string(&fields, "summary")),
         weight: reader.integer(&fields, "weight"),
+        reply_required: fields
+            .get("reply_required")
+            .is_some()
+            .then(|| reader.boolean(&fields, "reply_required")),
         markdown: split.body.to_string(),
     };
     if let Some(too_much) = markdown::outline(split.body, split.body_line).too_much_html {

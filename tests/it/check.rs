@@ -112,3 +112,45 @@ fn check_reports_translation_families_ambiguous_links_and_synonym_mistakes() {
         "{text}"
     );
 }
+
+#[test]
+fn check_warns_of_answer_cards_without_a_reply_where_the_folder_requires_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let verified = "verified_by: x@example.com\nverified_at: 2099-01-01\nverify_every: 1y";
+    write_file(c, "playbooks/_index.md", "---\ntitle: Playbooks\nreply_required: true\n---\n");
+    write_file(
+        c,
+        "playbooks/refunds.md",
+        &format!("---\ntitle: Refunds\n{verified}\nreply_snippet: We refund within 30 days.\n---\nBody.\n"),
+    );
+    write_file(
+        c,
+        "playbooks/angry.md",
+        &format!("---\ntitle: Angry customers\n{verified}\n---\nBody.\n"),
+    );
+    // A section that is reading for the team says so.
+    write_file(c, "playbooks/notes/_index.md", "---\ntitle: Notes\nreply_required: false\n---\n");
+    write_file(
+        c,
+        "playbooks/notes/history.md",
+        &format!("---\ntitle: History\n{verified}\n---\nBody.\n"),
+    );
+    write_file(c, "team/lunch.md", &format!("---\ntitle: Lunch\n{verified}\n---\nBody.\n"));
+    let out = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .arg("--content")
+        .arg(c)
+        .arg("check")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "warnings only: {text}");
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "playbooks/angry.md:1:1: warning: no `reply_snippet`: playbooks/_index.md says its cards answer customers (`reply_required: true`), and without one agents can send only the link",
+            "checked 4 cards: 0 errors, 1 warning",
+        ],
+        "{text}"
+    );
+}
