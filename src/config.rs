@@ -462,7 +462,10 @@ fn api_section(api: ApiFile) -> Result<ApiConfig, String> {
 
 /// `[git]`: reading history, and the link to a file's history.
 fn git_section(git: GitFile) -> Result<GitConfig, String> {
-    for (key, url) in [("history_url", &git.history_url), ("edit_url", &git.edit_url)] {
+    for (key, url) in [
+        ("history_url", &git.history_url),
+        ("edit_url", &git.edit_url),
+    ] {
         if let Some(url) = url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {

@@ -349,7 +349,9 @@ fn parse_log(out: &str) -> Vec<(Commit, Vec<String>)> {
 /// `(old, new)` path pairs from `git log --name-status -z` limited to
 /// renames: `R<score>`, old path, new path, NUL-separated.
 fn parse_renames(out: &str) -> Vec<(String, String)> {
-    let mut tokens = out.split('\0').map(|t| t.trim_start_matches(['\x1e', '\n']));
+    let mut tokens = out
+        .split('\0')
+        .map(|t| t.trim_start_matches(['\x1e', '\n']));
     let mut pairs = Vec::new();
     while let Some(token) = tokens.next() {
         if token.starts_with('R')

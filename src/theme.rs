@@ -27,12 +27,19 @@ pub struct Theme {
 /// again only when its modification time or size changes.
 struct AssetVersions {
     dir: PathBuf,
-    seen: Mutex<HashMap<String, (Option<(SystemTime, u64)>, String)>>,
+    /// By asset path: the site file's modification time and size when it
+    /// was hashed (`None`: the built-in file), and its version.
+    seen: Mutex<HashMap<String, (Option<FileStamp>, String)>>,
 }
+
+type FileStamp = (SystemTime, u64);
 
 impl AssetVersions {
     fn version(&self, path: &str) -> Option<String> {
-        if path.split(['/', '\\']).any(|part| part == ".." || part.is_empty()) {
+        if path
+            .split(['/', '\\'])
+            .any(|part| part == ".." || part.is_empty())
+        {
             return None;
         }
         let on_disk = std::fs::metadata(self.dir.join(path))

@@ -70,12 +70,7 @@ pub const UNDO_SECONDS: i64 = 15 * 60;
 
 /// Takes back the vote `feedback` on the card `requested` names, if it was
 /// given on that card within `UNDO_SECONDS`; whether it was.
-pub fn undo(
-    kb: &Kb,
-    requested: &str,
-    public_only: bool,
-    feedback: i64,
-) -> Result<bool, AppError> {
+pub fn undo(kb: &Kb, requested: &str, public_only: bool, feedback: i64) -> Result<bool, AppError> {
     staff_only(public_only)?;
     let (_, ids) = ids(kb, requested, public_only)?;
     let undone = kb

@@ -117,7 +117,9 @@ fn titled_links(catalog: &crate::content::Catalog, snippet: &str) -> String {
     let mut run = String::new(); // the run's HTML, tags and all
     let mut rest = snippet;
     while let Some(c) = rest.chars().next() {
-        let tag = ["<mark>", "</mark>"].into_iter().find(|t| rest.starts_with(t));
+        let tag = ["<mark>", "</mark>"]
+            .into_iter()
+            .find(|t| rest.starts_with(t));
         let (piece, in_run) = match tag {
             Some(tag) => (tag, !run.is_empty()),
             None => {
@@ -219,7 +221,11 @@ fn log_search(kb: &Kb, request: &SearchRequest, query: &str, hits: usize, door: 
         at: now(),
         // Control characters (a NUL in a query string) would make an
         // invisible entry on the insights page.
-        query: query.chars().filter(|c| !c.is_control()).take(500).collect(),
+        query: query
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(500)
+            .collect(),
         filters: filters.join("&"),
         hits: hits as u64,
         source: door.as_str(),

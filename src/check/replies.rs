@@ -8,10 +8,20 @@ use crate::content::{Card, Catalog, Problem};
 /// A warning when `card` lies under a folder requiring replies (the
 /// nearest folder that says either way decides) and has no reply.
 pub fn of_card(catalog: &Catalog, card: &Card, problems: &mut Vec<Problem>) {
-    if card.draft || card.reply_snippet.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+    if card.draft
+        || card
+            .reply_snippet
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty())
+    {
         return;
     }
-    let folders: Vec<&str> = card.id.folder().split('/').filter(|s| !s.is_empty()).collect();
+    let folders: Vec<&str> = card
+        .id
+        .folder()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let decided = (1..=folders.len()).rev().find_map(|depth| {
         let folder = folders[..depth].join("/");
         let required = catalog.folder(&folder)?.reply_required?;

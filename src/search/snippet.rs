@@ -71,7 +71,10 @@ pub fn sentences(text: &str, snippet: &Snippet) -> String {
 }
 
 fn worth_marking(word: &str) -> bool {
-    word.chars().count() >= 3 || word.chars().any(|c| !c.is_ascii() && !is_alphabetic_script(c))
+    word.chars().count() >= 3
+        || word
+            .chars()
+            .any(|c| !c.is_ascii() && !is_alphabetic_script(c))
 }
 
 /// Letters of scripts written with spaces between words (Latin, Cyrillic,

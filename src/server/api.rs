@@ -17,8 +17,8 @@ use super::access::Access;
 use super::error::{ApiError, ErrorBody};
 use super::params::Params;
 use super::views::{
-    self, CardRef, CardView, CollectionsView, FeedbackList, FeedbackView, HighlightsView, MatchView,
-    Reading, SearchView, SuggestView, TagsView, Undone, Visible,
+    self, CardRef, CardView, CollectionsView, FeedbackList, FeedbackView, HighlightsView,
+    MatchView, Reading, SearchView, SuggestView, TagsView, Undone, Visible,
 };
 use crate::app::{self, search::Door, search::Log};
 use crate::content::Trust;
@@ -636,7 +636,11 @@ pub async fn highlights(
             .filter(|c| visible.card(c))
             .map(|c| CardRef::of(c))
     };
-    let popular = popular.iter().filter_map(|id| shown(id)).take(SHOWN).collect();
+    let popular = popular
+        .iter()
+        .filter_map(|id| shown(id))
+        .take(SHOWN)
+        .collect();
     let today = chrono::Local::now().date_naive();
     let recent = super::browse::recently_updated(&catalog, today, &state.kb.history(), 4 * SHOWN)
         .iter()
@@ -645,7 +649,6 @@ pub async fn highlights(
         .collect();
     Ok(Json(HighlightsView { popular, recent }))
 }
-
 
 /// Resolves a card's open "outdated" flags (an author fixed the card).
 #[utoipa::path(

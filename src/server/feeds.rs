@@ -87,7 +87,11 @@ async fn feed(State(state): State<AppState>, headers: HeaderMap) -> Response {
 async fn sitemap(State(state): State<AppState>, headers: HeaderMap) -> Response {
     // A site behind a sign-in has nothing for a search engine.
     if state.kb.config.site.require_login {
-        return (StatusCode::NOT_FOUND, "no sitemap: the site needs signing in").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "no sitemap: the site needs signing in",
+        )
+            .into_response();
     }
     let base = public_url(&state, &headers);
     let history = state.kb.history();

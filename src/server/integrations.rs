@@ -154,7 +154,10 @@ fn trust_badge(hit: &HitView) -> String {
         "unverified" => " <span class=\"badge grey\">unverified</span>",
         _ => "",
     };
-    format!("{trust}{}", outdated_note(hit, " <span class=\"badge red\">", "</span>"))
+    format!(
+        "{trust}{}",
+        outdated_note(hit, " <span class=\"badge red\">", "</span>")
+    )
 }
 
 /// "flagged outdated ×N" between `before` and `after`, when readers

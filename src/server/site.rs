@@ -12,8 +12,8 @@ use super::AppState;
 use super::browse;
 use super::files::file_response;
 use super::params::Params;
-use super::urls::{card_url, encode_component, tag_url};
 use super::search_page::pages;
+use super::urls::{card_url, encode_component, tag_url};
 use super::views::{self, CardView, CollectionView, Reading, Visible};
 use crate::app;
 use crate::app::cards::Resolved;
@@ -677,9 +677,10 @@ async fn theme_asset(
     } else {
         "no-cache"
     };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static(cache),
+    );
     response
 }
 

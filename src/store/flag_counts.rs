@@ -11,14 +11,18 @@ use super::{Store, StoreError};
 
 const MAX_AGE: Duration = Duration::from_secs(15);
 
+/// Open flags by card id.
+type Counts = Arc<HashMap<String, usize>>;
+
 #[derive(Default)]
 pub struct FlagCounts {
-    read: Mutex<Option<(Instant, Arc<HashMap<String, usize>>)>>,
+    /// The counts and when they were read.
+    read: Mutex<Option<(Instant, Counts)>>,
 }
 
 impl FlagCounts {
     /// The open flags by card id, read again when older than `MAX_AGE`.
-    pub fn get(&self, store: &Store) -> Result<Arc<HashMap<String, usize>>, StoreError> {
+    pub fn get(&self, store: &Store) -> Result<Counts, StoreError> {
         let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((at, counts)) = read.as_ref()
             && at.elapsed() < MAX_AGE

@@ -60,7 +60,11 @@ WHERE verdict = 'helpful' AND created_at >= ?1
 GROUP BY card_id ORDER BY COUNT(*) DESC, card_id LIMIT ?2";
 
 /// The ids of the cards opened most since `since`, most first.
-pub(super) fn most_read(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Vec<String>> {
+pub(super) fn most_read(
+    conn: &Connection,
+    since: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<String>> {
     let mut statement = conn.prepare_cached(MOST_READ)?;
     let rows = statement.query_map(params![since, limit as i64], |row| row.get(0))?;
     rows.collect()

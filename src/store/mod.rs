@@ -331,7 +331,7 @@ impl Store {
     /// The ids of the cards opened most since `since` (seconds), most first.
     pub fn most_read(&self, since: i64, limit: usize) -> Result<Vec<String>, StoreError> {
         self.db
-            .with_writer(Use::Read, |conn| Ok(insights::most_read(conn, since, limit)?))
+            .with_writer(Use::Read, |conn| insights::most_read(conn, since, limit))
     }
 
     /// Every card with open "outdated" flags, and how many it has.

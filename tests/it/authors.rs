@@ -31,7 +31,10 @@ async fn the_problems_page_lists_what_check_finds_and_follows_fixes() {
     // A new card whose front matter is broken: its URL names the error.
     let (status, missing) = t.page("/cards/a/yaml").await;
     assert_eq!(status, 404);
-    assert!(missing.contains("This card cannot be shown yet"), "{missing}");
+    assert!(
+        missing.contains("This card cannot be shown yet"),
+        "{missing}"
+    );
     assert!(missing.contains("invalid YAML front matter"), "{missing}");
 
     // Fixing the files clears them.
@@ -59,7 +62,10 @@ async fn the_problems_page_lists_errors_before_warnings() {
     ])
     .await;
     let (_, page) = t.page("/problems").await;
-    let at = |s: &str| page.find(s).unwrap_or_else(|| panic!("{s} missing: {page}"));
+    let at = |s: &str| {
+        page.find(s)
+            .unwrap_or_else(|| panic!("{s} missing: {page}"))
+    };
     assert!(at("a/yaml.md:3:1") < at("a/0-untitled.md:1:1"));
 }
 
@@ -72,12 +78,18 @@ async fn a_broken_save_shows_the_last_good_version_and_says_so() {
     .await;
     t.write("a/card.md", "---\ntitle: [oops\n---\nA broken save.\n");
     t.eventually("the broken save to be reported", || async {
-        t.page("/cards/a/card").await.1.contains("latest save of this card has an error")
+        t.page("/cards/a/card")
+            .await
+            .1
+            .contains("latest save of this card has an error")
     })
     .await;
     let (status, card) = t.page("/cards/a/card").await;
     assert_eq!(status, 200);
-    assert!(card.contains("The first good text."), "the last good version");
+    assert!(
+        card.contains("The first good text."),
+        "the last good version"
+    );
     assert!(card.contains("is shown."), "{card}");
     assert!(card.contains("<summary>For authors: what to fix</summary>"));
     assert!(card.contains("invalid YAML front matter"));
@@ -98,7 +110,10 @@ async fn the_verification_page_groups_overdue_cards_by_owner_oldest_first() {
     let at = |s: &str| page.find(s).unwrap_or_else(|| panic!("{s} missing"));
     assert!(at("ann@example.com") < at("Older"));
     assert!(at("Older") < at(">Old<"), "the longest overdue first");
-    assert!(at(">Old<") < at("cara@example.com"), "the most overdue owner first");
+    assert!(
+        at(">Old<") < at("cara@example.com"),
+        "the most overdue owner first"
+    );
     assert!(at("cara@example.com") < at("Never"));
     assert!(page.contains("stale since 2019-01-31"));
     assert!(page.contains("never verified"));

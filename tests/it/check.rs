@@ -118,11 +118,17 @@ fn check_warns_of_answer_cards_without_a_reply_where_the_folder_requires_one() {
     let dir = tempfile::tempdir().unwrap();
     let c = dir.path();
     let verified = "verified_by: x@example.com\nverified_at: 2099-01-01\nverify_every: 1y";
-    write_file(c, "playbooks/_index.md", "---\ntitle: Playbooks\nreply_required: true\n---\n");
+    write_file(
+        c,
+        "playbooks/_index.md",
+        "---\ntitle: Playbooks\nreply_required: true\n---\n",
+    );
     write_file(
         c,
         "playbooks/refunds.md",
-        &format!("---\ntitle: Refunds\n{verified}\nreply_snippet: We refund within 30 days.\n---\nBody.\n"),
+        &format!(
+            "---\ntitle: Refunds\n{verified}\nreply_snippet: We refund within 30 days.\n---\nBody.\n"
+        ),
     );
     write_file(
         c,
@@ -130,13 +136,21 @@ fn check_warns_of_answer_cards_without_a_reply_where_the_folder_requires_one() {
         &format!("---\ntitle: Angry customers\n{verified}\n---\nBody.\n"),
     );
     // A section that is reading for the team says so.
-    write_file(c, "playbooks/notes/_index.md", "---\ntitle: Notes\nreply_required: false\n---\n");
+    write_file(
+        c,
+        "playbooks/notes/_index.md",
+        "---\ntitle: Notes\nreply_required: false\n---\n",
+    );
     write_file(
         c,
         "playbooks/notes/history.md",
         &format!("---\ntitle: History\n{verified}\n---\nBody.\n"),
     );
-    write_file(c, "team/lunch.md", &format!("---\ntitle: Lunch\n{verified}\n---\nBody.\n"));
+    write_file(
+        c,
+        "team/lunch.md",
+        &format!("---\ntitle: Lunch\n{verified}\n---\nBody.\n"),
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_quire"))
         .arg("--content")
         .arg(c)

@@ -138,7 +138,12 @@ async fn an_origin_added_while_serving_gives_each_card_its_edit_and_history_link
 
     git(
         &root,
-        &["remote", "add", "origin", "git@github.com:acme/handbook.git"],
+        &[
+            "remote",
+            "add",
+            "origin",
+            "git@github.com:acme/handbook.git",
+        ],
     );
     t.eventually("the new remote's links", || async {
         t.get("/api/v1/cards/support/refunds").await.1["edit_url"]
@@ -166,7 +171,12 @@ async fn a_card_moved_with_git_mv_keeps_its_old_url() {
     .await;
     std::fs::create_dir_all(root.join("billing")).expect("mkdir");
     git(&root, &["mv", "support/refunds.md", "billing/refunds.md"]);
-    commit(&root, "Bob", "2026-02-05T10:00:00Z", "Move refunds to billing");
+    commit(
+        &root,
+        "Bob",
+        "2026-02-05T10:00:00Z",
+        "Move refunds to billing",
+    );
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -177,12 +187,14 @@ async fn a_card_moved_with_git_mv_keeps_its_old_url() {
             .send()
             .await
             .expect("request");
-        response.status() == 301
-            && response.headers()["location"] == "/cards/billing/refunds"
+        response.status() == 301 && response.headers()["location"] == "/cards/billing/refunds"
     })
     .await;
     let (status, card) = t.get("/api/v1/cards/support/refunds").await;
-    assert_eq!((status, card["id"].clone()), (200, "billing/refunds".into()));
+    assert_eq!(
+        (status, card["id"].clone()),
+        (200, "billing/refunds".into())
+    );
 }
 
 #[tokio::test]

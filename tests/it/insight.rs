@@ -238,7 +238,10 @@ async fn insights_export_as_csv_with_helpful_votes_and_no_formulas() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "list,text,count,detail");
     assert!(lines.contains(&"no_results,'=hyperlink(1),1,0"), "{csv}");
-    assert!(lines.contains(&format!("most_helpful,{REFUNDS},1,0").as_str()), "{csv}");
+    assert!(
+        lines.contains(&format!("most_helpful,{REFUNDS},1,0").as_str()),
+        "{csv}"
+    );
     let (_, html) = t.get_text("/insights?days=7").await;
     assert!(html.contains("id=\"most-helpful\""));
 }

@@ -88,7 +88,11 @@ async fn a_public_token_never_learns_of_flags() {
     let t = flagged_once().await;
     let found = get(&t, "/api/v1/search?q=refunds", PUBLIC).await;
     assert!(
-        found["hits"].as_array().unwrap().iter().all(|h| h["outdated"] == 0),
+        found["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["outdated"] == 0),
         "{found}"
     );
     let card = get(&t, "/api/v1/cards/billing/refunds", PUBLIC).await;

@@ -131,8 +131,14 @@ async fn the_search_page_has_facets_that_filter_and_pages() {
     assert_eq!(status, 200);
     assert!(page.contains(r#"<details class="facets" open>"#));
     // Filters name collections and languages as readers know them.
-    assert!(page.contains(">Support playbooks</a>"), "a collection's title");
-    assert!(page.contains(r#"lang="ru">Русский</a>"#), "a language's own name");
+    assert!(
+        page.contains(">Support playbooks</a>"),
+        "a collection's title"
+    );
+    assert!(
+        page.contains(r#"lang="ru">Русский</a>"#),
+        "a language's own name"
+    );
     // The results come before the filters (first on a phone).
     assert!(page.find(r#"class="results""#) < page.find(r#"class="facets""#));
     assert!(
@@ -310,7 +316,10 @@ async fn a_search_that_finds_nothing_offers_next_steps_across_the_page() {
     let (status, page) = html(&t, "/search?q=zzqxw+blorptang+quuxly&lang=ro").await;
     assert_eq!(status, 200);
     assert!(page.contains(r#"<section class="no-results""#), "{page}");
-    assert!(!page.contains("search-layout"), "not squeezed into a column");
+    assert!(
+        !page.contains("search-layout"),
+        "not squeezed into a column"
+    );
     assert!(page.contains("Search with fewer words"), "{page}");
     assert!(page.contains("Search every collection, tag and language"));
     assert!(page.contains(r#"href="/collections""#));
@@ -319,20 +328,33 @@ async fn a_search_that_finds_nothing_offers_next_steps_across_the_page() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pasted_ticket_is_searched_without_being_echoed_everywhere() {
     let t = TestKb::demo().await;
-    let ticket = "my customer wants a refund on the annual plan they bought by mistake ".repeat(200);
-    let (status, page) = html(&t, &format!("/search?q={}", crate::support::encode(&ticket))).await;
+    let ticket =
+        "my customer wants a refund on the annual plan they bought by mistake ".repeat(200);
+    let (status, page) = html(
+        &t,
+        &format!("/search?q={}", crate::support::encode(&ticket)),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(page.len() < 120_000, "page of {} bytes", page.len());
     let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
     assert!(title.chars().count() < 120, "{title}");
-    assert!(page.contains("characters long"), "says the links carry less");
+    assert!(
+        page.contains("characters long"),
+        "says the links carry less"
+    );
 
     // Past what a search box holds, a themed 414 that says what to do.
     let huge = "refund ".repeat(6_000);
     let (status, page) = html(&t, &format!("/search?q={}", crate::support::encode(&huge))).await;
     assert_eq!(status, 414);
     assert!(page.contains("That search is too long"), "{page}");
-    let (status, body) = t.get(&format!("/api/v1/search?q={}", crate::support::encode(&huge))).await;
+    let (status, body) = t
+        .get(&format!(
+            "/api/v1/search?q={}",
+            crate::support::encode(&huge)
+        ))
+        .await;
     assert_eq!(status, 414);
     assert_eq!(body["code"], "uri_too_long");
 }
@@ -375,15 +397,23 @@ async fn an_atom_feed_lists_changed_and_verified_cards_and_a_sitemap_every_page(
     );
     let feed = response.text().await.unwrap();
     let invoices = feed.find("<title>Invoices</title>").expect("invoices");
-    let refunds = feed.find("<title>Refunds &amp; returns</title>").expect("refunds");
+    let refunds = feed
+        .find("<title>Refunds &amp; returns</title>")
+        .expect("refunds");
     assert!(invoices < refunds, "newest news first: {feed}");
-    assert!(feed.contains("<summary>Verified on 2026-04-02. </summary>"), "{feed}");
+    assert!(
+        feed.contains("<summary>Verified on 2026-04-02. </summary>"),
+        "{feed}"
+    );
     assert!(feed.contains("<updated>2026-04-02T00:00:00Z</updated>"));
     assert!(!feed.contains("Draft"));
 
     let (status, sitemap) = t.get_text("/sitemap.xml").await;
     assert_eq!(status, 200);
-    assert!(sitemap.contains("/cards/billing/refunds</loc><lastmod>2026-03-01</lastmod>"), "{sitemap}");
+    assert!(
+        sitemap.contains("/cards/billing/refunds</loc><lastmod>2026-03-01</lastmod>"),
+        "{sitemap}"
+    );
     assert!(sitemap.contains("/collections/billing</loc>"), "{sitemap}");
     assert!(!sitemap.contains("draft"));
 }

@@ -24,20 +24,33 @@ async fn a_vote_is_taken_back_by_its_id_on_its_card_only() {
 
     // Another card's undo does not reach it; a bad id is a 400.
     let (status, body) = t
-        .post_json(&format!("/api/v1/cards/{TIERS}/feedback/{id}/undo"), &json!({}))
+        .post_json(
+            &format!("/api/v1/cards/{TIERS}/feedback/{id}/undo"),
+            &json!({}),
+        )
         .await;
     assert_eq!((status, body["undone"].clone()), (200, json!(false)));
     let (status, _) = t
-        .post_json(&format!("/api/v1/cards/{REFUNDS}/feedback/x1/undo"), &json!({}))
+        .post_json(
+            &format!("/api/v1/cards/{REFUNDS}/feedback/x1/undo"),
+            &json!({}),
+        )
         .await;
     assert_eq!(status, 400);
 
     let (status, body) = t
-        .post_json(&format!("/api/v1/cards/{REFUNDS}/feedback/{id}/undo"), &json!({}))
+        .post_json(
+            &format!("/api/v1/cards/{REFUNDS}/feedback/{id}/undo"),
+            &json!({}),
+        )
         .await;
     assert_eq!((status, body["undone"].clone()), (200, json!(true)));
     let (_, card) = t.get(&format!("/api/v1/cards/{REFUNDS}")).await;
     assert_eq!(card["outdated"], 0, "the flag is gone everywhere");
     let (_, listed) = t.get(&format!("/api/v1/cards/{REFUNDS}/feedback")).await;
-    assert_eq!(listed["feedback"].as_array().map(Vec::len), Some(0), "{listed}");
+    assert_eq!(
+        listed["feedback"].as_array().map(Vec::len),
+        Some(0),
+        "{listed}"
+    );
 }
