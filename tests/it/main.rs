@@ -25,5 +25,6 @@ mod shedding;
 mod site;
 mod support;
 mod translations;
+mod vault;
 mod watch;
 mod written_state;
