@@ -641,7 +641,22 @@ impl<'a> Renderer<'a, '_, '_> {
         else {
             return;
         };
-        let name = src.rsplit('/').next().unwrap_or(&src).to_string();
+        let name = percent_decode(src.rsplit('/').next().unwrap_or(&src));
+        if !is_image(&name) {
+            // `![[guide.pdf]]`: Obsidian's viewer for other files is not a
+            // page's to run; the file is a link.
+            let text = if label.trim().is_empty() {
+                &name
+            } else {
+                &label
+            };
+            self.events.push(Event::InlineHtml(CowStr::from(format!(
+                "<a class=\"embed-link\" href=\"{}\">{}</a>",
+                escape_attr(&src),
+                escape_attr(text)
+            ))));
+            return;
+        }
         let (alt, size) = match image_size(&label) {
             Some((w, h)) => (
                 percent_decode(&name),
@@ -939,6 +954,15 @@ fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> O
     })
 }
 
+/// Whether a file name is one a browser shows as an image.
+fn is_image(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(
+        ext.as_deref(),
+        Some("png" | "jpg" | "jpeg" | "gif" | "webp" | "svg" | "avif" | "bmp" | "ico")
+    )
+}
+
 fn has_scheme(dest: &str) -> bool {
     match dest.split_once(':') {
         Some((scheme, _)) => {
@@ -1232,6 +1256,19 @@ mod tests {
         );
         assert!(
             html.contains("<summary class=\"callout-title\"><strong>Bold</strong> title</summary><div class=\"callout-content\">\n<p>body <em>a\nb</em></p>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_wiki_embed_of_a_file_that_is_no_image_is_a_link() {
+        let html = render("![[guide.pdf]] ![[chart.png|Chart]]", &resolve_all);
+        assert!(
+            html.contains("<a class=\"embed-link\" href=\"/cards/guide.pdf\" rel=\"noopener noreferrer\">guide.pdf</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<img src=\"/cards/chart.png\" alt=\"Chart\">"),
             "{html}"
         );
     }
