@@ -933,7 +933,12 @@ fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> O
         // escape is not part of the name.
         target.trim().trim_end_matches('\\').trim_end().to_string()
     } else {
-        percent_decode(target)
+        // Zola's `@/blog/post.md` is a path from the content folder.
+        let target = match target.strip_prefix("@/") {
+            Some(from_root) => format!("/{from_root}"),
+            None => target.to_string(),
+        };
+        percent_decode(&target)
     };
     // Paths and ids are NFC; an NFD link (typed on macOS) finds them too.
     let target = super::card_id::nfc(&target).into_owned();
@@ -1227,6 +1232,8 @@ mod tests {
             [("Top".to_string(), 7), ("^b1".to_string(), 7)]
         );
         assert_eq!(o.block_ids, ["b1", "li"]);
+        let zola = outline("[post](@/blog/post.md#intro)", 1);
+        assert_eq!(zola.links[0].target, "/blog/post.md");
         assert_eq!(fragment_anchor("Setup#Linux hosts"), "linux-hosts");
         assert_eq!(fragment_anchor("^b1"), "^b1");
     }
