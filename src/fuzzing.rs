@@ -11,7 +11,10 @@ use crate::search::{self, SearchRequest, Ticket};
 
 /// A card file, any bytes: front matter (YAML or TOML) → fields → markdown
 /// → sanitized HTML → the index document. Reading may refuse the file with
-/// a problem; it may not panic, hang, or let active HTML through.
+/// a problem; it may not panic, hang, or let active HTML through. Every
+/// `![[note]]` in it embeds a note: the card itself under another name
+/// (so embeds nest, and repeat a name: a cycle) or a note of callouts and
+/// embeds of its own.
 pub fn card_file(bytes: &[u8]) {
     let limits = Limits {
         max_card_bytes: 256 * 1024,
@@ -19,6 +22,12 @@ pub fn card_file(bytes: &[u8]) {
     let Ok(parsed) = card::parse("fuzz/card.md", bytes, FileStamp::default(), limits) else {
         return;
     };
+    let html = markdown::render_in(&parsed.markdown, "fuzz/card", &|_, link| {
+        embedding(link, &parsed.markdown)
+    });
+    if let Some(active) = active_markup(&html) {
+        panic!("{active} got through the sanitizer: {html}");
+    }
     let html = markdown::render(&parsed.markdown, &|link| {
         if link.target.len() % 2 == 0 {
             Target::Url {
@@ -42,6 +51,36 @@ pub fn card_file(bytes: &[u8]) {
     if *count % 512 == 0 {
         writer.delete_all().expect("delete all");
         writer.commit().expect("commit");
+    }
+}
+
+/// A note with callouts (nested, folded) that embeds the card back.
+const NOTE: &str = "> [!tip]- Folded <b>title</b>\n> > [!note] Inner ==mark==\n> > ![[fuzz/card#^b]]\n\n%%hidden%% ![[note]] ^b\n";
+
+/// Where a link of the fuzzed card goes: embeds are notes (by the length
+/// of their name: the card itself, the callout note, or no body at all),
+/// other links cards or nothing.
+fn embedding(link: &markdown::Link, card: &str) -> Target {
+    let href = format!("/cards/{}", link.target);
+    if link.kind == markdown::LinkKind::Embed {
+        let markdown = match link.target.len() % 3 {
+            0 => Some(card.to_string()),
+            1 => Some(NOTE.to_string()),
+            _ => None,
+        };
+        return Target::Note {
+            id: link.target.clone(),
+            href,
+            title: link.target.clone(),
+            markdown,
+        };
+    }
+    match link.target.len() % 2 {
+        0 => Target::Url {
+            href,
+            title: Some(link.target.clone()),
+        },
+        _ => Target::Broken,
     }
 }
 

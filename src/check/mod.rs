@@ -4,6 +4,8 @@
 //! plus what needs all cards at once: links to nothing, duplicate ids and
 //! aliases, stale and never-verified cards, translations (`translations`).
 
+mod fragments;
+mod names;
 mod replies;
 mod translations;
 
@@ -49,12 +51,15 @@ struct Read {
     cards: Vec<Card>,
     /// The first 64 KiB of each card's text, by path, to find key lines.
     texts: BTreeMap<String, String>,
+    /// What each card's links may point into, by path.
+    anchors: BTreeMap<String, fragments::Anchors>,
     problems: Vec<Problem>,
 }
 
 fn read_all(content: &ContentDir, limits: Limits) -> Read {
     let (files, mut problems) = content.walk("");
     let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut anchors: BTreeMap<String, fragments::Anchors> = BTreeMap::new();
     let cards: Vec<_> = files.iter().filter(|f| f.kind == FileKind::Card).collect();
     // Parsing is the cost of `quire check` on a large folder: spread it
     // over the cores (rayon keeps the results in order).
@@ -75,15 +80,22 @@ fn read_all(content: &ContentDir, limits: Limits) -> Read {
             let front: String =
                 String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]).into_owned();
             card::parse(&file.rel_path, &bytes, file.stamp, limits)
-                .map(|p| (p.card, front))
+                .map(|p| {
+                    let targets = fragments::Anchors {
+                        ids: p.anchors.into_iter().collect(),
+                        local_links: p.local_links,
+                    };
+                    (p.card, front, targets)
+                })
                 .map_err(|e| e.0)
         })
         .collect();
     let mut ok_cards: Vec<Card> = Vec::new();
     for result in parsed {
         match result {
-            Ok((card, front)) => {
+            Ok((card, front, targets)) => {
                 texts.insert(card.id.rel_path(), front);
+                anchors.insert(card.id.rel_path(), targets);
                 ok_cards.push(card);
             }
             Err(problem) => problems.push(problem),
@@ -94,6 +106,7 @@ fn read_all(content: &ContentDir, limits: Limits) -> Read {
         files,
         cards: ok_cards,
         texts,
+        anchors,
         problems,
     }
 }
@@ -122,6 +135,7 @@ pub fn check(
         card_files,
         cards: ok_cards,
         texts,
+        anchors,
         mut problems,
     } = read_all(content, limits);
     let mut catalog = Catalog::default();
@@ -165,6 +179,7 @@ pub fn check(
     }
     let front = |path: &str| texts.get(path).cloned().unwrap_or_default();
     problems.extend(findings(&catalog, Some(today), &front));
+    problems.extend(fragments::missing(&catalog, &anchors));
     if let Some(history) = history {
         problems.extend(behind_their_source(&catalog, history));
     }
@@ -212,7 +227,8 @@ pub fn findings_by<C: std::ops::Deref<Target = Catalog>>(
         (problems, cards)
     };
     let refs: Vec<&Card> = cards.iter().map(|c| c.as_ref()).collect();
-    problems.extend(duplicates(&refs, front));
+    problems.extend(names::duplicates(&refs, front));
+    problems.extend(names::duplicate_titles(&refs, front));
     problems.extend(translations::two_in_one_language(&refs));
     for chunk in cards.chunks(1000) {
         let catalog = read();
@@ -271,66 +287,8 @@ fn card_findings(
     }
 }
 
-/// Two cards claiming one id: an alias naming another card, an alias on
-/// two cards, or ids that differ only in case (one file on macOS and
-/// Windows).
-fn duplicates(cards: &[&Card], front: &dyn Fn(&str) -> String) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let mut by_lower: BTreeMap<String, &Card> = BTreeMap::new();
-    for card in cards {
-        let lower = card.id.as_str().to_lowercase();
-        if let Some(other) = by_lower.get(&lower) {
-            problems.push(Problem::error(
-                &card.id.rel_path(),
-                1,
-                1,
-                format!(
-                    "duplicate id: `{}` differs from `{}` only in case",
-                    card.id, other.id
-                ),
-            ));
-        } else {
-            by_lower.insert(lower, card);
-        }
-    }
-    let mut claimed: BTreeMap<String, &Card> = BTreeMap::new();
-    for card in cards {
-        for alias in &card.aliases {
-            let path = card.id.rel_path();
-            let line = || line_of_key(&front(&path), "aliases");
-            if let Some(owner) = by_lower
-                .get(&alias.to_lowercase())
-                .filter(|c| c.id != card.id)
-            {
-                problems.push(Problem::error(
-                    &path,
-                    line(),
-                    1,
-                    format!(
-                        "duplicate id: alias `{alias}` is the id of {}",
-                        owner.id.rel_path()
-                    ),
-                ));
-            } else if let Some(other) = claimed.get(alias.as_str()).filter(|c| c.id != card.id) {
-                problems.push(Problem::error(
-                    &path,
-                    line(),
-                    1,
-                    format!(
-                        "duplicate alias: `{alias}` is also an alias of {}",
-                        other.id.rel_path()
-                    ),
-                ));
-            } else {
-                claimed.insert(alias.clone(), card);
-            }
-        }
-    }
-    problems
-}
-
 /// The 1-based line where front matter sets `key`, or 1.
-fn line_of_key(text: &str, key: &str) -> usize {
+pub(super) fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()
         .position(|l| {
             l.strip_prefix(key)

@@ -123,6 +123,10 @@ pub struct ParsedCard {
     /// Indexed with the lead, then dropped: a card's page reads them again
     /// from its markdown, so the catalog does not hold every card's outline.
     pub headings: Vec<Heading>,
+    /// The ids a link's `#fragment` may name here: headings' and blocks'.
+    pub anchors: Vec<String>,
+    /// `[[#Heading]]` links into the card itself, by fragment and line.
+    pub local_links: Vec<(String, usize)>,
     /// The markdown body (front matter removed).
     pub markdown: String,
     /// Plain text of the body, as a reader sees it.
@@ -183,16 +187,13 @@ pub fn parse_hashed(
     let translation_key = reader.string(&fields, "translationKey");
     let family = family(&id, translation_of.as_deref(), translation_key.as_deref());
     let summary = reader.string(&fields, "summary");
+    let anchors = outline.anchors();
     let description = reader.string(&fields, "description");
     let card = Card {
         title,
         title_source,
         summary: summary.or(description),
-        tags: reader
-            .list(&fields, "tags")
-            .into_iter()
-            .map(|t| t.to_lowercase())
-            .collect(),
+        tags: tags(reader.list(&fields, "tags"), &outline.tags),
         owner: reader.string(&fields, "owner"),
         verification,
         lang,
@@ -220,6 +221,8 @@ pub fn parse_hashed(
     };
     Ok(ParsedCard {
         card,
+        anchors,
+        local_links: outline.local_links,
         headings: outline.headings,
         markdown: split.body.to_string(),
         text: outline.text,
@@ -358,6 +361,18 @@ fn language(reader: &mut FieldReader, fields: &Fields, text: &str, title: &str) 
         return (lang, false);
     };
     let declared = lang::normalize(&declared);
+    if !lang::is_known(&declared) {
+        let line = reader.line_of("lang");
+        reader.problems.push(Problem::warning(
+            reader.path,
+            line,
+            1,
+            format!(
+                "`lang: {declared}` is not a language code; write an ISO 639-1 code such as `en` or `ru`"
+            ),
+        ));
+        return (declared, true);
+    }
     // Only a clear verdict on enough text is worth a warning.
     if text.chars().count() >= 200
         && let Some(detected) = lang::detect(&sample(title, text))
@@ -444,6 +459,19 @@ fn decode<'a>(
             "file is not valid UTF-8; save it as UTF-8 (a byte here is not part of any character)",
         ))
     })
+}
+
+/// The front matter's tags (as Obsidian writes them: a list, or a string
+/// of words or comma-separated words, `#` or not), then the body's
+/// `#tags`, lowercased, each once.
+fn tags(front: Vec<String>, body: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let words = front.iter().flat_map(|t| t.split_whitespace());
+    words
+        .map(|t| t.trim_start_matches('#').to_lowercase())
+        .chain(body.iter().cloned())
+        .filter(|tag| !tag.is_empty() && seen.insert(tag.clone()))
+        .collect()
 }
 
 fn normalize_alias(alias: &str) -> String {

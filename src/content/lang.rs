@@ -151,6 +151,31 @@ fn detector() -> &'static whatlang::Detector {
     })
 }
 
+/// Every ISO 639-1 code: a declared `lang` outside it (`klingon`, a typo
+/// such as `ur-US` for `en-US` aside) is reported, since no reader's
+/// language will ever match it.
+const ISO_639_1: &[&str] = &[
+    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bi",
+    "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da", "de",
+    "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy",
+    "ga", "gd", "gl", "gn", "gu", "gv", "ha", "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz", "ia",
+    "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja", "jv", "ka", "kg", "ki", "kj", "kk",
+    "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln", "lo",
+    "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb", "nd",
+    "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os", "pa", "pi", "pl",
+    "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk", "sl",
+    "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti", "tk",
+    "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi", "vo", "wa",
+    "wo", "xh", "yi", "yo", "za", "zh", "zu",
+];
+
+/// Whether a normalised language code names a language: an ISO 639-1 code,
+/// or an ISO 639-3 one that language detection knows (`tgl`).
+pub fn is_known(code: &str) -> bool {
+    ISO_639_1.binary_search(&code).is_ok()
+        || (code.len() == 3 && whatlang::Lang::from_code(code).is_some())
+}
+
 /// Normalises a declared language (`EN`, `en-US`, `ro_RO`) to its primary tag.
 pub fn normalize(declared: &str) -> String {
     let primary = declared
@@ -203,6 +228,17 @@ mod tests {
             detect("客户可以在续订后三十天内申请退款。").as_deref(),
             Some("zh")
         );
+    }
+
+    #[test]
+    fn language_codes_are_known_or_not() {
+        assert!(ISO_639_1.windows(2).all(|w| w[0] < w[1]), "sorted");
+        for known in ["en", "ru", "zh", "ro", "tgl"] {
+            assert!(is_known(known), "{known}");
+        }
+        for unknown in ["klingon", "xx", "e"] {
+            assert!(!is_known(unknown), "{unknown}");
+        }
     }
 
     #[test]

@@ -11,6 +11,10 @@ use std::sync::OnceLock;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 
+mod obsidian;
+
+pub use obsidian::{block_anchor, image_size, inline_tags, section};
+
 /// CommonMark with the GitHub extensions cards are written in, plus
 /// Obsidian-style `[[wiki-links]]`.
 pub fn options() -> Options {
@@ -68,6 +72,43 @@ pub struct Outline {
     pub images_without_alt: Vec<usize>,
     /// Where the raw HTML passes its budget, if it does: it renders as text.
     pub too_much_html: Option<TooMuchHtml>,
+    /// `#tags` written in the text (not in code or links), lowercased.
+    pub tags: Vec<String>,
+    /// The ids of `^block-id` markers, without the caret.
+    pub block_ids: Vec<String>,
+    /// `[[#Heading]]` and `[[#^block-id]]`: links into the card itself, by
+    /// fragment and line.
+    pub local_links: Vec<(String, usize)>,
+}
+
+impl Outline {
+    /// Every id a link's `#fragment` can name in this card: its headings'
+    /// anchors and its blocks' (see [`fragment_anchor`]).
+    pub fn anchors(&self) -> Vec<String> {
+        let mut anchors: Vec<String> = self.headings.iter().map(|h| h.anchor.clone()).collect();
+        anchors.extend(self.block_ids.iter().map(|id| block_anchor(id)));
+        anchors
+    }
+}
+
+/// The element id a link's `#fragment` names: a block's (`^id`) as it is,
+/// else the slug of the last heading named (`#Setup#Linux` is `linux`),
+/// the rule heading ids are made by.
+pub fn fragment_anchor(fragment: &str) -> String {
+    let fragment = fragment.trim();
+    if fragment.starts_with('^') {
+        return fragment.to_string();
+    }
+    let last = fragment
+        .rsplit('#')
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or("");
+    let anchor = slug(last);
+    if anchor.is_empty() {
+        "section".to_string()
+    } else {
+        anchor
+    }
 }
 
 /// How much raw HTML a card may hold before it is shown as text instead of
@@ -110,6 +151,14 @@ pub enum Target {
     /// A URL to put in `href`/`src`, and for wiki-links without a label the
     /// text to show (the card's title).
     Url { href: String, title: Option<String> },
+    /// `![[note]]`: the card embedded, by id, with its markdown body when
+    /// the caller has it (else the embed is a link to it).
+    Note {
+        id: String,
+        href: String,
+        title: String,
+        markdown: Option<String>,
+    },
     /// Nothing by that name: rendered visibly as broken, never as a dead link.
     Broken,
 }
@@ -117,10 +166,15 @@ pub enum Target {
 /// Reads headings, internal links and plain text. `first_line` is the file
 /// line the body starts on, so link lines point into the file.
 pub fn outline(body: &str, first_line: usize) -> Outline {
-    let lines = LineIndex::new(body);
+    // Comments keep their line breaks, so lines still point into the file.
+    let body = obsidian::strip_comments(body);
+    let lines = LineIndex::new(&body);
+    let events = Parser::new_ext(&body, options())
+        .into_offset_iter()
+        .map(|(event, range)| (event, first_line + lines.line_of(range.start)));
     let mut outliner = Outliner::default();
-    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
-        outliner.read(event, first_line + lines.line_of(range.start));
+    for (event, line) in obsidian::callout_titles(events) {
+        outliner.read(event, line);
     }
     let mut out = outliner.out;
     out.text = collapse_blank_lines(&out.text);
@@ -139,11 +193,35 @@ struct Outliner {
     /// The image being read: its line and alt text so far.
     image: Option<(usize, String)>,
     budget: HtmlBudget,
+    /// Inside a code block, or a link: text there holds no `#tags`.
+    in_code: bool,
+    links_open: usize,
+    /// A `^block-id` ending the last text, kept if its block ends there.
+    marker: Option<String>,
 }
 
 impl Outliner {
     fn read(&mut self, event: Event, line: usize) {
+        if let Some(id) = self.marker.take()
+            && matches!(
+                event,
+                Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell)
+            )
+        {
+            self.out.block_ids.push(id);
+        }
         match event {
+            // Code stays searchable; the markers let a snippet leave it out.
+            Event::Start(Tag::CodeBlock(_)) => {
+                self.in_code = true;
+                self.out.text.push(CODE_START);
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                self.in_code = false;
+                self.out.text.push(CODE_END);
+                self.out.text.push('\n');
+            }
+            Event::End(TagEnd::Link) => self.links_open = self.links_open.saturating_sub(1),
             Event::Html(html) | Event::InlineHtml(html) if self.out.too_much_html.is_none() => {
                 if let Err(excess) = self.budget.add(&html) {
                     self.out.too_much_html = Some(TooMuchHtml { line, excess });
@@ -167,10 +245,16 @@ impl Outliner {
                 link_type,
                 dest_url,
                 ..
-            }) => self
-                .out
-                .links
-                .extend(internal_link(link_type, &dest_url, false, line)),
+            }) => {
+                self.links_open += 1;
+                match local_fragment(link_type, &dest_url) {
+                    Some(fragment) => self.out.local_links.push((fragment.to_string(), line)),
+                    None => self
+                        .out
+                        .links
+                        .extend(internal_link(link_type, &dest_url, false, line)),
+                }
+            }
             Event::Start(Tag::Image {
                 link_type,
                 dest_url,
@@ -188,17 +272,18 @@ impl Outliner {
                     self.out.images_without_alt.push(line);
                 }
             }
-            Event::Text(t) | Event::Code(t) => self.text(&t),
+            Event::Text(t) => {
+                if !self.in_code && self.links_open == 0 && self.image.is_none() {
+                    inline_tags(&t, &mut self.out.tags);
+                    self.marker = obsidian::block_marker(&t).map(|(_, id)| id.to_string());
+                }
+                self.text(&t);
+            }
+            Event::Code(t) => self.text(&t),
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(p) = self.paragraph.as_mut() {
                     p.push(' ');
                 }
-                self.out.text.push('\n');
-            }
-            // Code stays searchable; the markers let a snippet leave it out.
-            Event::Start(Tag::CodeBlock(_)) => self.out.text.push(CODE_START),
-            Event::End(TagEnd::CodeBlock) => {
-                self.out.text.push(CODE_END);
                 self.out.text.push('\n');
             }
             Event::End(TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_)) => {
@@ -257,31 +342,98 @@ pub fn without_code_markers(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Renders the body to sanitized HTML. Headings get the anchors `outline`
-/// gave them; every internal link goes through `resolve`.
+/// gave them; every internal link goes through `resolve`. Notes are not
+/// embedded (see [`render_in`]).
 pub fn render(body: &str, resolve: &dyn Fn(&Link) -> Target) -> String {
+    render_in(body, "", &|_, link| resolve(link))
+}
+
+/// Where a link written in the card of id `from` goes: the card rendered,
+/// or a note it embeds.
+pub type Resolve<'r> = dyn Fn(&str, &Link) -> Target + 'r;
+
+/// How far `![[note]]` embeds go on one page. Obsidian stops only at a
+/// cycle; a served page also needs a bound on its size and on the work
+/// one view costs, whatever the notes hold.
+pub const MAX_EMBED_DEPTH: usize = 3;
+/// Notes embedded on one page, at every depth.
+pub const MAX_EMBEDS: usize = 32;
+/// Markdown embedded on one page, at every depth: about a hundred
+/// ordinary cards' worth.
+pub const MAX_EMBED_BYTES: usize = 256 * 1024;
+
+/// Renders the body of card `id` to sanitized HTML, embedding the notes
+/// its `![[note]]` name, within the bounds above and never in a cycle.
+pub fn render_in(body: &str, id: &str, resolve: &Resolve) -> String {
+    let mut embeds = Embeds {
+        stack: vec![id.to_string()],
+        count: 0,
+        bytes: 0,
+    };
+    let html = render_raw(body, id, resolve, &mut embeds);
+    sanitizer().clean(&html).to_string()
+}
+
+/// What the embeds of one page have used so far, and the notes being
+/// rendered, outermost first (an embed of one of them is a cycle).
+struct Embeds {
+    stack: Vec<String>,
+    count: usize,
+    bytes: usize,
+}
+
+/// One card's (or embedded note's) HTML, not yet sanitized.
+fn render_raw(body: &str, from: &str, resolve: &Resolve, embeds: &mut Embeds) -> String {
+    let body = obsidian::strip_comments(body);
     let mut renderer = Renderer {
         resolve,
+        from,
+        embeds,
         anchors: Anchors::default(),
         events: Vec::new(),
         heading: None,
         replace_text: None,
         broken_open: false,
+        swallow: None,
         raw_html: Vec::new(),
         budget: HtmlBudget::default(),
         over_budget: false,
     };
-    for event in Parser::new_ext(body, options()) {
+    for event in Parser::new_ext(&body, options()) {
         renderer.push(event);
     }
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, renderer.finish().into_iter());
-    sanitizer().clean(&html).to_string()
+    html
+}
+
+/// The text inside a wiki image (`![[x.png|300]]`), read and then dropped:
+/// it becomes the image's size or alt text, or nothing for a note.
+struct Swallow {
+    /// Images open inside it (alt text may hold images).
+    depth: usize,
+    label: String,
+    /// The image to write at its end, by `src`; `None` for a note.
+    image: Option<String>,
+}
+
+/// A note `![[note]]` names, as the resolver found it.
+struct Note {
+    id: String,
+    href: String,
+    title: String,
+    markdown: Option<String>,
 }
 
 /// Rewrites a card's markdown events on their way to HTML: heading ids,
-/// links resolved (or marked broken), raw HTML within its budget.
-struct Renderer<'a, 'r> {
-    resolve: &'r dyn Fn(&Link) -> Target,
+/// links resolved (or marked broken), notes embedded, raw HTML within its
+/// budget, then Obsidian's callouts, highlights and block ids.
+struct Renderer<'a, 'r, 'e> {
+    resolve: &'r Resolve<'r>,
+    /// The id of the card whose markdown this is.
+    from: &'r str,
+    embeds: &'e mut Embeds,
+    swallow: Option<Swallow>,
     anchors: Anchors,
     events: Vec<Event<'a>>,
     /// The heading being read: its start's index in `events`, its text so
@@ -327,8 +479,22 @@ impl<'a> Destination<'a> {
     }
 }
 
-impl<'a> Renderer<'a, '_> {
+impl<'a> Renderer<'a, '_, '_> {
+    fn resolve(&self, link: &Link) -> Target {
+        (self.resolve)(self.from, link)
+    }
+
     fn push(&mut self, event: Event<'a>) {
+        if let Some(swallow) = self.swallow.as_mut() {
+            match event {
+                Event::Start(Tag::Image { .. }) => swallow.depth += 1,
+                Event::End(TagEnd::Image) if swallow.depth > 1 => swallow.depth -= 1,
+                Event::End(TagEnd::Image) => self.end_swallow(),
+                Event::Text(t) | Event::Code(t) => swallow.label.push_str(&t),
+                _ => {}
+            }
+            return;
+        }
         match event {
             Event::Html(ref html) | Event::InlineHtml(ref html) => {
                 self.over_budget = self.over_budget || self.budget.add(html).is_err();
@@ -406,50 +572,197 @@ impl<'a> Renderer<'a, '_> {
     }
 
     fn start_link(&mut self, to: Destination<'a>) {
+        if let Some(fragment) = local_fragment(to.link_type, &to.dest_url) {
+            // `[[#Heading]]`: the heading's id, by the rule ids are made by.
+            let href = format!("#{}", fragment_anchor(fragment));
+            if matches!(to.link_type, LinkType::WikiLink { has_pothole: false }) {
+                self.replace_text = Some(fragment.to_string());
+            }
+            self.events.push(Event::Start(to.link(Some(href))));
+            return;
+        }
         let Some(link) = internal_link(to.link_type, &to.dest_url, false, 0) else {
-            if is_safe_external(&to.dest_url) || to.dest_url.starts_with('#') {
+            if is_safe_external(&to.dest_url)
+                || to.dest_url.starts_with('#')
+                || to.link_type == LinkType::Email
+            {
                 self.events.push(Event::Start(to.link(None)));
             } else {
                 self.open_broken("this link is not allowed");
             }
             return;
         };
-        match (self.resolve)(&link) {
-            Target::Url {
-                href,
-                title: card_title,
-            } => {
-                if matches!(to.link_type, LinkType::WikiLink { has_pothole: false }) {
-                    self.replace_text = Some(card_title.unwrap_or_else(|| link.target.clone()));
-                }
-                self.events.push(Event::Start(to.link(Some(href))));
+        let (href, card_title) = match self.resolve(&link) {
+            Target::Url { href, title } => (href, title),
+            Target::Note { href, title, .. } => (href, Some(title)),
+            Target::Broken => {
+                self.open_broken(&format!(
+                    "no card or file named \u{201c}{}\u{201d}",
+                    link.target
+                ));
+                return;
             }
-            Target::Broken => self.open_broken(&format!(
-                "no card or file named \u{201c}{}\u{201d}",
-                link.target
-            )),
+        };
+        if matches!(to.link_type, LinkType::WikiLink { has_pothole: false }) {
+            self.replace_text = Some(card_title.unwrap_or_else(|| link.target.clone()));
         }
+        self.events.push(Event::Start(to.link(Some(href))));
     }
 
     fn start_image(&mut self, to: Destination<'a>) {
         let link = internal_link(to.link_type, &to.dest_url, true, 0);
+        let wiki = matches!(to.link_type, LinkType::WikiLink { .. });
         let href = match &link {
             None if is_safe_external(&to.dest_url) => Some(to.dest_url.to_string()),
             None => None,
-            Some(link) => match (self.resolve)(link) {
+            Some(link) => match self.resolve(link) {
                 Target::Url { href, .. } => Some(href),
+                Target::Note {
+                    id,
+                    href,
+                    title,
+                    markdown,
+                } => {
+                    let note = Note {
+                        id,
+                        href,
+                        title,
+                        markdown,
+                    };
+                    self.embed(note, link);
+                    self.swallow = Some(Swallow {
+                        depth: 1,
+                        label: String::new(),
+                        image: None,
+                    });
+                    return;
+                }
                 Target::Broken => None,
             },
         };
-        if let Some(href) = href {
-            self.events.push(Event::Start(to.image(href)));
+        match href {
+            // `![[x.png|300]]`: what follows the pipe may be a size.
+            Some(href) if wiki => {
+                self.swallow = Some(Swallow {
+                    depth: 1,
+                    label: String::new(),
+                    image: Some(href),
+                });
+            }
+            Some(href) => self.events.push(Event::Start(to.image(href))),
+            None => {
+                let name = link.map_or_else(|| to.dest_url.to_string(), |l| l.target);
+                self.open_broken(&format!("missing image \u{201c}{name}\u{201d}"));
+                if wiki {
+                    self.replace_text = Some(name);
+                }
+            }
+        }
+    }
+
+    /// The end of a wiki image: the image with its size or alt text.
+    fn end_swallow(&mut self) {
+        let Some(Swallow {
+            label,
+            image: Some(src),
+            ..
+        }) = self.swallow.take()
+        else {
+            return;
+        };
+        let name = percent_decode(src.rsplit('/').next().unwrap_or(&src));
+        if !is_image(&name) {
+            // `![[guide.pdf]]`: Obsidian's viewer for other files is not a
+            // page's to run; the file is a link.
+            let text = if label.trim().is_empty() {
+                &name
+            } else {
+                &label
+            };
+            self.events.push(Event::InlineHtml(CowStr::from(format!(
+                "<a class=\"embed-link\" href=\"{}\">{}</a>",
+                escape_attr(&src),
+                escape_attr(text)
+            ))));
             return;
         }
-        let name = link.map_or_else(|| to.dest_url.to_string(), |l| l.target);
-        self.open_broken(&format!("missing image \u{201c}{name}\u{201d}"));
-        if matches!(to.link_type, LinkType::WikiLink { .. }) {
-            self.replace_text = Some(name);
-        }
+        let (alt, size) = match image_size(&label) {
+            Some((w, h)) => (
+                percent_decode(&name),
+                format!(
+                    " width=\"{w}\"{}",
+                    h.map(|h| format!(" height=\"{h}\"")).unwrap_or_default()
+                ),
+            ),
+            None => (label, String::new()),
+        };
+        self.events.push(Event::InlineHtml(CowStr::from(format!(
+            "<img src=\"{}\" alt=\"{}\"{size}>",
+            escape_attr(&src),
+            escape_attr(&alt)
+        ))));
+    }
+
+    /// `![[note]]` or `![[note#Heading]]`: the note's HTML in a box that
+    /// links to it, or a link alone when the page's bounds are reached, the
+    /// note is already being embedded (a cycle), or its markdown is not at
+    /// hand. A missing heading or block is shown as broken.
+    fn embed(&mut self, note: Note, link: &Link) {
+        let why_not = if self.embeds.stack.contains(&note.id) {
+            Some("it embeds this note again")
+        } else if self.embeds.stack.len() > MAX_EMBED_DEPTH {
+            Some("embeds nest too deep")
+        } else if self.embeds.count >= MAX_EMBEDS {
+            Some("too many embeds on this page")
+        } else {
+            None
+        };
+        let markdown = match (why_not, &note.markdown) {
+            (None, Some(markdown)) => markdown.as_str(),
+            _ => {
+                let title = why_not
+                    .map(|why| format!(" title=\"not embedded: {why}\""))
+                    .unwrap_or_default();
+                self.events.push(Event::InlineHtml(CowStr::from(format!(
+                    "<a class=\"embed-link\" href=\"{}\"{title}>{}</a>",
+                    escape_attr(&note.href),
+                    escape_attr(&note.title)
+                ))));
+                return;
+            }
+        };
+        let part = match link.fragment.as_deref() {
+            Some(fragment) => section(markdown, fragment),
+            None => Some(markdown),
+        };
+        let Some(part) = part.filter(|p| self.embeds.bytes + p.len() <= MAX_EMBED_BYTES) else {
+            let why = match part {
+                Some(_) => "too much embedded on this page".to_string(),
+                None => format!(
+                    "no \u{201c}{}\u{201d} in \u{201c}{}\u{201d}",
+                    link.fragment.as_deref().unwrap_or(""),
+                    note.title
+                ),
+            };
+            self.events
+                .push(Event::InlineHtml(CowStr::from(broken_span_open(&why))));
+            self.events.push(Event::Text(CowStr::from(note.title)));
+            self.events.push(Event::InlineHtml(CowStr::from("</span>")));
+            return;
+        };
+        self.embeds.count += 1;
+        self.embeds.bytes += part.len();
+        self.embeds.stack.push(note.id.clone());
+        let inner = render_raw(part, &note.id, self.resolve, self.embeds);
+        self.embeds.stack.pop();
+        // Sanitized on its own too, so that a tag the note leaves open
+        // closes inside its box rather than swallowing the page.
+        let inner = sanitizer().clean(&inner).to_string();
+        self.events.push(Event::Html(CowStr::from(format!(
+            "<div class=\"embed\"><div class=\"embed-title\"><a href=\"{}\">{}</a></div>{inner}</div>",
+            escape_attr(&note.href),
+            escape_attr(&note.title)
+        ))));
     }
 
     /// A broken link or image is a span saying why, in place of the tag.
@@ -481,7 +794,10 @@ impl<'a> Renderer<'a, '_> {
                 }
             }
         }
-        self.events
+        let events = obsidian::merge_text(self.events);
+        let events = obsidian::callouts(events);
+        let events = obsidian::block_ids(events);
+        unwrap_embeds(obsidian::highlights(events))
     }
 }
 
@@ -547,6 +863,27 @@ impl HtmlBudget {
     }
 }
 
+/// A paragraph that holds nothing but an embedded note gives way to it: a
+/// `<div>` may not stand in a `<p>`.
+fn unwrap_embeds(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    for event in events {
+        let closes_lone_embed = matches!(event, Event::End(TagEnd::Paragraph))
+            && matches!(
+                out.as_slice(),
+                [.., Event::Start(Tag::Paragraph), Event::Html(html)] if html.starts_with("<div class=\"embed\">")
+            );
+        if closes_lone_embed {
+            let embed = out.pop();
+            out.pop();
+            out.extend(embed);
+            continue;
+        }
+        out.push(event);
+    }
+    out
+}
+
 fn broken_span_open(why: &str) -> String {
     format!(
         "<span class=\"broken-link\" title=\"{}\">",
@@ -569,8 +906,12 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
         let mut b = ammonia::Builder::default();
         b.url_schemes(["http", "https", "mailto"].into_iter().collect())
             .link_rel(Some("noopener noreferrer"))
-            .add_tags(["input", "span", "mark"])
+            .add_tags(["input", "span", "mark", "details", "summary"])
             .add_tag_attributes("input", ["type", "checked", "disabled", "aria-label"])
+            // A callout folded with `+` starts open.
+            .add_tag_attributes("details", ["open"])
+            // `^block-id` anchors.
+            .add_tag_attributes("span", ["id"])
             .add_generic_attributes(["class", "title"])
             .add_tag_attributes("h1", ["id"])
             .add_tag_attributes("h2", ["id"])
@@ -592,9 +933,20 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     })
 }
 
-/// A link into the content folder, or `None` for external URLs, fragments
-/// and anything with a scheme.
+/// `[[#Heading]]` or `[[#^block-id]]`: a wiki-link into the card itself,
+/// by its fragment.
+fn local_fragment(link_type: LinkType, dest: &str) -> Option<&str> {
+    let fragment = dest.trim().strip_prefix('#')?;
+    (matches!(link_type, LinkType::WikiLink { .. }) && !fragment.trim().is_empty())
+        .then_some(fragment.trim())
+}
+
+/// A link into the content folder, or `None` for external URLs, fragments,
+/// e-mail addresses and anything with a scheme.
 fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> Option<Link> {
+    if matches!(link_type, LinkType::Email | LinkType::Autolink) {
+        return None;
+    }
     let wiki = matches!(link_type, LinkType::WikiLink { .. });
     if !wiki
         && (dest.is_empty() || dest.starts_with('#') || has_scheme(dest) || dest.starts_with("//"))
@@ -606,9 +958,16 @@ fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> O
         None => (dest, None),
     };
     let target = if wiki {
-        target.trim().to_string()
+        // In a table, Obsidian needs the pipe escaped (`[[a\\|b]]`); the
+        // escape is not part of the name.
+        target.trim().trim_end_matches('\\').trim_end().to_string()
     } else {
-        percent_decode(target)
+        // Zola's `@/blog/post.md` is a path from the content folder.
+        let target = match target.strip_prefix("@/") {
+            Some(from_root) => format!("/{from_root}"),
+            None => target.to_string(),
+        };
+        percent_decode(&target)
     };
     // Paths and ids are NFC; an NFD link (typed on macOS) finds them too.
     let target = super::card_id::nfc(&target).into_owned();
@@ -627,6 +986,15 @@ fn internal_link(link_type: LinkType, dest: &str, image: bool, line: usize) -> O
         fragment,
         line,
     })
+}
+
+/// Whether a file name is one a browser shows as an image.
+fn is_image(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(
+        ext.as_deref(),
+        Some("png" | "jpg" | "jpeg" | "gif" | "webp" | "svg" | "avif" | "bmp" | "ico")
+    )
 }
 
 fn has_scheme(dest: &str) -> bool {
@@ -880,5 +1248,131 @@ mod tests {
     fn images_without_alt_are_noted() {
         let o = outline("![](a.png)\n\n![Chart](b.png)\n", 1);
         assert_eq!(o.images_without_alt, vec![1]);
+    }
+
+    #[test]
+    fn obsidian_links_are_read_as_obsidian_means_them() {
+        let body = "Mail <a@example.com>.\n\n| x |\n|---|\n| [[Table view\\|Table]] |\n\nSee [[#Top]] and [[#^b1]].\n\nText ^b1\n\n- item ^li\n";
+        let o = outline(body, 1);
+        let targets: Vec<&str> = o.links.iter().map(|l| l.target.as_str()).collect();
+        assert_eq!(targets, ["Table view"], "no link to the address");
+        assert_eq!(
+            o.local_links,
+            [("Top".to_string(), 7), ("^b1".to_string(), 7)]
+        );
+        assert_eq!(o.block_ids, ["b1", "li"]);
+        let zola = outline("[post](@/blog/post.md#intro)", 1);
+        assert_eq!(zola.links[0].target, "/blog/post.md");
+        assert_eq!(fragment_anchor("Setup#Linux hosts"), "linux-hosts");
+        assert_eq!(fragment_anchor("^b1"), "^b1");
+    }
+
+    #[test]
+    fn a_callout_reads_as_its_title_in_the_outline() {
+        let o = outline("> [!tip] Mind the gap\n> Body.\n\nAfter.\n", 1);
+        assert_eq!(o.first_paragraph, "Mind the gap Body.");
+        assert!(!o.text.contains("[!tip]"), "{}", o.text);
+        let o = outline("> [!warning]\n> Careful.\n", 1);
+        assert_eq!(o.first_paragraph, "Warning Careful.");
+    }
+
+    #[test]
+    fn only_a_quote_that_opens_with_a_marker_is_a_callout() {
+        let html = render(
+            "> Just a quote [!tip]\n\n> [!danger]\n\n> [!bug]- **Bold** title\n> body *a\n> b*\n",
+            &resolve_all,
+        );
+        assert!(
+            html.contains("<blockquote>\n<p>Just a quote [!tip]</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<div class=\"callout callout-danger\"><div class=\"callout-title\">Danger</div><div class=\"callout-content\"></div></div>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<summary class=\"callout-title\"><strong>Bold</strong> title</summary><div class=\"callout-content\">\n<p>body <em>a\nb</em></p>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_wiki_embed_of_a_file_that_is_no_image_is_a_link() {
+        let html = render("![[guide.pdf]] ![[chart.png|Chart]]", &resolve_all);
+        assert!(
+            html.contains("<a class=\"embed-link\" href=\"/cards/guide.pdf\" rel=\"noopener noreferrer\">guide.pdf</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<img src=\"/cards/chart.png\" alt=\"Chart\">"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn highlights_pair_within_a_block_and_never_touch_code() {
+        let html = render(
+            "==a== `==b==` ==c\n\nd==\n\n```\n==e==\n```\n",
+            &resolve_all,
+        );
+        assert!(
+            html.contains("<p><mark>a</mark> <code>==b==</code> ==c</p>"),
+            "{html}"
+        );
+        assert!(html.contains("<p>d==</p>"), "{html}");
+        assert!(html.contains("==e=="), "{html}");
+    }
+
+    #[test]
+    fn embeds_stop_at_a_cycle_at_depth_and_at_the_page_budget() {
+        let big = "x".repeat(MAX_EMBED_BYTES / 3);
+        let resolve = |_: &str, link: &Link| Target::Note {
+            id: link.target.clone(),
+            href: format!("/cards/{}", link.target),
+            title: link.target.clone(),
+            markdown: Some(match link.target.as_str() {
+                "self" => "repeated ![[self]]".to_string(),
+                "big" => big.clone(),
+                n => format!("in {n} ![[{n}x]]"),
+            }),
+        };
+        let html = render_in("![[self]]", "self", &resolve);
+        assert!(
+            html.contains("not embedded: it embeds this note again"),
+            "{html}"
+        );
+        assert!(!html.contains("repeated"), "{html}");
+        let html = render_in("![[n]]", "top", &resolve);
+        assert_eq!(
+            html.matches("<div class=\"embed\">").count(),
+            MAX_EMBED_DEPTH,
+            "{html}"
+        );
+        assert!(html.contains("embeds nest too deep"), "{html}");
+        let html = render_in(&"![[big]]\n\n".repeat(5), "top", &resolve);
+        assert_eq!(
+            html.matches("<div class=\"embed\">").count(),
+            3,
+            "{}",
+            html.len()
+        );
+        assert!(html.contains("too much embedded on this page"));
+    }
+
+    #[test]
+    fn an_embedded_note_cannot_leak_markup_or_leave_tags_open() {
+        let resolve = |_: &str, link: &Link| Target::Note {
+            id: link.target.clone(),
+            href: "/cards/x".into(),
+            title: "<b>x</b>".into(),
+            markdown: Some("<details><script>alert(1)</script><img src=x onerror=alert(1)>".into()),
+        };
+        let html = render_in("![[x]]\n\nAfter.", "top", &resolve);
+        assert!(
+            !html.contains("<script") && !html.contains("onerror"),
+            "{html}"
+        );
+        assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "{html}");
+        assert!(html.ends_with("</div>\n<p>After.</p>\n"), "{html}");
     }
 }

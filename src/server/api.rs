@@ -400,6 +400,7 @@ pub fn find_card(
             visible: Visible {
                 public_only: access.public_only,
             },
+            index: Some(&state.kb.index),
         };
         CardView::new(
             &reading,

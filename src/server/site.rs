@@ -287,6 +287,7 @@ async fn card(
                     history: &history,
                     today,
                     visible: Visible { public_only: false },
+                    index: Some(&state.kb.index),
                 },
                 &stored.card,
                 stored.markdown,

@@ -10,6 +10,7 @@ use crate::content::markdown::{self, LinkKind, Target};
 use crate::content::rendered::RenderKey;
 use crate::content::{Card, CardId, Catalog, Resolved};
 use crate::history::{Commit, History};
+use crate::index::SearchIndex;
 use crate::search::{Facets, Hit, Notice, SearchResults};
 
 use super::browse;
@@ -436,14 +437,31 @@ fn resolve(catalog: &Catalog, from: &CardId, link: &markdown::Link, visible: Vis
 
 /// Renders a card's markdown with its links resolved against the catalog,
 /// or gives the HTML kept from an earlier view (see `content::rendered`).
+/// Notes named by `![[note]]` are linked, not embedded: see
+/// [`render_html_embedding`].
 pub fn render_html(
     catalog: &Catalog,
     id: &CardId,
     markdown_text: &str,
     visible: Visible,
 ) -> String {
+    render_html_embedding(catalog, id, markdown_text, visible, None)
+}
+
+/// `render_html`, embedding the notes `![[note]]` names with their bodies
+/// from `index`. The kept HTML stays right: any change to a card moves the
+/// catalog's generation.
+pub fn render_html_embedding(
+    catalog: &Catalog,
+    id: &CardId,
+    markdown_text: &str,
+    visible: Visible,
+    index: Option<&SearchIndex>,
+) -> String {
     let key = RenderKey::new(id, markdown_text, visible.public_only);
-    catalog.rendered(key, || render_uncached(catalog, id, markdown_text, visible))
+    catalog.rendered(key, || {
+        render_uncached(catalog, id, markdown_text, visible, index)
+    })
 }
 
 fn render_uncached(
@@ -451,16 +469,32 @@ fn render_uncached(
     id: &CardId,
     markdown_text: &str,
     visible: Visible,
+    index: Option<&SearchIndex>,
 ) -> String {
-    markdown::render(
-        markdown_text,
-        &|link| match resolve(catalog, id, link, visible) {
+    markdown::render_in(markdown_text, id.as_str(), &|from, link| {
+        // Links in an embedded note resolve from where it is.
+        let from = CardId::new(from).unwrap_or_else(|_| id.clone());
+        match resolve(catalog, &from, link, visible) {
+            Resolved::Card(target) if link.kind == LinkKind::Embed => {
+                let title = catalog
+                    .get(&target)
+                    .map_or_else(|| target.to_string(), |c| c.title.clone());
+                let markdown = index
+                    .and_then(|index| index.card(&target).ok().flatten())
+                    .map(|stored| stored.markdown);
+                Target::Note {
+                    id: target.to_string(),
+                    href: card_url(&target),
+                    title,
+                    markdown,
+                }
+            }
             Resolved::Card(target) => {
                 let title = catalog.get(&target).map(|c| c.title.clone());
                 let fragment = link
                     .fragment
                     .as_deref()
-                    .map(|f| format!("#{}", markdown::slug(f)))
+                    .map(|f| format!("#{}", markdown::fragment_anchor(f)))
                     .unwrap_or_default();
                 Target::Url {
                     href: format!("{}{fragment}", card_url(&target)),
@@ -472,8 +506,8 @@ fn render_uncached(
                 title: None,
             },
             Resolved::Broken => Target::Broken,
-        },
-    )
+        }
+    })
 }
 
 /// What a card's view is read against: the catalog and history of the
@@ -483,6 +517,8 @@ pub struct Reading<'a> {
     pub history: &'a History,
     pub today: chrono::NaiveDate,
     pub visible: Visible,
+    /// Where the bodies of embedded notes are read; `None` links them.
+    pub index: Option<&'a SearchIndex>,
 }
 
 impl CardView {
@@ -494,6 +530,7 @@ impl CardView {
             history,
             today,
             visible,
+            index,
         } = *reading;
         let v = &card.verification;
         CardView {
@@ -531,7 +568,7 @@ impl CardView {
                 .filter(|c| visible.card(c))
                 .map(|c| CardRef::of(c))
                 .collect(),
-            html: render_html(catalog, &card.id, &markdown_text, visible),
+            html: render_html_embedding(catalog, &card.id, &markdown_text, visible, index),
             markdown: markdown_text,
             text,
             problems: catalog

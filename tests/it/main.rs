@@ -26,6 +26,7 @@ mod shedding;
 mod site;
 mod support;
 mod translations;
+mod vault;
 mod votes;
 mod watch;
 mod written_state;

@@ -297,7 +297,7 @@ pub fn write_file(root: &Path, rel: &str, text: &str) {
     std::fs::write(path, text).expect("write file");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read content dir").flatten() {
         let target = to.join(entry.file_name());
         if entry.file_type().expect("file type").is_dir() {
