@@ -8,6 +8,7 @@ pub mod config;
 pub mod content;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod git;
 pub mod hex;
 pub mod history;
 pub mod index;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod new_card;
 pub mod priority;
 pub mod reindex;
+pub mod remote;
 pub mod search;
 pub mod store;
 pub mod watch;

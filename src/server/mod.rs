@@ -20,6 +20,7 @@ pub mod site;
 pub mod slots;
 pub mod urls;
 pub mod views;
+pub mod webhooks;
 pub mod workers;
 
 use std::future::Future;
@@ -105,6 +106,7 @@ pub fn router(kb: Arc<Kb>) -> Router {
     Router::new()
         .merge(api)
         .merge(integrations::router())
+        .merge(webhooks::router())
         .merge(agents::router())
         .merge(site::router())
         .merge(login::router())
