@@ -99,6 +99,14 @@ impl Kb {
     /// one writer for the reindexer (`crate::open` pairs them). The catalog
     /// is empty and the knowledge base not ready until the reindexer starts.
     pub(crate) fn open(config: Config) -> Result<(Arc<Kb>, index::IndexWriter), OpenError> {
+        // A folder that follows a remote is made on first start, then
+        // cloned into (a fresh volume has none).
+        if config.git.follow.is_some() && !config.content_dir.exists() {
+            std::fs::create_dir_all(&config.content_dir).map_err(|source| OpenError::Content {
+                path: config.content_dir.clone(),
+                source,
+            })?;
+        }
         let content =
             ContentDir::open(&config.content_dir).map_err(|source| OpenError::Content {
                 path: config.content_dir.clone(),

@@ -22,6 +22,18 @@ pub mod search;
 pub mod store;
 pub mod watch;
 
+/// The commit this binary was built from (`build.rs`; "unknown" when built
+/// outside git without `QUIRE_COMMIT`).
+pub const BUILD_COMMIT: &str = env!("QUIRE_BUILD_COMMIT");
+
+/// `0.1.0 (commit 1a2b3c...)`: what `quire --version` and `/healthz` say.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("QUIRE_BUILD_COMMIT"),
+    ")"
+);
+
 pub use config::Config;
 pub use kb::{Kb, OpenError};
 pub use reindex::Reindexer;

@@ -273,11 +273,16 @@ impl Shared {
                 return;
             }
             match self.prepare() {
-                Ok(head) => {
+                Ok((head, cloned)) => {
                     self.clear_problem();
                     self.set(|s| s.checked_out = Some(head.clone()));
                     if !on_moved(Some(head)) {
                         return;
+                    }
+                    // A clone left by an earlier run may be far behind:
+                    // fetch at once rather than after an interval.
+                    if !cloned {
+                        self.poke();
                     }
                     break;
                 }
@@ -319,8 +324,9 @@ impl Shared {
     }
 
     /// The folder as a clone of the remote's branch: cloned when empty,
-    /// else checked. Gives back the commit checked out.
-    fn prepare(&self) -> Step<String> {
+    /// else checked. Gives back the commit checked out, and whether it was
+    /// cloned just now.
+    fn prepare(&self) -> Step<(String, bool)> {
         let empty = std::fs::read_dir(&self.dir)
             .map_err(|e| {
                 (
@@ -335,7 +341,7 @@ impl Shared {
         } else {
             self.check_clone()?;
         }
-        self.head()
+        Ok((self.head()?, empty))
     }
 
     fn clone_remote(&self) -> Step<()> {

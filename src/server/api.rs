@@ -85,6 +85,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
     // The commit the index holds: replicas serving the same content say
     // the same here.
     health["commit"] = json!(kb.content_commit());
+    // Which build answers: during a rolling upgrade, replicas differ here.
+    health["version"] = json!(crate::VERSION);
     if let Some(failure) = kb.store.health() {
         health["status"] = json!("degraded");
         health["store_error"] = json!(failure.cause);
