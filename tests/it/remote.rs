@@ -474,3 +474,25 @@ async fn without_a_remote_the_webhook_is_not_configured_and_the_folder_is_served
     assert_eq!(body["code"], "not_configured");
     assert!(health(&t).await.get("git").is_none());
 }
+
+#[tokio::test]
+async fn a_restart_over_an_existing_clone_fetches_at_once() {
+    let forge = Forge::with(&[REFUNDS]);
+    let mut t = following(&forge, 3600).await;
+    t.stop().await;
+    let content = std::mem::replace(&mut t.content, tempfile::tempdir().expect("tmp"));
+    let data = std::mem::replace(&mut t.data, tempfile::tempdir().expect("tmp"));
+    let commit = forge.push(
+        &[("billing/invoices.md", &card("Invoices", "Download a quaterly invoice."))],
+        "invoices",
+    );
+    // An hour between fetches, and no webhook: only the fetch at start-up
+    // can bring the new commit.
+    let follow = forge.follow(3600);
+    let t = TestKb::serve_with(content, data, move |c| c.git.follow = Some(follow)).await;
+    found(&t, "quaterly", "billing/invoices").await;
+    t.eventually("the new commit served", || async {
+        health_commit(&t).await == commit
+    })
+    .await;
+}
