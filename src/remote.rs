@@ -437,7 +437,7 @@ impl Shared {
         // A tip that does not contain what we serve is history rewritten
         // (a forced push, a branch deleted and pushed again). Following it
         // would drop commits readers were just shown, perhaps by mistake:
-        // the last good commit stays until someone decides (README).
+        // the last good commit stays until someone decides (docs/production.md).
         let descends = self.git(&["merge-base", "--is-ancestor", &head, &tip]);
         if descends.is_err() {
             return Err((

@@ -483,7 +483,10 @@ async fn a_restart_over_an_existing_clone_fetches_at_once() {
     let content = std::mem::replace(&mut t.content, tempfile::tempdir().expect("tmp"));
     let data = std::mem::replace(&mut t.data, tempfile::tempdir().expect("tmp"));
     let commit = forge.push(
-        &[("billing/invoices.md", &card("Invoices", "Download a quaterly invoice."))],
+        &[(
+            "billing/invoices.md",
+            &card("Invoices", "Download a quaterly invoice."),
+        )],
         "invoices",
     );
     // An hour between fetches, and no webhook: only the fetch at start-up
