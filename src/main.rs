@@ -130,10 +130,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(data) = cli.global.data {
         config.data_dir = Some(data);
     }
-    match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         bind: None,
         no_watch: false,
-    }) {
+    });
+    // Only the server follows `[git] remote`; the other commands read the
+    // content folder as it is (and need no webhook secret).
+    if !matches!(command, Command::Serve { .. }) {
+        config.git.follow = None;
+    }
+    match command {
         Command::Serve { bind, no_watch } => {
             if let Some(bind) = bind {
                 config.bind = bind;
