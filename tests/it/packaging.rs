@@ -80,14 +80,8 @@ async fn sigterm_lets_the_server_finish_and_exit_cleanly() {
     let (mut child, base) = start_server(&dir.path().join("quire.toml"));
     let client = reqwest::Client::new();
     wait_ready(&client, &base).await;
-    let health: serde_json::Value = client
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .expect("healthz")
-        .json()
-        .await
-        .expect("json");
+    let response = client.get(format!("{base}/healthz")).send().await;
+    let health: serde_json::Value = response.expect("healthz").json().await.expect("json");
     assert_eq!(health["version"], quire::VERSION);
     let pid = i32::try_from(child.id()).expect("a pid");
     // SAFETY: signals our own child.
