@@ -677,6 +677,37 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_in_the_url_never_reaches_the_report() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Nothing listens on port 1: the clone fails at once, and git's
+        // message names the URL.
+        let follower = Follower::new(
+            FollowConfig {
+                url: "http://bot:s3cret@127.0.0.1:1/kb.git".into(),
+                branch: "main".into(),
+                pull_seconds: 60,
+                timeout_seconds: 30,
+                webhook_secret: None,
+            },
+            dir.path(),
+        )
+        .expect("a follower");
+        let shared = &follower.shared;
+        let (kind, message) = shared.prepare().expect_err("nothing to clone");
+        assert_eq!(kind, ProblemKind::Unreachable);
+        shared.report(kind, message);
+        let problem = follower.status().problem.expect("reported");
+        assert!(
+            problem.message.contains("127.0.0.1:1"),
+            "{}",
+            problem.message
+        );
+        for said in [&problem.message, &problem.cause, &follower.url()] {
+            assert!(!said.contains("s3cret") && !said.contains("bot"), "{said}");
+        }
+    }
+
+    #[test]
     fn a_secret_shorter_than_sixteen_characters_is_refused() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("hook");
