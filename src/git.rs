@@ -20,10 +20,10 @@ pub enum GitError {
 }
 
 /// Runs `git -C dir args...` and gives back what it printed, or why it
-/// failed (its stderr, credentials cut out). `limit` bounds a run that
-/// talks to a remote: a server that accepts the connection and then says
-/// nothing would otherwise hold the caller forever.
-pub fn run(dir: &Path, args: &[&str], limit: Option<Duration>) -> Result<String, GitError> {
+/// failed (its stderr, credentials cut out). Every run has a `limit`: a
+/// remote that accepts the connection and then says nothing, or a hung
+/// file system, would otherwise hold the caller for ever.
+pub fn run(dir: &Path, args: &[&str], limit: Duration) -> Result<String, GitError> {
     let mut command = Command::new("git");
     command
         .arg("-C")
@@ -43,18 +43,12 @@ pub fn run(dir: &Path, args: &[&str], limit: Option<Duration>) -> Result<String,
     let stdout = child.stdout.take().map(drain);
     let stderr = child.stderr.take().map(drain);
     let described = || redact(&args.join(" "));
-    let status = match limit {
-        None => child.wait()?,
-        Some(limit) => match wait_within(&mut child, limit)? {
-            Some(status) => status,
-            None => {
-                stop_group(&mut child);
-                return Err(GitError::TimedOut {
-                    args: described(),
-                    limit,
-                });
-            }
-        },
+    let Some(status) = wait_within(&mut child, limit)? else {
+        stop_group(&mut child);
+        return Err(GitError::TimedOut {
+            args: described(),
+            limit,
+        });
     };
     let out = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
     let err = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
@@ -165,7 +159,7 @@ mod tests {
         let e = run(
             &dir,
             &["-c", "alias.wait=!sleep 5", "wait"],
-            Some(Duration::from_millis(200)),
+            Duration::from_millis(200),
         )
         .unwrap_err();
         assert!(matches!(e, GitError::TimedOut { .. }), "{e}");

@@ -281,10 +281,13 @@ pub fn user_email(dir: &Path) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// History is read from the local repository only: no time limit needed
-/// beyond git's own.
+/// History is read from the local repository only; the limit is far above
+/// a long log (50,000 commits: 2.5 s), there so that a git stuck on a hung
+/// file system cannot hold the history thread for ever.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
-    crate::git::run(dir, args, None)
+    crate::git::run(dir, args, LIMIT)
 }
 
 #[cfg(test)]

@@ -316,7 +316,7 @@ impl Shared {
     }
 
     fn git(&self, args: &[&str]) -> Result<String, GitError> {
-        git::run(&self.dir, args, Some(LOCAL_LIMIT))
+        git::run(&self.dir, args, LOCAL_LIMIT)
     }
 
     fn network_limit(&self) -> Duration {
@@ -364,7 +364,7 @@ impl Shared {
                 &c.url,
                 ".",
             ],
-            Some(self.network_limit()),
+            self.network_limit(),
         )
         .map(|_| ())
         .map_err(|e| {
@@ -465,7 +465,7 @@ impl Shared {
         let fetched = git::run(
             &self.dir,
             &["fetch", "--quiet", "--no-tags", "origin", &refspec],
-            Some(self.network_limit()),
+            self.network_limit(),
         );
         if let Err(e) = fetched {
             self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
