@@ -109,6 +109,9 @@ pub struct GitConfig {
     pub edit_url: Option<String>,
     /// How often to look for new commits.
     pub poll_seconds: u64,
+    /// `remote`, `branch`, `pull_seconds`, the webhook's secret: a remote
+    /// the content folder follows; `None` serves the folder as it is.
+    pub follow: Option<FollowConfig>,
 }
 
 impl Default for GitConfig {
@@ -118,8 +121,34 @@ impl Default for GitConfig {
             history_url: None,
             edit_url: None,
             poll_seconds: 2,
+            follow: None,
         }
     }
+}
+
+/// `[git] remote = "..."`: the content folder is a clone of this remote's
+/// branch, kept at its tip (`remote` module).
+#[derive(Debug, Clone)]
+pub struct FollowConfig {
+    /// The URL as git takes it (`https://`, `ssh://`, `git@host:path`, a
+    /// path). Never holds a password: credentials come from git's own means.
+    pub url: String,
+    pub branch: String,
+    /// How often to fetch when no webhook says there is something new.
+    pub pull_seconds: u64,
+    /// The longest a clone or a fetch may take before it is stopped.
+    pub timeout_seconds: u64,
+    /// Where the push webhook's secret is read from at start-up; `None`:
+    /// no webhook, only fetching on the interval.
+    pub webhook_secret: Option<SecretSource>,
+}
+
+/// A secret kept out of `quire.toml`: read at start-up from the environment
+/// or a file (a Docker or systemd secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Env(String),
+    File(PathBuf),
 }
 
 /// `[api]`: who may call the JSON API and MCP, and from which origins.
@@ -215,6 +244,12 @@ struct GitFile {
     history_url: Option<String>,
     edit_url: Option<String>,
     poll_seconds: Option<u64>,
+    remote: Option<String>,
+    branch: Option<String>,
+    pull_seconds: Option<u64>,
+    timeout_seconds: Option<u64>,
+    webhook_secret_env: Option<String>,
+    webhook_secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -363,7 +398,7 @@ impl Config {
             config.sidebar_frame_origins = sidebar.frame_origins;
         }
         if let Some(git) = file.git {
-            config.git = git_section(git).map_err(|why| invalid("git", why))?;
+            config.git = git_section(git, &rel).map_err(|why| invalid("git", why))?;
         }
         if let Some(site) = file.site {
             config.site = site_section(site, &config.api).map_err(|why| invalid("site", why))?;
@@ -460,8 +495,9 @@ fn api_section(api: ApiFile) -> Result<ApiConfig, String> {
     })
 }
 
-/// `[git]`: reading history, and the link to a file's history.
-fn git_section(git: GitFile) -> Result<GitConfig, String> {
+/// `[git]`: reading history, the links to a file's history and editor,
+/// and the remote the folder follows.
+fn git_section(git: GitFile, rel: &dyn Fn(PathBuf) -> PathBuf) -> Result<GitConfig, String> {
     for (key, url) in [
         ("history_url", &git.history_url),
         ("edit_url", &git.edit_url),
@@ -474,12 +510,97 @@ fn git_section(git: GitFile) -> Result<GitConfig, String> {
             ));
         }
     }
+    let follow = match git.remote {
+        Some(url) => Some(follow_section(
+            url,
+            git.branch,
+            git.pull_seconds,
+            git.timeout_seconds,
+            secret_source(git.webhook_secret_env, git.webhook_secret_file.map(rel))?,
+        )?),
+        None if git.branch.is_some()
+            || git.pull_seconds.is_some()
+            || git.webhook_secret_env.is_some()
+            || git.webhook_secret_file.is_some() =>
+        {
+            return Err("branch, pull_seconds and webhook_secret_* need remote".into());
+        }
+        None => None,
+    };
     Ok(GitConfig {
         enabled: git.enabled.unwrap_or(true),
         history_url: git.history_url,
         edit_url: git.edit_url,
         poll_seconds: git.poll_seconds.unwrap_or(2).max(1),
+        follow,
     })
+}
+
+/// The remote to follow, checked so that git reads every value as what it
+/// is (never as an option) and no password sits in the file.
+fn follow_section(
+    url: String,
+    branch: Option<String>,
+    pull_seconds: Option<u64>,
+    timeout_seconds: Option<u64>,
+    webhook_secret: Option<SecretSource>,
+) -> Result<FollowConfig, String> {
+    if url.trim().is_empty() || url.starts_with('-') {
+        return Err(format!("remote = {url:?} is not a git URL"));
+    }
+    if url_has_password(&url) {
+        return Err(format!(
+            "remote = {:?} holds a password: give git the credential instead \
+             (an SSH key, a credential helper, or GIT_ASKPASS with a token in the environment)",
+            crate::git::redact(&url)
+        ));
+    }
+    let branch = branch.unwrap_or_else(|| "main".into());
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./".contains(c);
+    if branch.is_empty()
+        || branch.starts_with(['-', '/', '.'])
+        || branch.ends_with(['/', '.'])
+        || branch.contains("..")
+        || !branch.chars().all(plain)
+    {
+        return Err(format!("branch = {branch:?} is not a branch name"));
+    }
+    Ok(FollowConfig {
+        url,
+        branch,
+        pull_seconds: pull_seconds.unwrap_or(60).max(1),
+        timeout_seconds: timeout_seconds.unwrap_or(120).max(1),
+        webhook_secret,
+    })
+}
+
+/// `scheme://user:password@host`: the one form that puts a credential in
+/// the URL (`https://oauth2@host` and `git@host:path` name a user only).
+fn url_has_password(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'))
+}
+
+fn secret_source(
+    env: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<Option<SecretSource>, String> {
+    match (env, file) {
+        (Some(_), Some(_)) => {
+            Err("give webhook_secret_env or webhook_secret_file, not both".into())
+        }
+        (Some(name), None) if name.trim().is_empty() => {
+            Err("webhook_secret_env names no variable".into())
+        }
+        (Some(name), None) => Ok(Some(SecretSource::Env(name))),
+        (None, Some(path)) => Ok(Some(SecretSource::File(path))),
+        (None, None) => Ok(None),
+    }
 }
 
 /// `[site]`: who may read the site, and how they sign in (`api`'s tokens
@@ -593,6 +714,56 @@ mod tests {
         ] {
             let e = Config::parse(bad, Path::new(""), Path::new("quire.toml")).unwrap_err();
             assert!(e.to_string().contains("[api]"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_remote_is_followed_with_its_secret_kept_out_of_the_file() {
+        let text = "[git]\nremote = \"https://git.example.com/kb.git\"\nbranch = \"handbook\"\n\
+                    pull_seconds = 30\nwebhook_secret_file = \"secrets/hook\"\n";
+        let c = Config::parse(text, Path::new("/site"), Path::new("/site/quire.toml")).unwrap();
+        let follow = c.git.follow.expect("a remote");
+        assert_eq!(follow.branch, "handbook");
+        assert_eq!(follow.pull_seconds, 30);
+        assert_eq!(
+            follow.webhook_secret,
+            Some(SecretSource::File(PathBuf::from("/site/secrets/hook")))
+        );
+        let c = Config::parse(
+            "[git]\nremote = \"git@github.com:acme/kb.git\"\nwebhook_secret_env = \"HOOK\"",
+            Path::new(""),
+            Path::new("q.toml"),
+        )
+        .unwrap();
+        let follow = c.git.follow.expect("a remote");
+        assert_eq!(follow.branch, "main");
+        assert_eq!(
+            follow.webhook_secret,
+            Some(SecretSource::Env("HOOK".into()))
+        );
+    }
+
+    #[test]
+    fn a_password_in_the_remote_or_a_branch_git_would_read_as_an_option_is_refused() {
+        for (bad, says) in [
+            (
+                "remote = \"https://bot:s3cret@git.example.com/kb.git\"",
+                "password",
+            ),
+            ("remote = \"--upload-pack=evil\"", "not a git URL"),
+            ("remote = \"/srv/kb.git\"\nbranch = \"--force\"", "branch"),
+            ("remote = \"/srv/kb.git\"\nbranch = \"a..b\"", "branch"),
+            ("branch = \"main\"", "need remote"),
+            (
+                "remote = \"/srv/kb.git\"\nwebhook_secret_env = \"A\"\nwebhook_secret_file = \"f\"",
+                "not both",
+            ),
+        ] {
+            let e = Config::parse(&format!("[git]\n{bad}"), Path::new(""), Path::new("q.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+            assert!(!e.contains("s3cret"), "{e}");
         }
     }
 }

@@ -1,15 +1,16 @@
-//! Git history: who last changed each card, when, and why. The only module
-//! that runs `git`. The whole log is read in one pass (`git log
+//! Git history: who last changed each card, when, and why. git itself is
+//! run by `crate::git`. The whole log is read in one pass (`git log
 //! --name-only`), never one process per card, on a background thread so
 //! start-up does not wait for it; afterwards only the commits that arrive
 //! are read.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+
+use crate::git::GitError;
 
 /// One commit, shared by every file it touched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +30,8 @@ impl Commit {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum HistoryError {
-    #[error("cannot run git: {0}")]
-    Spawn(#[from] std::io::Error),
-    #[error("`git {args}` failed: {stderr}")]
-    Git { args: String, stderr: String },
-}
+#[error(transparent)]
+pub struct HistoryError(#[from] GitError);
 
 /// The git work tree holding the content folder.
 #[derive(Debug, Clone)]
@@ -68,8 +65,8 @@ impl Repo {
         match git(&self.dir, &["rev-parse", "--verify", "--quiet", "HEAD"]) {
             Ok(out) => Ok(Some(out.trim().to_string())),
             // No commit yet.
-            Err(HistoryError::Git { .. }) => Ok(None),
-            Err(e) => Err(e),
+            Err(GitError::Failed { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -311,6 +308,11 @@ impl History {
         Some(template.replace("{path}", &path.replace('+', "%20")))
     }
 
+    /// The commit checked out when the history was last read.
+    pub fn head(&self) -> Option<&str> {
+        self.head.as_deref()
+    }
+
     pub fn is_git(&self) -> bool {
         self.repo.is_some()
     }
@@ -413,21 +415,13 @@ pub fn user_email(dir: &Path) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, HistoryError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(std::process::Stdio::null())
-        .output()?;
-    if !out.status.success() {
-        return Err(HistoryError::Git {
-            args: args.join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+/// History is read from the local repository only; the limit is far above
+/// a long log (50,000 commits: 2.5 s), there so that a git stuck on a hung
+/// file system cannot hold the history thread for ever.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+    crate::git::run(dir, args, LIMIT)
 }
 
 #[cfg(test)]

@@ -25,8 +25,19 @@ pub enum OpenError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Remote(#[from] crate::remote::RemoteError),
     #[error("{0} panicked")]
     Panicked(&'static str),
+}
+
+/// The commit the index holds, as last committed after the content folder
+/// moved (`[git] remote`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    /// `None` when a followed folder is served as it is (not a clone).
+    pub commit: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +84,12 @@ pub struct Kb {
     pub flag_counts: FlagCounts,
     /// Last changes from git; empty until read (or outside git).
     history: RwLock<Arc<History>>,
+    /// The remote the content folder follows (`[git] remote`), if any.
+    remote: Option<crate::remote::Follower>,
+    /// What the index holds of the followed remote: set by the reindexer
+    /// once a move of the folder is committed. Until then a followed folder
+    /// is not ready (there may be nothing cloned yet).
+    served: RwLock<Option<Served>>,
     /// `quire check`'s findings as of a generation: recomputed after each
     /// change by `follow_findings`, off the request path.
     findings: Mutex<Option<(u64, Arc<Vec<Problem>>)>>,
@@ -84,6 +101,14 @@ impl Kb {
     /// one writer for the reindexer (`crate::open` pairs them). The catalog
     /// is empty and the knowledge base not ready until the reindexer starts.
     pub(crate) fn open(config: Config) -> Result<(Arc<Kb>, index::IndexWriter), OpenError> {
+        // A folder that follows a remote is made on first start, then
+        // cloned into (a fresh volume has none).
+        if config.git.follow.is_some() && !config.content_dir.exists() {
+            std::fs::create_dir_all(&config.content_dir).map_err(|source| OpenError::Content {
+                path: config.content_dir.clone(),
+                source,
+            })?;
+        }
         let content =
             ContentDir::open(&config.content_dir).map_err(|source| OpenError::Content {
                 path: config.content_dir.clone(),
@@ -111,6 +136,13 @@ impl Kb {
             )?,
             None => Store::in_memory(config.insights)?,
         };
+        let remote = match &config.git.follow {
+            Some(follow) => Some(crate::remote::Follower::new(
+                follow.clone(),
+                &config.content_dir,
+            )?),
+            None => None,
+        };
         let (changes, _) = broadcast::channel(64);
         let (settled, _) = broadcast::channel(64);
         let kb = Arc::new(Kb {
@@ -130,6 +162,8 @@ impl Kb {
             store,
             flag_counts: FlagCounts::default(),
             history: RwLock::new(Arc::new(History::default())),
+            remote,
+            served: RwLock::new(None),
             findings: Mutex::new(None),
             following_findings: AtomicBool::new(false),
         });
@@ -322,8 +356,39 @@ impl Kb {
         }
     }
 
+    /// The index is built, and a followed remote's commit is in it.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.ready.load(Ordering::Acquire) && (self.remote.is_none() || self.served().is_some())
+    }
+
+    /// The remote the content folder follows, if `[git] remote` is set.
+    pub fn remote(&self) -> Option<&crate::remote::Follower> {
+        self.remote.as_ref()
+    }
+
+    /// The followed remote's commit the index holds (see `Served`).
+    pub fn served(&self) -> Option<Served> {
+        self.served
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_served(&self, commit: Option<String>) {
+        *self.served.write().unwrap_or_else(|e| e.into_inner()) = Some(Served {
+            commit,
+            at: chrono::Utc::now(),
+        });
+    }
+
+    /// The commit of the content the index holds: the followed remote's
+    /// (as committed to the index), else the checkout's as git history
+    /// last read it (a folder edited in place may differ from it).
+    pub fn content_commit(&self) -> Option<String> {
+        match &self.remote {
+            Some(_) => self.served().and_then(|s| s.commit),
+            None => self.history().head().map(str::to_string),
+        }
     }
 
     pub(crate) fn set_ready(&self) {

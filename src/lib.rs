@@ -8,6 +8,7 @@ pub mod config;
 pub mod content;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod git;
 pub mod hex;
 pub mod history;
 pub mod index;
@@ -16,9 +17,22 @@ pub mod metrics;
 pub mod new_card;
 pub mod priority;
 pub mod reindex;
+pub mod remote;
 pub mod search;
 pub mod store;
 pub mod watch;
+
+/// The commit this binary was built from (`build.rs`; "unknown" when built
+/// outside git without `QUIRE_COMMIT`).
+pub const BUILD_COMMIT: &str = env!("QUIRE_BUILD_COMMIT");
+
+/// `0.1.0 (commit 1a2b3c...)`: what `quire --version` and `/healthz` say.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("QUIRE_BUILD_COMMIT"),
+    ")"
+);
 
 pub use config::Config;
 pub use kb::{Kb, OpenError};

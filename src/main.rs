@@ -24,7 +24,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Quire: a knowledge base of markdown cards, searched in milliseconds.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version = quire::VERSION, about)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -130,10 +130,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(data) = cli.global.data {
         config.data_dir = Some(data);
     }
-    match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         bind: None,
         no_watch: false,
-    }) {
+    });
+    // Only the server follows `[git] remote`; the other commands read the
+    // content folder as it is (and need no webhook secret).
+    if !matches!(command, Command::Serve { .. }) {
+        config.git.follow = None;
+    }
+    match command {
         Command::Serve { bind, no_watch } => {
             if let Some(bind) = bind {
                 config.bind = bind;
@@ -209,16 +215,32 @@ fn serve(config: Config) -> Result<ExitCode> {
             .with_context(|| format!("cannot listen on {bind}"))?;
         let local = listener.local_addr()?;
         tracing::info!("serving {} on http://{local}", content.display());
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        };
+        let shutdown = stop_signal();
         let config = kb.config.clone();
         server::serve(listener, server::router(kb), &config, shutdown).await?;
         anyhow::Ok(())
     })?;
     reindex.stop();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what `docker stop` and systemd send): either lets
+/// the requests in flight finish before the process exits.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!("SIGTERM is not handled ({e}); stop with Ctrl-C");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    tracing::info!("shutting down");
 }
 
 fn log_opened(kb: &Kb) {

@@ -192,6 +192,74 @@ impl Metrics {
     }
 }
 
+/// What the scrape adds about git: the commit served and, when a remote is
+/// followed, how following goes.
+pub struct GitGauges {
+    /// The commit of the content the index holds.
+    pub commit: Option<String>,
+    pub following: Option<crate::remote::Counts>,
+    pub problem: Option<crate::remote::ProblemKind>,
+    pub last_fetch_unix: Option<i64>,
+}
+
+/// Appends the git gauges: `quire_content_commit_info{commit=...} 1` (the
+/// Prometheus way to give a string), and for a followed remote the
+/// fetches, moves, webhooks and one 0/1 gauge per kind of problem, so an
+/// alert can name what is wrong.
+pub fn render_git(out: &mut String, git: &GitGauges) {
+    if let Some(commit) = &git.commit {
+        let _ = writeln!(
+            out,
+            "# HELP quire_content_commit_info The git commit of the content the index holds.\n# TYPE quire_content_commit_info gauge\nquire_content_commit_info{{commit=\"{}\"}} 1",
+            escape(commit)
+        );
+    }
+    let Some(counts) = git.following else {
+        return;
+    };
+    for (name, help, value) in [
+        (
+            "quire_git_fetches_total",
+            "Successful fetches (and the clone) from the followed remote.",
+            counts.fetches,
+        ),
+        (
+            "quire_git_fetch_failures_total",
+            "Fetches that failed (remote down, branch missing, credentials).",
+            counts.fetch_failures,
+        ),
+        (
+            "quire_git_moves_total",
+            "Moves of the content folder to a newly fetched commit.",
+            counts.moves,
+        ),
+        (
+            "quire_git_webhooks_total",
+            "Signed push webhooks received.",
+            counts.webhooks,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP quire_git_last_fetch_timestamp_seconds When the remote was last fetched.\n# TYPE quire_git_last_fetch_timestamp_seconds gauge\nquire_git_last_fetch_timestamp_seconds {}",
+        git.last_fetch_unix.unwrap_or(0)
+    );
+    out.push_str("# HELP quire_git_problem Why the content folder does not follow the remote now (1: this cause).\n# TYPE quire_git_problem gauge\n");
+    for kind in crate::remote::ProblemKind::ALL {
+        let _ = writeln!(
+            out,
+            "quire_git_problem{{kind=\"{}\"}} {}",
+            kind.code(),
+            u8::from(git.problem == Some(kind))
+        );
+    }
+}
+
 fn escape(label: &str) -> String {
     label
         .replace('\\', "\\\\")

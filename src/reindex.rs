@@ -88,6 +88,9 @@ struct Loop {
     staged: Staged,
     /// The first event of what `staged` holds, for the lag metric.
     waiting_since: Option<std::time::Instant>,
+    /// A followed remote's commit the folder moved to, until a comparison
+    /// of the whole folder has put it in the index.
+    served: Option<Option<String>>,
 }
 
 impl Loop {
@@ -370,9 +373,17 @@ impl Reindexer {
     /// Starts the loop on a thread of its own: `start`, then apply every
     /// batch the watcher sends (when `watch` is on) and every command.
     pub fn spawn(self, watch: bool) -> std::io::Result<ReindexHandle> {
-        self.kb.follow_history(watch);
+        // A followed folder may be empty until cloned: its history is read
+        // once the first commit is in (`settle_served`).
+        if self.kb.remote().is_none() {
+            self.kb.follow_history(watch);
+        }
         self.kb.follow_findings();
         let (tx, rx) = mpsc::channel();
+        if let Some(remote) = self.kb.remote() {
+            let moved = tx.clone();
+            remote.start(move |commit| moved.send(Command::Synced(commit)).is_ok())?;
+        }
         let watch_tx = watch.then(|| tx.clone());
         let wake = tx.clone();
         let thread = std::thread::Builder::new()
@@ -411,6 +422,11 @@ impl Reindexer {
         while let Some(command) = state.next_command(&rx) {
             let started = std::time::Instant::now();
             let lost = self.lost().filter(|_| !matches!(command, Command::Stop));
+            if let Command::Synced(commit) = &command {
+                state.served = Some(commit.clone());
+            }
+            let whole =
+                lost.is_some() || matches!(command, Command::Reconcile | Command::Synced(_));
             let result = match (lost, command) {
                 // Whatever was asked, every card is read into a new index.
                 (Some(why), _) => {
@@ -424,7 +440,7 @@ impl Reindexer {
                         None => continue,
                     }
                 }
-                (None, Command::Reconcile) => {
+                (None, Command::Reconcile | Command::Synced(_)) => {
                     self.flush(&mut state.staged).and_then(|_| self.reconcile())
                 }
                 (None, Command::Stop) => {
@@ -434,6 +450,9 @@ impl Reindexer {
                     return;
                 }
             };
+            if whole && result.is_ok() {
+                self.settle_served(&mut state.served);
+            }
             let first_event = state.waiting_since.take();
             self.settle(result, started, first_event, &mut state.retry);
         }
@@ -530,6 +549,22 @@ impl Reindexer {
             Read::NeedsReconcile => self.flush(&mut state.staged).and_then(|_| self.reconcile()),
         };
         Some(result)
+    }
+
+    /// The followed remote's commit the folder was moved to is in the index
+    /// now (a whole-folder comparison after the move was committed): say
+    /// so. A comparison that failed leaves it pending for the next one.
+    fn settle_served(&self, served: &mut Option<Option<String>>) {
+        let Some(commit) = served.take() else {
+            return;
+        };
+        let first = self.kb.served().is_none();
+        self.kb.set_served(commit);
+        if first {
+            self.kb.follow_history(true);
+        }
+        // Pages showing the commit (the footer) reload.
+        self.kb.changed();
     }
 
     /// After a step: a success clears a past failure (and says so), a
@@ -1062,6 +1097,11 @@ pub enum Command {
     Apply(Batch),
     /// Compare the whole folder with the index (a safety net for missed events).
     Reconcile,
+    /// The folder was moved to this commit of the followed remote (`None`:
+    /// it is served as it is): compare the whole folder, one commit, then
+    /// record that the index holds it. The watcher sees the move's files
+    /// too; they are found unchanged by then and only restamped.
+    Synced(Option<String>),
     Stop,
 }
 

@@ -189,7 +189,7 @@ mod tests {
     fn size(command: Option<Command>) -> Option<usize> {
         match command? {
             Command::Apply(batch) => Some(batch.paths.len()),
-            Command::Reconcile => Some(usize::MAX),
+            Command::Reconcile | Command::Synced(_) => Some(usize::MAX),
             Command::Stop => Some(0),
         }
     }

@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -23,7 +23,7 @@ use super::views::{
 use crate::app::{self, search::Door, search::Log};
 use crate::content::Trust;
 use crate::index::StoredCard;
-use crate::metrics::IndexGauges;
+use crate::metrics::{GitGauges, IndexGauges};
 use crate::search::{self, SearchRequest, Ticket};
 
 /// The largest `/api/v1/match` body read (a long thread with HTML).
@@ -60,12 +60,21 @@ async fn not_found() -> ApiError {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    if !state.kb.is_ready() {
-        return ApiError::NotReady.into_response();
+    let kb = &state.kb;
+    let git = kb.remote().map(git_health);
+    if !kb.is_ready() {
+        // A followed folder that has never been cloned has nothing to
+        // serve: say why it is not ready (the remote cannot be reached...).
+        let mut body =
+            json!({ "code": "index_not_ready", "message": ApiError::NotReady.message() });
+        if let Some(git) = git {
+            body["git"] = git;
+        }
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
-    let cards = state.kb.catalog().len();
+    let cards = kb.catalog().len();
     // Still serving, so still 200: a balancer should keep sending readers.
-    let mut health = match state.kb.index_failure() {
+    let mut health = match kb.index_failure() {
         None => json!({ "status": "ready", "cards": cards }),
         Some(failure) => json!({
             "status": "degraded",
@@ -74,15 +83,45 @@ async fn healthz(State(state): State<AppState>) -> Response {
             "index_error_since": failure.since.to_rfc3339(),
         }),
     };
-    if let Some(failure) = state.kb.store.health() {
+    // The commit the index holds: replicas serving the same content say
+    // the same here.
+    health["commit"] = json!(kb.content_commit());
+    // Which build answers: during a rolling upgrade, replicas differ here.
+    health["version"] = json!(crate::VERSION);
+    if let Some(failure) = kb.store.health() {
         health["status"] = json!("degraded");
         health["store_error"] = json!(failure.cause);
         health["store_error_since"] = json!(failure.since.to_rfc3339());
     }
-    if let Some(rebuilt) = state.kb.index_rebuilt() {
+    if let Some(rebuilt) = kb.index_rebuilt() {
         health["index_rebuilt"] = json!({ "cause": rebuilt.cause, "at": rebuilt.at.to_rfc3339() });
     }
+    if let Some(git) = git {
+        if git.get("error").is_some() {
+            health["status"] = json!("degraded");
+        }
+        health["git"] = git;
+    }
     Json(health).into_response()
+}
+
+/// Following the remote, as `/healthz` tells it: the branch, what was
+/// fetched and when, and what stands in the way (a fixed phrase: no URL,
+/// path or git output, as anyone may ask).
+fn git_health(remote: &crate::remote::Follower) -> serde_json::Value {
+    let status = remote.status();
+    let mut git = json!({
+        "branch": remote.branch(),
+        "checked_out": status.checked_out,
+        "fetched": status.fetched,
+        "last_fetch": status.last_fetch.map(|t| t.to_rfc3339()),
+    });
+    if let Some(problem) = status.problem {
+        git["error"] = json!(problem.kind.code());
+        git["cause"] = json!(problem.cause);
+        git["since"] = json!(problem.since.to_rfc3339());
+    }
+    git
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -94,6 +133,22 @@ async fn metrics(State(state): State<AppState>) -> Response {
         ready: kb.is_ready(),
     };
     let mut text = kb.metrics.render(&gauges);
+    let status = kb.remote().map(|r| r.status());
+    crate::metrics::render_git(
+        &mut text,
+        &GitGauges {
+            commit: kb.content_commit(),
+            following: kb.remote().map(|r| r.counts()),
+            problem: status
+                .as_ref()
+                .and_then(|s| s.problem.as_ref())
+                .map(|p| p.kind),
+            last_fetch_unix: status
+                .as_ref()
+                .and_then(|s| s.last_fetch)
+                .map(|t| t.timestamp()),
+        },
+    );
     text.push_str(&format!(
         "# HELP quire_requests_admitted Requests admitted to the workers and not finished.\n\
          # TYPE quire_requests_admitted gauge\nquire_requests_admitted {}\n\

@@ -36,7 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/integrations/intercom/submit", post(intercom_submit))
 }
 
-async fn read(body: Body) -> Result<Bytes, ApiError> {
+pub(super) async fn read(body: Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY))
@@ -44,7 +44,7 @@ async fn read(body: Body) -> Result<Bytes, ApiError> {
 
 /// Whether `signature` (as `decode` reads it) is the HMAC of `body` under
 /// `secret`. `verify_slice` compares in constant time.
-fn signed<M: Mac + hmac::digest::KeyInit>(
+pub(super) fn signed<M: Mac + hmac::digest::KeyInit>(
     secret: &str,
     body: &[u8],
     signature: Option<Vec<u8>>,
@@ -59,7 +59,7 @@ fn signed<M: Mac + hmac::digest::KeyInit>(
     mac.verify_slice(&signature).is_ok()
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

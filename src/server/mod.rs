@@ -22,6 +22,7 @@ pub mod site;
 pub mod slots;
 pub mod urls;
 pub mod views;
+pub mod webhooks;
 pub mod workers;
 
 use std::future::Future;
@@ -107,6 +108,7 @@ pub fn router(kb: Arc<Kb>) -> Router {
     Router::new()
         .merge(api)
         .merge(integrations::router())
+        .merge(webhooks::router())
         .merge(agents::router())
         .merge(feeds::router())
         .merge(site::router())

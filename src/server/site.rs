@@ -67,10 +67,30 @@ pub(super) fn page(
     }
 }
 
-/// What every page may use: whether live reload is on, and whether the
-/// site needs signing in (for a sign-out button).
+/// What every page may use: whether live reload is on, whether the site
+/// needs signing in (for a sign-out button), and the commit of the content
+/// served (the footer: authors see whether their push is in, and that
+/// every replica serves the same).
 fn with_site(state: &AppState, mut context: serde_json::Value) -> serde_json::Value {
     if let Some(map) = context.as_object_mut() {
+        let commit = state.kb.content_commit();
+        map.insert(
+            "content_commit".into(),
+            json!(
+                commit
+                    .as_deref()
+                    .map(|c| json!({ "id": c, "short": crate::remote::short(c) }))
+            ),
+        );
+        map.insert(
+            "git_behind".into(),
+            json!(
+                state
+                    .kb
+                    .remote()
+                    .is_some_and(|r| r.status().problem.is_some())
+            ),
+        );
         map.insert(
             "require_login".into(),
             json!(state.kb.config.site.require_login),
@@ -790,6 +810,10 @@ async fn problems(State(state): State<AppState>) -> Response {
             "index_failure": state.kb.index_failure().map(|f| json!({
                 "message": f.message,
                 "since": f.since.format("%Y-%m-%d %H:%M UTC").to_string(),
+            })),
+            "git_problem": state.kb.remote().and_then(|r| r.status().problem).map(|p| json!({
+                "message": p.message,
+                "since": p.since.format("%Y-%m-%d %H:%M UTC").to_string(),
             })),
             "index_rebuilt": state.kb.index_rebuilt().map(|r| json!({
                 "cause": r.cause,

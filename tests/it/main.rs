@@ -20,6 +20,8 @@ mod integrations;
 mod known_items;
 mod nasty_queries;
 mod outdated;
+mod packaging;
+mod remote;
 mod restart;
 mod search;
 mod shedding;
