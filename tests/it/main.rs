@@ -19,6 +19,7 @@ mod insight;
 mod integrations;
 mod known_items;
 mod nasty_queries;
+mod postgres;
 mod restart;
 mod search;
 mod shedding;

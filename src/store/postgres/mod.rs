@@ -1,0 +1,303 @@
+//! The shared backend: PostgreSQL (`[store] url`), so replicas behind a
+//! load balancer read and write one set of feedback, flags and insights.
+//! Connections live on a small runtime of the store's own, whatever
+//! runtime (or none) the caller runs on; a caller waits for the answer
+//! through `wait`, which never holds a worker of the async runtime.
+//! Feedback is committed before it is acknowledged; the search log is
+//! queued and written in batches (`log`), as with SQLite.
+
+mod insights;
+mod log;
+mod schema;
+mod target;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio::runtime::Handle;
+
+use super::{Feedback, Insights, StoreError, StoreFailure, Verdict, now, wait};
+use target::Target;
+
+/// Connections kept at most: a replica's workers and its log writer.
+const POOL_SIZE: usize = 16;
+/// How long a request waits for a connection, or for one to be made,
+/// before it is answered 503 rather than held.
+const CONNECT_WAIT: Duration = Duration::from_secs(5);
+
+pub(super) struct Postgres {
+    /// The store's runtime; `None` only while dropping.
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: Handle,
+    pool: Pool,
+    log: log::Sender,
+    health: Arc<Health>,
+    /// The database, named without its password, for messages.
+    target: Arc<Target>,
+    session_key: [u8; 32],
+}
+
+/// Whether the database answered the last time it was asked.
+#[derive(Default)]
+struct Health(Mutex<Option<StoreFailure>>);
+
+impl Health {
+    fn observe<T>(&self, target: &str, result: &Result<T, StoreError>) {
+        let mut failure = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Err(e) if e.unavailable().is_some() => {
+                if failure.is_none() {
+                    tracing::error!("the shared database {target}: {e}");
+                    *failure = Some(StoreFailure {
+                        cause: e.unavailable().unwrap_or_default().to_string(),
+                        since: chrono::Utc::now(),
+                    });
+                }
+            }
+            Err(_) => {}
+            Ok(_) => {
+                if failure.take().is_some() {
+                    tracing::info!("the shared database {target} answers again");
+                }
+            }
+        }
+    }
+}
+
+impl Postgres {
+    /// Connects to `url` (the password, when not in it, from `password`),
+    /// migrates the schema and reads the shared session key; fails when
+    /// the database cannot be reached now, so a misconfigured replica
+    /// does not start.
+    pub(super) fn connect(
+        url: &str,
+        password: Option<String>,
+        analytics: bool,
+        retention_days: u32,
+    ) -> Result<Postgres, StoreError> {
+        let target = Arc::new(Target::parse(url, password)?);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("quire-store")
+            .enable_all()
+            .build()
+            .map_err(StoreError::Runtime)?;
+        let handle = runtime.handle().clone();
+        let manager = Manager::from_config(
+            target.config.clone(),
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_WAIT))
+            .create_timeout(Some(CONNECT_WAIT))
+            .recycle_timeout(Some(CONNECT_WAIT))
+            .build()
+            .map_err(|e| StoreError::Url(e.to_string()))?;
+        let fresh_key = super::random_key()?;
+        let session_key = {
+            let (pool, target) = (pool.clone(), target.clone());
+            wait::on(&handle, async move {
+                let mut client = connection(&pool, &target).await?;
+                schema::migrate(&mut client, &target.to_string()).await?;
+                schema::session_key(&client, fresh_key).await
+            })?
+        };
+        let health = Arc::new(Health::default());
+        let retention = analytics.then_some(i64::from(retention_days) * 86_400);
+        let log = log::start(&handle, pool.clone(), retention);
+        tracing::info!("written state is kept in the shared database {target}");
+        Ok(Postgres {
+            runtime: Some(runtime),
+            handle,
+            pool,
+            log,
+            health,
+            target,
+            session_key,
+        })
+    }
+
+    /// Runs `job` with a connection on the store's runtime and waits for
+    /// it; the outcome tells `/healthz` whether the database answers.
+    fn run<T, F, Fut>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Object) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+    {
+        let pool = self.pool.clone();
+        let result = wait::on(&self.handle, async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            job(client).await
+        });
+        self.health.observe(&self.target.to_string(), &result);
+        result
+    }
+
+    pub(super) fn health(&self) -> Option<StoreFailure> {
+        self.health
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(super) fn session_key(&self) -> [u8; 32] {
+        self.session_key
+    }
+
+    pub(super) fn add_feedback(
+        &self,
+        card_id: &str,
+        verdict: Verdict,
+        comment: Option<&str>,
+    ) -> Result<Feedback, StoreError> {
+        let created_at = now();
+        let (card, text) = (card_id.to_string(), comment.map(str::to_string));
+        let id: i64 = self.run(move |client| async move {
+            // Autocommit: the row is committed (synchronous_commit, the
+            // server's default) before this returns, so before the 201.
+            let row = client
+                .query_one(
+                    "INSERT INTO feedback (card_id, verdict, comment, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                    &[&card, &verdict.as_str(), &text, &created_at],
+                )
+                .await?;
+            Ok(row.try_get(0)?)
+        })?;
+        Ok(Feedback {
+            id,
+            card_id: card_id.to_string(),
+            verdict,
+            comment: comment.map(str::to_string),
+            created_at,
+            resolved_at: None,
+        })
+    }
+
+    pub(super) fn resolve(&self, card_ids: &[String]) -> Result<usize, StoreError> {
+        let ids = card_ids.to_vec();
+        let resolved = self.run(move |client| async move {
+            Ok(client
+                .execute(
+                    "UPDATE feedback SET resolved_at = $1 WHERE card_id = ANY($2) AND verdict = 'outdated' AND resolved_at IS NULL",
+                    &[&now(), &ids],
+                )
+                .await?)
+        })?;
+        Ok(usize::try_from(resolved).unwrap_or(usize::MAX))
+    }
+
+    pub(super) fn feedback_for(
+        &self,
+        card_ids: &[String],
+        limit: usize,
+    ) -> Result<Vec<Feedback>, StoreError> {
+        let ids = card_ids.to_vec();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |client| async move {
+            let rows = client
+                .query(
+                    "SELECT id, card_id, verdict, comment, created_at, resolved_at FROM feedback
+                     WHERE card_id = ANY($1) ORDER BY created_at DESC, id DESC LIMIT $2",
+                    &[&ids, &limit],
+                )
+                .await?;
+            rows.iter().map(feedback_row).collect()
+        })
+    }
+
+    pub(super) fn open_flags(
+        &self,
+        card_ids: &[String],
+        limit: usize,
+    ) -> Result<(Vec<Feedback>, usize), StoreError> {
+        let ids = card_ids.to_vec();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |client| async move {
+            let open = "card_id = ANY($1) AND verdict = 'outdated' AND resolved_at IS NULL";
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT id, card_id, verdict, comment, created_at, resolved_at FROM feedback
+                         WHERE {open} ORDER BY created_at DESC, id DESC LIMIT $2"
+                    ),
+                    &[&ids, &limit],
+                )
+                .await?;
+            let total: i64 = client
+                .query_one(
+                    &format!("SELECT COUNT(*) FROM feedback WHERE {open}"),
+                    &[&ids],
+                )
+                .await?
+                .try_get(0)?;
+            let flags = rows.iter().map(feedback_row).collect::<Result<_, _>>()?;
+            Ok((flags, usize::try_from(total).unwrap_or(0)))
+        })
+    }
+
+    pub(super) fn insights(&self, since: i64, limit: usize) -> Result<Insights, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |mut client| async move { insights::read(&mut client, since, limit).await })
+    }
+
+    pub(super) fn log(&self, event: super::log::Event) {
+        self.log.send(event);
+    }
+
+    pub(super) fn flush(&self) {
+        self.log.flush(&self.handle);
+    }
+}
+
+impl Drop for Postgres {
+    /// Writes what the log queued, then stops the runtime (without
+    /// waiting on it: a store may be dropped inside another runtime).
+    fn drop(&mut self) {
+        self.log.close(&self.handle);
+        self.pool.close();
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A connection from the pool, its failure said with the target.
+async fn connection(pool: &Pool, target: &Target) -> Result<Object, StoreError> {
+    pool.get().await.map_err(|e| match pool_error(e) {
+        StoreError::Postgres(source) => StoreError::Connect {
+            target: target.to_string(),
+            source,
+        },
+        other => other,
+    })
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    use deadpool_postgres::PoolError;
+    match e {
+        PoolError::Backend(e) => StoreError::Postgres(e),
+        PoolError::Timeout(_) => StoreError::Unreachable("no connection within 5 s"),
+        _ => StoreError::Unreachable("the connection pool is closed"),
+    }
+}
+
+fn feedback_row(row: &tokio_postgres::Row) -> Result<Feedback, StoreError> {
+    let verdict: String = row.try_get(2)?;
+    Ok(Feedback {
+        id: row.try_get(0)?,
+        card_id: row.try_get(1)?,
+        verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Helpful),
+        comment: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+        resolved_at: row.try_get(5)?,
+    })
+}
