@@ -269,6 +269,54 @@ async fn a_replica_killed_while_feedback_is_posted_to_it_loses_no_acknowledged_w
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn while_the_database_is_down_healthz_says_so_feedback_gets_503_and_both_recover() {
+    let Some(mut pg) = PgServer::start().await else {
+        return;
+    };
+    pg.database("outage").await;
+    let dir = site(&pg, "outage", "");
+    let a = Replica::start(&dir.path().join("a.toml"), None);
+    let client = reqwest::Client::new();
+    wait_ready(&client, &a.base).await;
+    let feedback = a.url(&format!("/api/v1/cards/{CARD}/feedback"));
+    let post = || async {
+        let r = client
+            .post(&feedback)
+            .json(&json!({ "verdict": "helpful" }))
+            .send()
+            .await
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.json::<Value>().await.unwrap_or_default(),
+        )
+    };
+
+    pg.stop();
+    let (status, body) = post().await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "storage_unavailable", "{body}");
+    let health = get_json(&client, &a.url("/healthz")).await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert!(
+        health["store_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("reached")),
+        "{health}"
+    );
+    let hits = get_json(&client, &a.url("/api/v1/search?q=refund")).await;
+    assert_eq!(hits["total"], 1, "search goes on");
+
+    pg.restart().await;
+    eventually("healthz ready again", || async {
+        get_json(&client, &a.url("/healthz")).await["status"] == "ready"
+    })
+    .await;
+    assert_eq!(post().await.0, 201);
+    assert!(!a.log_text().contains(PASSWORD));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn replicas_starting_at_once_on_a_new_database_migrate_it_once() {
     let Some(pg) = PgServer::start().await else {
         return;

@@ -12,6 +12,7 @@ mod schema;
 mod target;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,11 +42,22 @@ pub(super) struct Postgres {
 
 /// Whether the database answered the last time it was asked.
 #[derive(Default)]
-struct Health(Mutex<Option<StoreFailure>>);
+struct Health {
+    failure: Mutex<Option<StoreFailure>>,
+    /// A probe is on its way (`Postgres::health`).
+    probing: AtomicBool,
+}
 
 impl Health {
+    fn current(&self) -> Option<StoreFailure> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     fn observe<T>(&self, target: &str, result: &Result<T, StoreError>) {
-        let mut failure = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Err(e) if e.unavailable().is_some() => {
                 if failure.is_none() {
@@ -141,12 +153,26 @@ impl Postgres {
         result
     }
 
+    /// The last failure, if the database has not answered since; each
+    /// look while failed sends a probe, so `/healthz` recovers even when
+    /// no request writes.
     pub(super) fn health(&self) -> Option<StoreFailure> {
-        self.health
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let failure = self.health.current();
+        if failure.is_some() && !self.health.probing.swap(true, Ordering::AcqRel) {
+            let (pool, health) = (self.pool.clone(), self.health.clone());
+            let target = self.target.to_string();
+            self.handle.spawn(async move {
+                let answered = async {
+                    let client = pool.get().await.map_err(pool_error)?;
+                    client.simple_query("SELECT 1").await?;
+                    Ok(())
+                }
+                .await;
+                health.observe(&target, &answered);
+                health.probing.store(false, Ordering::Release);
+            });
+        }
+        failure
     }
 
     pub(super) fn session_key(&self) -> [u8; 32] {

@@ -17,8 +17,9 @@ const READY: Duration = Duration::from_secs(30);
 
 pub struct PgServer {
     child: Child,
-    /// The cluster's folder, deleted once the server is stopped.
-    _dir: TempDir,
+    /// The cluster's folder, deleted once the server is dropped.
+    dir: TempDir,
+    bin: PathBuf,
     pub port: u16,
 }
 
@@ -70,6 +71,10 @@ impl PgServer {
     /// PostgreSQL is installed at all.
     pub async fn start() -> Option<PgServer> {
         let Some(bin) = binaries() else {
+            assert!(
+                std::env::var_os("QUIRE_PG_REQUIRED").is_none(),
+                "QUIRE_PG_REQUIRED is set and no PostgreSQL binaries were found"
+            );
             eprintln!(
                 "SKIPPED: no PostgreSQL binaries (initdb, postgres) in QUIRE_PG_BIN, \
                  /usr/lib/postgresql/*/bin or PATH; `.ci/run` installs Debian's postgresql"
@@ -110,21 +115,12 @@ impl PgServer {
         // A port taken between the check and the start: another try.
         for _ in 0..3 {
             let port = free_port();
-            let log = std::fs::File::create(dir.path().join("postgres.log")).expect("log");
-            let mut child = command(&bin.join("postgres"))
-                .arg("-D")
-                .arg(&data)
-                .arg("-k")
-                .arg(dir.path())
-                .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .expect("start postgres");
+            let mut child = postgres(&bin, dir.path(), port);
             if wait_ready(&mut child, port, dir.path()).await {
                 return Some(PgServer {
                     child,
-                    _dir: dir,
+                    dir,
+                    bin,
                     port,
                 });
             }
@@ -132,6 +128,23 @@ impl PgServer {
             let _ = child.wait();
         }
         panic!("postgres did not start on three ports");
+    }
+
+    /// Stops the server (an immediate shutdown), keeping its data.
+    pub fn stop(&mut self) {
+        // SAFETY: kill on our own child's pid.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGQUIT) };
+        let _ = self.child.wait();
+    }
+
+    /// Starts the stopped server again on its port.
+    pub async fn restart(&mut self) {
+        self.child = postgres(&self.bin, self.dir.path(), self.port);
+        assert!(
+            wait_ready(&mut self.child, self.port, self.dir.path()).await,
+            "postgres did not start again on port {}",
+            self.port
+        );
     }
 
     /// A URL for `database`, with the password in it or not.
@@ -157,6 +170,25 @@ impl PgServer {
             .await
             .expect("connect to the new database")
     }
+}
+
+/// `postgres` over the cluster in `dir`, on `port`, logging to a file.
+fn postgres(bin: &Path, dir: &Path, port: u16) -> Child {
+    let log = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(dir.join("postgres.log"))
+        .expect("the log");
+    command(&bin.join("postgres"))
+        .arg("-D")
+        .arg(dir.join("data"))
+        .arg("-k")
+        .arg(dir)
+        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start postgres")
 }
 
 fn url(port: u16, database: &str, with_password: bool) -> String {
@@ -199,10 +231,7 @@ async fn wait_ready(child: &mut Child, port: u16, dir: &Path) -> bool {
 }
 
 impl Drop for PgServer {
-    /// An immediate shutdown (SIGQUIT): nothing in it is kept.
     fn drop(&mut self) {
-        // SAFETY: kill on our own child's pid.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGQUIT) };
-        let _ = self.child.wait();
+        self.stop();
     }
 }
