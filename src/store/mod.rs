@@ -152,6 +152,26 @@ pub struct Feedback {
     pub resolved_at: Option<i64>,
 }
 
+impl Feedback {
+    /// A stored row: `(id, card_id, verdict)`, then the rest; a verdict
+    /// this build does not know reads as helpful rather than failing the list.
+    fn from_columns(
+        (id, card_id, verdict): (i64, String, String),
+        comment: Option<String>,
+        created_at: i64,
+        resolved_at: Option<i64>,
+    ) -> Feedback {
+        Feedback {
+            id,
+            card_id,
+            verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Helpful),
+            comment,
+            created_at,
+            resolved_at,
+        }
+    }
+}
+
 /// A search as the log keeps it.
 #[derive(Debug, Clone)]
 pub struct SearchEvent {
@@ -285,10 +305,19 @@ impl Store {
         verdict: Verdict,
         comment: Option<&str>,
     ) -> Result<Feedback, StoreError> {
-        match &self.backend {
-            Backend::Sqlite(db) => db.add_feedback(card_id, verdict, comment),
-            Backend::Postgres(pg) => pg.add_feedback(card_id, verdict, comment),
-        }
+        let created_at = now();
+        let id = match &self.backend {
+            Backend::Sqlite(db) => db.insert_feedback(card_id, verdict, comment, created_at)?,
+            Backend::Postgres(pg) => pg.insert_feedback(card_id, verdict, comment, created_at)?,
+        };
+        Ok(Feedback {
+            id,
+            card_id: card_id.to_string(),
+            verdict,
+            comment: comment.map(str::to_string),
+            created_at,
+            resolved_at: None,
+        })
     }
 
     /// Marks a card's open "outdated" feedback resolved; returns how many.

@@ -75,28 +75,20 @@ impl Sqlite {
         self.db.failure()
     }
 
-    /// Stores feedback; returns once it is durable.
-    pub(super) fn add_feedback(
+    /// Inserts a piece of feedback; its id once durable.
+    pub(super) fn insert_feedback(
         &self,
         card_id: &str,
         verdict: Verdict,
         comment: Option<&str>,
-    ) -> Result<Feedback, StoreError> {
-        let created_at = now();
-        let id = self.db.write(|conn| {
+        created_at: i64,
+    ) -> Result<i64, StoreError> {
+        self.db.write(|conn| {
             conn.prepare_cached(
                 "INSERT INTO feedback (card_id, verdict, comment, created_at) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![card_id, verdict.as_str(), comment, created_at])?;
             Ok(conn.last_insert_rowid())
-        })?;
-        Ok(Feedback {
-            id,
-            card_id: card_id.to_string(),
-            verdict,
-            comment: comment.map(str::to_string),
-            created_at,
-            resolved_at: None,
         })
     }
 
@@ -241,13 +233,11 @@ const FLUSH_MARKER: &str = "flush-marker";
 /// A `feedback` row selected as `id, card_id, verdict, comment,
 /// created_at, resolved_at`.
 fn feedback_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Feedback> {
-    let verdict: String = row.get(2)?;
-    Ok(Feedback {
-        id: row.get(0)?,
-        card_id: row.get(1)?,
-        verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Helpful),
-        comment: row.get(3)?,
-        created_at: row.get(4)?,
-        resolved_at: row.get(5)?,
-    })
+    let columns = (row.get(0)?, row.get(1)?, row.get(2)?);
+    Ok(Feedback::from_columns(
+        columns,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
 }

@@ -27,6 +27,10 @@ const POOL_SIZE: usize = 16;
 /// How long a request waits for a connection, or for one to be made,
 /// before it is answered 503 rather than held.
 const CONNECT_WAIT: Duration = Duration::from_secs(5);
+/// How long a call may take in all: a database that accepted the
+/// connection but stopped answering must not hold a request forever (a
+/// write cut off here may still commit; it was not acknowledged).
+const CALL_LIMIT: Duration = Duration::from_secs(10);
 
 pub(super) struct Postgres {
     /// The store's runtime; `None` only while dropping.
@@ -146,8 +150,13 @@ impl Postgres {
     {
         let pool = self.pool.clone();
         let result = wait::on(&self.handle, async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            job(client).await
+            let call = async move {
+                let client = pool.get().await.map_err(pool_error)?;
+                job(client).await
+            };
+            tokio::time::timeout(CALL_LIMIT, call)
+                .await
+                .unwrap_or(Err(StoreError::Unreachable("no answer within 10 s")))
         });
         self.health.observe(&self.target.to_string(), &result);
         result
@@ -179,17 +188,17 @@ impl Postgres {
         self.session_key
     }
 
-    pub(super) fn add_feedback(
+    /// Inserts a piece of feedback; its id once committed (autocommit:
+    /// `synchronous_commit`, the server's default, makes that durable).
+    pub(super) fn insert_feedback(
         &self,
         card_id: &str,
         verdict: Verdict,
         comment: Option<&str>,
-    ) -> Result<Feedback, StoreError> {
-        let created_at = now();
+        created_at: i64,
+    ) -> Result<i64, StoreError> {
         let (card, text) = (card_id.to_string(), comment.map(str::to_string));
-        let id: i64 = self.run(move |client| async move {
-            // Autocommit: the row is committed (synchronous_commit, the
-            // server's default) before this returns, so before the 201.
+        self.run(move |client| async move {
             let row = client
                 .query_one(
                     "INSERT INTO feedback (card_id, verdict, comment, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -197,14 +206,6 @@ impl Postgres {
                 )
                 .await?;
             Ok(row.try_get(0)?)
-        })?;
-        Ok(Feedback {
-            id,
-            card_id: card_id.to_string(),
-            verdict,
-            comment: comment.map(str::to_string),
-            created_at,
-            resolved_at: None,
         })
     }
 
@@ -316,14 +317,14 @@ fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
     }
 }
 
+/// A `feedback` row selected as `id, card_id, verdict, comment,
+/// created_at, resolved_at`.
 fn feedback_row(row: &tokio_postgres::Row) -> Result<Feedback, StoreError> {
-    let verdict: String = row.try_get(2)?;
-    Ok(Feedback {
-        id: row.try_get(0)?,
-        card_id: row.try_get(1)?,
-        verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Helpful),
-        comment: row.try_get(3)?,
-        created_at: row.try_get(4)?,
-        resolved_at: row.try_get(5)?,
-    })
+    let columns = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    Ok(Feedback::from_columns(
+        columns,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+    ))
 }
