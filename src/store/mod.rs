@@ -78,6 +78,8 @@ pub enum StoreError {
     SessionKey,
     #[error("cannot start the store's runtime")]
     Runtime(#[source] std::io::Error),
+    #[error("the OS gave no random bytes for the session key")]
+    NoRandomness,
 }
 
 impl StoreError {
@@ -88,7 +90,11 @@ impl StoreError {
         let e = match self {
             Self::Damaged => return Some("the database is damaged"),
             Self::Missing | Self::File { .. } => return Some("the database cannot be written"),
-            Self::Newer { .. } | Self::NewerShared { .. } | Self::Url(_) | Self::SessionKey => {
+            Self::Newer { .. }
+            | Self::NewerShared { .. }
+            | Self::Url(_)
+            | Self::SessionKey
+            | Self::NoRandomness => {
                 return None;
             }
             Self::Sql(e) | Self::Open { source: e, .. } => e,
@@ -230,7 +236,7 @@ pub fn now() -> i64 {
 /// 32 bytes from the OS's random source, for a new shared session key.
 fn random_key() -> Result<[u8; 32], StoreError> {
     let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| StoreError::Runtime(std::io::Error::other(e)))?;
+    getrandom::fill(&mut key).map_err(|_| StoreError::NoRandomness)?;
     Ok(key)
 }
 

@@ -51,3 +51,51 @@ fn park_until<F: Future>(future: F) -> F::Output {
         std::thread::park();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_wait_outside_any_runtime_parks_until_the_answer() {
+        let store = store_runtime();
+        let answer = on(store.handle(), async { Ok(42) });
+        assert_eq!(answer.unwrap(), 42);
+    }
+
+    #[test]
+    fn a_wait_on_a_request_worker_leaves_that_worker_to_other_tasks() {
+        let store = store_runtime();
+        // One worker: had the wait held it, the task that answers could
+        // never run.
+        let requests = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<i32>();
+        let (started, waiting_started) = std::sync::mpsc::channel();
+        let store = store.handle().clone();
+        let answered = requests.block_on(async move {
+            let waiting = tokio::spawn(async move {
+                on(&store, async move {
+                    let _ = started.send(());
+                    rx.await.map_err(|_| StoreError::Unreachable("gone"))
+                })
+            });
+            // The answering task is spawned only once the worker waits.
+            waiting_started.recv().unwrap();
+            tokio::spawn(async move { tx.send(7) });
+            waiting.await.unwrap()
+        });
+        assert_eq!(answered.unwrap(), 7);
+    }
+}
