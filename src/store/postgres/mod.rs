@@ -101,29 +101,13 @@ impl Postgres {
             .build()
             .map_err(StoreError::Runtime)?;
         let handle = runtime.handle().clone();
-        let manager = Manager::from_config(
-            target.config.clone(),
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(CONNECT_WAIT))
-            .create_timeout(Some(CONNECT_WAIT))
-            .recycle_timeout(Some(CONNECT_WAIT))
-            .build()
-            .map_err(|e| StoreError::Url(e.to_string()))?;
-        let fresh_key = super::random_key()?;
-        let session_key = {
-            let (pool, target) = (pool.clone(), target.clone());
-            wait::on(&handle, async move {
-                let mut client = connection(&pool, &target).await?;
-                schema::migrate(&mut client, &target.to_string()).await?;
-                schema::session_key(&client, fresh_key).await
-            })?
+        let (pool, session_key) = match Postgres::ready(&handle, &target) {
+            Ok(ready) => ready,
+            Err(e) => {
+                // Dropped, a runtime would panic inside another's context.
+                runtime.shutdown_background();
+                return Err(e);
+            }
         };
         let health = Arc::new(Health::default());
         let retention = analytics.then_some(i64::from(retention_days) * 86_400);
@@ -138,6 +122,36 @@ impl Postgres {
             target,
             session_key,
         })
+    }
+
+    /// The pool, once a first connection migrated the schema and read the
+    /// session key.
+    fn ready(handle: &Handle, target: &Arc<Target>) -> Result<(Pool, [u8; 32]), StoreError> {
+        let manager = Manager::from_config(
+            target.config.clone(),
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_WAIT))
+            .create_timeout(Some(CONNECT_WAIT))
+            .recycle_timeout(Some(CONNECT_WAIT))
+            .build()
+            .map_err(|_| StoreError::Unreachable("the connection pool cannot be built"))?;
+        let fresh_key = super::random_key()?;
+        let session_key = {
+            let (pool, target) = (pool.clone(), target.clone());
+            wait::on(handle, async move {
+                let mut client = connection(&pool, &target).await?;
+                schema::migrate(&mut client, &target.to_string()).await?;
+                schema::session_key(&client, fresh_key).await
+            })?
+        };
+        Ok((pool, session_key))
     }
 
     /// Runs `job` with a connection on the store's runtime and waits for
