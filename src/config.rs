@@ -766,6 +766,27 @@ mod tests {
     }
 
     #[test]
+    fn a_session_key_file_gives_every_replica_one_key_and_a_short_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = |file: &str| {
+            Config::parse(
+                &format!("[site]\nsession_key_file = \"{file}\""),
+                dir.path(),
+                &dir.path().join("quire.toml"),
+            )
+        };
+        std::fs::write(dir.path().join("key"), format!("{}\n", "ab".repeat(32))).unwrap();
+        std::fs::write(dir.path().join("same"), "ab".repeat(32)).unwrap();
+        std::fs::write(dir.path().join("short"), "tooshort").unwrap();
+        let key = config("key").unwrap().site.session_key.expect("a key");
+        assert_eq!(Some(key.clone()), config("same").unwrap().site.session_key);
+        assert!(!format!("{key:?}").contains(&format!("{:?}", key.0)));
+        let e = config("short").unwrap_err().to_string();
+        assert!(e.contains("32 or more"), "{e}");
+        assert!(matches!(config("missing"), Err(ConfigError::Read { .. })));
+    }
+
+    #[test]
     fn passwords_in_urls_are_cut_out_of_messages() {
         assert_eq!(
             without_passwords("url = \"postgres://quire:s3cret@db:5432/kb\" here"),
