@@ -41,6 +41,31 @@ pub struct Config {
     pub git: GitConfig,
     pub limits: HttpLimits,
     pub site: SiteAccess,
+    pub store: StoreConfig,
+}
+
+/// `[store]`: where written state (feedback, flags, the search log) goes.
+#[derive(Debug, Clone, Default)]
+pub struct StoreConfig {
+    /// A PostgreSQL connection string (`url`, or the contents of
+    /// `url_file`), so replicas share it; `None`: SQLite in the data folder.
+    pub url: Option<Secret>,
+}
+
+/// A value that may hold a credential: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// `[site]`: who may read the site when it is not open to all.
@@ -56,7 +81,25 @@ pub struct SiteAccess {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a session lasts.
     pub session_hours: u64,
+    /// `session_key_file`: a file every replica reads, so they accept
+    /// each other's sessions; unset, the key is the shared database's
+    /// (`[store] url`) or `<data>/session.key`.
+    pub session_key: Option<KeyBytes>,
 }
+
+/// A signing key (the SHA-256 of `session_key_file`'s contents, so any
+/// secret text of 32 bytes or more will do); `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyBytes(pub [u8; 32]);
+
+impl std::fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyBytes(..)")
+    }
+}
+
+/// The least a session key file holds: a shorter secret is guessable.
+const MIN_SESSION_KEY_BYTES: usize = 32;
 
 /// `[limits]`: what the HTTP server refuses rather than queues.
 #[derive(Debug, Clone)]
@@ -212,6 +255,14 @@ struct File {
     git: Option<GitFile>,
     limits: Option<LimitsFile>,
     site: Option<SiteFile>,
+    store: Option<StoreFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreFile {
+    url: Option<String>,
+    url_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,6 +273,7 @@ struct SiteFile {
     #[serde(default)]
     trusted_proxies: Vec<String>,
     session_hours: Option<u64>,
+    session_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -322,6 +374,7 @@ impl Default for Config {
                 session_hours: 12,
                 ..SiteAccess::default()
             },
+            store: StoreConfig::default(),
         }
     }
 }
@@ -344,7 +397,7 @@ impl Config {
     fn parse(text: &str, base: &Path, path: &Path) -> Result<Config, ConfigError> {
         let file: File = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: without_passwords(&e.to_string()),
         })?;
         let mut config = Config::default();
         let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
@@ -401,7 +454,14 @@ impl Config {
             config.git = git_section(git, &rel).map_err(|why| invalid("git", why))?;
         }
         if let Some(site) = file.site {
+            let session_key_file = site.session_key_file.clone();
             config.site = site_section(site, &config.api).map_err(|why| invalid("site", why))?;
+            if let Some(file) = session_key_file {
+                config.site.session_key = Some(session_key(rel(file), path)?);
+            }
+        }
+        if let Some(store) = file.store {
+            config.store = store_section(store, &rel, path)?;
         }
         if let Some(limits) = file.limits {
             config.limits = limits_section(limits);
@@ -622,11 +682,94 @@ fn site_section(site: SiteFile, api: &ApiConfig) -> Result<SiteAccess, String> {
         trusted_header: site.trusted_header,
         trusted_proxies,
         session_hours: site.session_hours.unwrap_or(12).clamp(1, 24 * 90),
+        session_key: None,
     };
     if access.require_login && api.tokens.is_empty() && access.trusted_header.is_none() {
         return Err("require_login needs [api] tokens to sign in with, or trusted_header".into());
     }
     Ok(access)
+}
+
+/// The key in `file`: the SHA-256 of its contents, trimmed (a hex or
+/// base64 secret written with a newline is the same key without it).
+fn session_key(file: PathBuf, config_path: &Path) -> Result<KeyBytes, ConfigError> {
+    let bytes = std::fs::read(&file).map_err(|source| ConfigError::Read {
+        path: file.clone(),
+        source,
+    })?;
+    let secret = bytes.trim_ascii();
+    if secret.len() < MIN_SESSION_KEY_BYTES {
+        return Err(ConfigError::Parse {
+            path: config_path.to_path_buf(),
+            message: format!(
+                "[site] session_key_file {} holds {} bytes; it needs {MIN_SESSION_KEY_BYTES} or more (`openssl rand -hex 32 > {}`)",
+                file.display(),
+                secret.len(),
+                file.display()
+            ),
+        });
+    }
+    Ok(KeyBytes(sha256_of(secret)))
+}
+
+/// `text` with the password of every `scheme://user:password@` cut out:
+/// TOML's messages quote the line they are about, which may be `[store]
+/// url`'s.
+fn without_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let authority_end = after
+            .find(|c: char| c == '/' || c == '"' || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..colon]);
+                out.push_str(":***");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `[store]`: `url`, or `url_file` (a file holding it, such as a
+/// container's secret), so the password need not be in `quire.toml`.
+/// Messages never quote the value: it may hold the password.
+fn store_section(
+    store: StoreFile,
+    rel: &dyn Fn(PathBuf) -> PathBuf,
+    config_path: &Path,
+) -> Result<StoreConfig, ConfigError> {
+    let invalid = |why: &str| ConfigError::Parse {
+        path: config_path.to_path_buf(),
+        message: format!("[store] {why}"),
+    };
+    let url = match (store.url, store.url_file) {
+        (Some(_), Some(_)) => return Err(invalid("give either url or url_file, not both")),
+        (Some(url), None) => url,
+        (None, Some(file)) => {
+            let path = rel(file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| ConfigError::Read { path, source })?;
+            text.trim().to_string()
+        }
+        (None, None) => return Ok(StoreConfig::default()),
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(invalid(
+            "url must be a PostgreSQL URL such as postgres://quire@db.example.com/quire (the value is not shown: it may hold a password)",
+        ));
+    }
+    Ok(StoreConfig {
+        url: Some(Secret(url)),
+    })
 }
 
 /// `[limits]`: each value floored where a smaller one would stop serving.
@@ -765,5 +908,75 @@ mod tests {
             assert!(e.contains(says), "{bad}: {e}");
             assert!(!e.contains("s3cret"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_store_url_comes_from_the_file_or_url_file_and_is_never_shown() {
+        let c = Config::parse(
+            "[store]\nurl = \"postgres://quire:pw@db/kb\"",
+            Path::new(""),
+            Path::new("quire.toml"),
+        )
+        .unwrap();
+        let url = c.store.url.as_ref().expect("a url");
+        assert_eq!(url.expose(), "postgres://quire:pw@db/kb");
+        assert!(!format!("{c:?}").contains("pw@"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("db-url"), "postgresql://quire:pw2@db/kb\n").unwrap();
+        let c = Config::parse(
+            "[store]\nurl_file = \"db-url\"",
+            dir.path(),
+            &dir.path().join("quire.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.store.url.unwrap().expose(),
+            "postgresql://quire:pw2@db/kb"
+        );
+        for bad in [
+            "[store]\nurl = \"mysql://quire:hunter2@db/kb\"",
+            "[store]\nurl = \"postgres://quire:hunter2@db/kb\"\nurl_file = \"x\"",
+            "[store]\nurll = \"postgres://quire:hunter2@db/kb\"",
+        ] {
+            let e = Config::parse(bad, Path::new(""), Path::new("quire.toml")).unwrap_err();
+            assert!(!e.to_string().contains("hunter2"), "{e}");
+            assert!(
+                e.to_string().contains("store") || e.to_string().contains("url"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_session_key_file_gives_every_replica_one_key_and_a_short_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = |file: &str| {
+            Config::parse(
+                &format!("[site]\nsession_key_file = \"{file}\""),
+                dir.path(),
+                &dir.path().join("quire.toml"),
+            )
+        };
+        std::fs::write(dir.path().join("key"), format!("{}\n", "ab".repeat(32))).unwrap();
+        std::fs::write(dir.path().join("same"), "ab".repeat(32)).unwrap();
+        std::fs::write(dir.path().join("short"), "tooshort").unwrap();
+        let key = config("key").unwrap().site.session_key.expect("a key");
+        assert_eq!(Some(key.clone()), config("same").unwrap().site.session_key);
+        assert!(!format!("{key:?}").contains(&format!("{:?}", key.0)));
+        let e = config("short").unwrap_err().to_string();
+        assert!(e.contains("32 or more"), "{e}");
+        assert!(matches!(config("missing"), Err(ConfigError::Read { .. })));
+    }
+
+    #[test]
+    fn passwords_in_urls_are_cut_out_of_messages() {
+        assert_eq!(
+            without_passwords("url = \"postgres://quire:s3cret@db:5432/kb\" here"),
+            "url = \"postgres://quire:***@db:5432/kb\" here"
+        );
+        assert_eq!(
+            without_passwords("https://example.com:8080/x and ftp://u@h"),
+            "https://example.com:8080/x and ftp://u@h"
+        );
     }
 }

@@ -78,7 +78,7 @@ pub struct Kb {
     settled: broadcast::Sender<u64>,
     pub opened: Opened,
     pub metrics: Metrics,
-    /// Feedback and the search log (SQLite).
+    /// Feedback and the search log (SQLite, or PostgreSQL with `[store] url`).
     pub store: Store,
     /// Open "outdated" flags by card, for result lists.
     pub flag_counts: FlagCounts,
@@ -128,13 +128,21 @@ impl Kb {
                 .join()
         })
         .map_err(|_| OpenError::Panicked("opening the index"))??;
-        let store = match &config.data_dir {
-            Some(dir) => Store::open(
+        let store = match (&config.store.url, &config.data_dir) {
+            // libpq's variable, so a password kept out of the URL and the
+            // file is found where operators already put it.
+            (Some(url), _) => Store::connect(
+                url.expose(),
+                std::env::var("PGPASSWORD").ok(),
+                config.insights,
+                config.retention_days,
+            )?,
+            (None, Some(dir)) => Store::open(
                 &dir.join("quire.db"),
                 config.insights,
                 config.retention_days,
             )?,
-            None => Store::in_memory(config.insights)?,
+            (None, None) => Store::in_memory(config.insights)?,
         };
         let remote = match &config.git.follow {
             Some(follow) => Some(crate::remote::Follower::new(

@@ -80,7 +80,11 @@ pub fn router(kb: Arc<Kb>) -> Router {
     } else {
         None
     };
-    let sessions = Arc::new(session::SessionKey::load(kb.config.data_dir.as_deref()));
+    let sessions = Arc::new(session::SessionKey::choose(
+        kb.config.site.session_key.as_ref(),
+        kb.store.shared_session_key(),
+        kb.config.data_dir.as_deref(),
+    ));
     let state = AppState {
         kb,
         theme,

@@ -22,6 +22,20 @@ impl std::fmt::Debug for SessionKey {
 }
 
 impl SessionKey {
+    /// The key replicas share, when there is one: `[site]
+    /// session_key_file`'s, else the shared database's; else the data
+    /// folder's (`load`).
+    pub fn choose(
+        configured: Option<&crate::config::KeyBytes>,
+        shared: Option<[u8; 32]>,
+        data_dir: Option<&Path>,
+    ) -> SessionKey {
+        match configured.map(|k| k.0).or(shared) {
+            Some(key) => SessionKey(key),
+            None => SessionKey::load(data_dir),
+        }
+    }
+
     /// The key in `<data>/session.key`, created (readable by the owner
     /// only) when missing; without a data folder, a key for this process.
     pub fn load(data_dir: Option<&Path>) -> SessionKey {

@@ -21,8 +21,8 @@ pub const MAX_CARD_ID_BYTES: usize = 1024;
 pub const MAX_SOURCE_BYTES: usize = 32;
 
 /// A batch is written when it holds this many events or this long passed.
-const BATCH: usize = 256;
-const BATCH_WAIT: Duration = Duration::from_millis(500);
+pub(super) const BATCH: usize = 256;
+pub(super) const BATCH_WAIT: Duration = Duration::from_millis(500);
 /// How often the file is compared with the path while nothing is logged.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 

@@ -1,35 +1,34 @@
 //! The written data: readers' feedback on cards and the search log, in one
-//! embedded SQLite database (`<data>/quire.db`, mode 0600). WAL with
-//! `synchronous = FULL`, so a write that was acknowledged survives a `kill
-//! -9` (and a power cut). Feedback is written at once; searches and opens
-//! are capped in size, queued and written in batches by a thread of their
-//! own, so logging never slows a search, and dropped rather than queued
-//! without bound. Written state, not a cache: a file deleted or damaged
-//! under the server is noticed (`file`).
+//! of two backends behind one synchronous API. By default an embedded
+//! SQLite file (`sqlite`: `<data>/quire.db`); with `[store] url`, a
+//! PostgreSQL database that replicas share (`postgres`). Either way an
+//! acknowledged write is durable (it survives a `kill -9`), and searches
+//! and opens are capped in size, queued and written in batches off the
+//! request, dropped rather than queued without bound.
 //!
-//! The only module that names rusqlite.
+//! The only module that names rusqlite and tokio-postgres: all SQL is here.
 
 mod file;
 mod flag_counts;
 mod insights;
 mod log;
+mod postgres;
 mod schema;
+mod sqlite;
 #[cfg(test)]
 mod tests;
+mod wait;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::mpsc::{SyncSender, TrySendError};
-use std::time::Duration;
 
-use rusqlite::params;
 use serde::Serialize;
 
-use file::{Db, Use};
 pub use flag_counts::FlagCounts;
 pub use insights::{Insights, QueryCount};
 use log::Event;
+use postgres::Postgres;
+use sqlite::Sqlite;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -58,6 +57,32 @@ pub enum StoreError {
     Missing,
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("[store] url: {0}")]
+    Url(String),
+    #[error("cannot connect to PostgreSQL at {target}")]
+    Connect {
+        /// The database without its password.
+        target: String,
+        source: tokio_postgres::Error,
+    },
+    #[error(
+        "the shared database {target} was written by a newer Quire (schema {found}; this one knows up to {known}): upgrade every replica"
+    )]
+    NewerShared {
+        target: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL cannot be reached: {0}")]
+    Unreachable(&'static str),
+    #[error("the session key in the shared database is not 32 bytes")]
+    SessionKey,
+    #[error("cannot start the store's runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("the OS gave no random bytes for the session key")]
+    NoRandomness,
 }
 
 impl StoreError {
@@ -68,8 +93,18 @@ impl StoreError {
         let e = match self {
             Self::Damaged => return Some("the database is damaged"),
             Self::Missing | Self::File { .. } => return Some("the database cannot be written"),
-            Self::Newer { .. } => return None,
+            Self::Newer { .. }
+            | Self::NewerShared { .. }
+            | Self::Url(_)
+            | Self::SessionKey
+            | Self::NoRandomness => {
+                return None;
+            }
             Self::Sql(e) | Self::Open { source: e, .. } => e,
+            Self::Postgres(e) | Self::Connect { source: e, .. } => return postgres_unavailable(e),
+            Self::Unreachable(_) | Self::Runtime(_) => {
+                return Some("the shared database cannot be reached");
+            }
         };
         match e.sqlite_error_code()? {
             DiskFull => Some("the disk is full"),
@@ -126,6 +161,26 @@ pub struct Feedback {
     pub resolved_at: Option<i64>,
 }
 
+impl Feedback {
+    /// A stored row: `(id, card_id, verdict)`, then the rest; a verdict
+    /// this build does not know reads as helpful rather than failing the list.
+    fn from_columns(
+        (id, card_id, verdict): (i64, String, String),
+        comment: Option<String>,
+        created_at: i64,
+        resolved_at: Option<i64>,
+    ) -> Feedback {
+        Feedback {
+            id,
+            card_id,
+            verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Helpful),
+            comment,
+            created_at,
+            resolved_at,
+        }
+    }
+}
+
 /// A search as the log keeps it.
 #[derive(Debug, Clone)]
 pub struct SearchEvent {
@@ -147,65 +202,109 @@ pub struct OpenEvent {
     pub source: &'static str,
 }
 
+/// Why PostgreSQL cannot take a write now, when the cause is the server or
+/// the network rather than the request (SQLSTATE classes 08, 53, 57, and
+/// a read-only standby).
+fn postgres_unavailable(e: &tokio_postgres::Error) -> Option<&'static str> {
+    let Some(db) = e.as_db_error() else {
+        // No answer from the server at all: a connection or I/O failure.
+        return Some("the shared database cannot be reached");
+    };
+    let code = db.code().code();
+    match &code[..2] {
+        "08" | "57" => Some("the shared database cannot be reached"),
+        "53" => Some("the shared database is out of resources (disk, memory or connections)"),
+        _ if code == "25006" => Some("the shared database is read-only"),
+        _ => None,
+    }
+}
+
 /// Events waiting to be written past this many are dropped.
 const QUEUE: usize = 4096;
 
+/// Where written state goes, opened once at start-up.
 pub struct Store {
-    db: Arc<Db>,
-    /// To the log's thread; also what ends it when the store is dropped.
-    log: Option<SyncSender<Event>>,
-    analytics: bool,
-    thread: Option<std::thread::JoinHandle<()>>,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(Sqlite),
+    Postgres(Postgres),
 }
 
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// 32 bytes from the OS's random source, for a new shared session key.
+fn random_key() -> Result<[u8; 32], StoreError> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|_| StoreError::NoRandomness)?;
+    Ok(key)
+}
+
 impl Store {
-    /// Opens (or creates) the database at `path`, and starts its thread:
-    /// it writes the search log when `analytics` is on (deleting queries
-    /// older than `retention_days` now and once a day), checks the file
-    /// once and watches it for deletion.
+    /// Opens (or creates) the SQLite database at `path`, and starts its
+    /// thread: it writes the search log when `analytics` is on (deleting
+    /// queries older than `retention_days` now and once a day), checks the
+    /// file once and watches it for deletion.
     pub fn open(path: &Path, analytics: bool, retention_days: u32) -> Result<Store, StoreError> {
-        let db = Arc::new(Db::open(path)?);
-        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-        let retention = analytics.then_some(i64::from(retention_days) * 86_400);
-        let thread = {
-            let db = db.clone();
-            std::thread::Builder::new()
-                .name("quire-store".into())
-                .spawn(move || log::run(db, rx, retention))
-        };
-        let thread = thread
-            .map_err(|e| tracing::warn!("search log disabled, database not watched: {e}"))
-            .ok();
         Ok(Store {
-            db,
-            log: thread.as_ref().map(|_| tx),
-            analytics: analytics && thread.is_some(),
-            thread,
+            backend: Backend::Sqlite(Sqlite::open(path, analytics, retention_days)?),
         })
     }
 
     /// A database in memory, for tests and for running without a data folder.
     pub fn in_memory(analytics: bool) -> Result<Store, StoreError> {
-        // Without a thread to batch them, searches are not logged.
-        if analytics {
-            tracing::debug!("no data folder: searches are not logged");
-        }
         Ok(Store {
-            db: Arc::new(Db::in_memory()?),
-            log: None,
-            analytics: false,
-            thread: None,
+            backend: Backend::Sqlite(Sqlite::in_memory(analytics)?),
         })
     }
 
-    /// Why the database cannot be trusted (damaged, or lost under the
-    /// server), since when; `None` while it is sound.
+    /// Connects to the PostgreSQL database `url` names (with `password`
+    /// when the URL has none: `PGPASSWORD`), brings its schema up to date
+    /// and starts the search log's task. Fails when it cannot be reached.
+    pub fn connect(
+        url: &str,
+        password: Option<String>,
+        analytics: bool,
+        retention_days: u32,
+    ) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Postgres(Postgres::connect(
+                url,
+                password,
+                analytics,
+                retention_days,
+            )?),
+        })
+    }
+
+    /// The key every replica signs the site's sessions with, when the
+    /// database is shared; `None` for SQLite (the key is then a file).
+    pub fn shared_session_key(&self) -> Option<[u8; 32]> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(pg) => Some(pg.session_key()),
+        }
+    }
+
+    /// The SQLite backend, for its tests.
+    #[cfg(test)]
+    fn sqlite(&self) -> &Sqlite {
+        match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(_) => panic!("the store is not SQLite"),
+        }
+    }
+
+    /// Why the database cannot be trusted (damaged, lost under the server,
+    /// unreachable), since when; `None` while it is sound.
     pub fn health(&self) -> Option<StoreFailure> {
-        self.db.failure()
+        match &self.backend {
+            Backend::Sqlite(db) => db.health(),
+            Backend::Postgres(pg) => pg.health(),
+        }
     }
 
     /// Stores feedback; returns once it is durable.
@@ -216,13 +315,10 @@ impl Store {
         comment: Option<&str>,
     ) -> Result<Feedback, StoreError> {
         let created_at = now();
-        let id = self.db.write(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO feedback (card_id, verdict, comment, created_at) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![card_id, verdict.as_str(), comment, created_at])?;
-            Ok(conn.last_insert_rowid())
-        })?;
+        let id = match &self.backend {
+            Backend::Sqlite(db) => db.insert_feedback(card_id, verdict, comment, created_at)?,
+            Backend::Postgres(pg) => pg.insert_feedback(card_id, verdict, comment, created_at)?,
+        };
         Ok(Feedback {
             id,
             card_id: card_id.to_string(),
@@ -235,16 +331,10 @@ impl Store {
 
     /// Marks a card's open "outdated" feedback resolved; returns how many.
     pub fn resolve(&self, card_ids: &[String]) -> Result<usize, StoreError> {
-        self.db.write(|conn| {
-            let mut resolved = 0;
-            for id in card_ids {
-                resolved += conn.execute(
-                    "UPDATE feedback SET resolved_at = ?1 WHERE card_id = ?2 AND verdict = 'outdated' AND resolved_at IS NULL",
-                    params![now(), id],
-                )?;
-            }
-            Ok(resolved)
-        })
+        match &self.backend {
+            Backend::Sqlite(db) => db.resolve(card_ids),
+            Backend::Postgres(pg) => pg.resolve(card_ids),
+        }
     }
 
     /// The newest `limit` pieces of feedback given on any of `card_ids` (a
@@ -254,23 +344,10 @@ impl Store {
         card_ids: &[String],
         limit: usize,
     ) -> Result<Vec<Feedback>, StoreError> {
-        let mut all = self.db.with_writer(Use::Read, |conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT id, card_id, verdict, comment, created_at, resolved_at FROM feedback
-                 WHERE card_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
-            )?;
-            let mut all = Vec::new();
-            for id in card_ids {
-                let rows = statement.query_map(params![id, limit as i64], feedback_row)?;
-                for row in rows {
-                    all.push(row?);
-                }
-            }
-            Ok(all)
-        })?;
-        all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        all.truncate(limit);
-        Ok(all)
+        match &self.backend {
+            Backend::Sqlite(db) => db.feedback_for(card_ids, limit),
+            Backend::Postgres(pg) => pg.feedback_for(card_ids, limit),
+        }
     }
 
     /// The newest `limit` of a card's open "outdated" flags (under any of
@@ -281,31 +358,10 @@ impl Store {
         card_ids: &[String],
         limit: usize,
     ) -> Result<(Vec<Feedback>, usize), StoreError> {
-        let (mut flags, total) = self.db.with_writer(Use::Read, |conn| {
-            let mut newest = conn.prepare_cached(
-                "SELECT id, card_id, verdict, comment, created_at, resolved_at FROM feedback
-                 WHERE card_id = ?1 AND verdict = 'outdated' AND resolved_at IS NULL
-                 ORDER BY created_at DESC, id DESC LIMIT ?2",
-            )?;
-            let mut count = conn.prepare_cached(
-                "SELECT COUNT(*) FROM feedback
-                 WHERE card_id = ?1 AND verdict = 'outdated' AND resolved_at IS NULL",
-            )?;
-            let mut flags = Vec::new();
-            let mut total = 0usize;
-            for id in card_ids {
-                let rows = newest.query_map(params![id, limit as i64], feedback_row)?;
-                for row in rows {
-                    flags.push(row?);
-                }
-                let n: i64 = count.query_row([id], |row| row.get(0))?;
-                total += usize::try_from(n).unwrap_or(0);
-            }
-            Ok((flags, total))
-        })?;
-        flags.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        flags.truncate(limit);
-        Ok((flags, total))
+        match &self.backend {
+            Backend::Sqlite(db) => db.open_flags(card_ids, limit),
+            Backend::Postgres(pg) => pg.open_flags(card_ids, limit),
+        }
     }
 
     /// Deletes the feedback `id` if it was given on one of `card_ids` at
@@ -316,126 +372,60 @@ impl Store {
         card_ids: &[String],
         since: i64,
     ) -> Result<bool, StoreError> {
-        self.db.write(|conn| {
-            let mut removed = 0;
-            for card in card_ids {
-                removed += conn.execute(
-                    "DELETE FROM feedback WHERE id = ?1 AND card_id = ?2 AND created_at >= ?3",
-                    params![id, card, since],
-                )?;
-            }
-            Ok(removed > 0)
-        })
+        match &self.backend {
+            Backend::Sqlite(db) => db.remove_feedback(id, card_ids, since),
+            Backend::Postgres(pg) => pg.remove_feedback(id, card_ids, since),
+        }
     }
 
     /// The ids of the cards opened most since `since` (seconds), most first.
     pub fn most_read(&self, since: i64, limit: usize) -> Result<Vec<String>, StoreError> {
-        self.db
-            .with_writer(Use::Read, |conn| insights::most_read(conn, since, limit))
+        match &self.backend {
+            Backend::Sqlite(db) => db.most_read(since, limit),
+            Backend::Postgres(pg) => pg.most_read(since, limit),
+        }
     }
 
     /// Every card with open "outdated" flags, and how many it has.
     pub fn open_flag_counts(&self) -> Result<HashMap<String, usize>, StoreError> {
-        self.db.with_writer(Use::Read, |conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT card_id, COUNT(*) FROM feedback
-                 WHERE verdict = 'outdated' AND resolved_at IS NULL GROUP BY card_id",
-            )?;
-            let rows = statement.query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-            })?;
-            let mut counts = HashMap::new();
-            for row in rows {
-                let (id, n) = row?;
-                counts.insert(id, usize::try_from(n).unwrap_or(0));
-            }
-            Ok(counts)
-        })
+        match &self.backend {
+            Backend::Sqlite(db) => db.open_flag_counts(),
+            Backend::Postgres(pg) => pg.open_flag_counts(),
+        }
     }
 
     /// Queues a search for the log; never blocks.
     pub fn log_search(&self, event: SearchEvent) {
-        self.send(Event::Search(event));
+        self.log(Event::Search(event));
     }
 
     /// Queues a card opening for the log; never blocks.
     pub fn log_open(&self, event: OpenEvent) {
-        self.send(Event::Open(event));
+        self.log(Event::Open(event));
     }
 
-    fn send(&self, event: Event) {
-        if !self.analytics {
-            return;
-        }
-        if let Some(log) = &self.log
-            && let Err(TrySendError::Full(_)) = log.try_send(event.capped())
-        {
-            tracing::debug!("search log queue full; an event was dropped");
+    fn log(&self, event: Event) {
+        match &self.backend {
+            Backend::Sqlite(db) => db.send(event),
+            Backend::Postgres(pg) => pg.log(event),
         }
     }
 
-    /// What readers searched for and read since `since` (seconds), on a
-    /// connection of its own: feedback is written meanwhile.
+    /// What readers searched for and read since `since` (seconds). Blocking:
+    /// it reads every logged row of the period.
     pub fn insights(&self, since: i64, limit: usize) -> Result<Insights, StoreError> {
-        self.db.read(|conn| insights::read(conn, since, limit))
+        match &self.backend {
+            Backend::Sqlite(db) => db.insights(since, limit),
+            Backend::Postgres(pg) => pg.insights(since, limit),
+        }
     }
 
     /// Waits until every event queued so far is written (for tests and
-    /// shutdown): queues a marker and waits for it to reach the table.
+    /// shutdown).
     pub fn flush(&self) {
-        let Some(log) = self.log.as_ref().filter(|_| self.analytics) else {
-            return;
-        };
-        let marker = SearchEvent {
-            at: 0,
-            query: String::new(),
-            filters: String::new(),
-            hits: 0,
-            source: FLUSH_MARKER,
-        };
-        if log.send(Event::Search(marker)).is_err() {
-            return;
-        }
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::time::Instant::now() < deadline {
-            let removed = self.db.write(|conn| {
-                conn.execute(
-                    "DELETE FROM searches WHERE at = 0 AND source = ?1",
-                    [FLUSH_MARKER],
-                )
-            });
-            // A damaged file takes no batch: the marker never comes.
-            if !matches!(removed, Ok(0)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        match &self.backend {
+            Backend::Sqlite(db) => db.flush(),
+            Backend::Postgres(pg) => pg.flush(),
         }
     }
-}
-
-impl Drop for Store {
-    /// Ends the log's thread once it has written what was queued, so the
-    /// file is closed when the store is gone.
-    fn drop(&mut self) {
-        self.log = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-const FLUSH_MARKER: &str = "flush-marker";
-
-/// A `feedback` row selected as `id, card_id, verdict, comment,
-/// created_at, resolved_at`.
-fn feedback_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Feedback> {
-    let verdict: String = row.get(2)?;
-    Ok(Feedback {
-        id: row.get(0)?,
-        card_id: row.get(1)?,
-        verdict: Verdict::parse(&verdict).unwrap_or(Verdict::Helpful),
-        comment: row.get(3)?,
-        created_at: row.get(4)?,
-        resolved_at: row.get(5)?,
-    })
 }

@@ -3,6 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::time::Duration;
 
 use super::*;
 
@@ -74,6 +75,7 @@ fn a_huge_search_and_open_are_logged_as_bounded_rows() {
     store.log_open(open(&"c".repeat(5_000), Some(&"q".repeat(200_000))));
     store.flush();
     let longest: (i64, i64, i64, i64) = store
+        .sqlite()
         .db
         .read(|conn| {
             conn.query_row(

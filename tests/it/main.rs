@@ -21,6 +21,7 @@ mod known_items;
 mod nasty_queries;
 mod outdated;
 mod packaging;
+mod postgres;
 mod remote;
 mod restart;
 mod search;

@@ -353,14 +353,24 @@ pub async fn wait_ready_within(client: &reqwest::Client, base: &str, deadline: D
 /// Where a `quire serve` child listens, read from its log (stderr) once it
 /// says so; the log is read to its end on a thread of its own.
 pub fn listening_address(child: &mut std::process::Child) -> String {
+    listening_address_and_log(child).0
+}
+
+/// The child's address, and its log (stderr) as it is written.
+pub fn listening_address_and_log(
+    child: &mut std::process::Child,
+) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
     let stderr = child.stderr.take().expect("stderr");
     let (tx, rx) = std::sync::mpsc::channel();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
     std::thread::spawn(move || {
         use std::io::BufRead;
         for line in std::io::BufReader::new(stderr)
             .lines()
             .map_while(Result::ok)
         {
+            kept.lock().unwrap().push(line.clone());
             if let Some(at) = line.find("on http://") {
                 let addr: String = line[at + 3..]
                     .chars()
@@ -370,5 +380,11 @@ pub fn listening_address(child: &mut std::process::Child) -> String {
             }
         }
     });
-    rx.recv_timeout(DEADLINE).expect("the server's address")
+    let address = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
+        panic!(
+            "the server never said where it listens; its log:\n{}",
+            log.lock().unwrap().join("\n")
+        )
+    });
+    (address, log)
 }
