@@ -59,6 +59,11 @@ pub struct Card {
     pub id: CardId,
     pub title: String,
     pub title_source: TitleSource,
+    /// The file has front matter. A plain markdown page (an Obsidian note,
+    /// a tldr page) is served as it is: its title comes from its heading or
+    /// file name, and `quire check` does not ask it for fields it never used.
+    #[serde(default)]
+    pub front_matter: bool,
     pub summary: Option<String>,
     pub tags: Vec<String>,
     pub owner: Option<String>,
@@ -192,6 +197,7 @@ pub fn parse_hashed(
     let card = Card {
         title,
         title_source,
+        front_matter: split.front_matter.is_some_and(|f| !f.trim().is_empty()),
         summary: summary.or(description),
         tags: tags(reader.list(&fields, "tags"), &outline.tags),
         owner: reader.string(&fields, "owner"),
@@ -306,7 +312,8 @@ fn invalid_path(rel_path: &str) -> CardError {
 }
 
 /// The front matter's title, else the first `# heading`, else the file
-/// name; anything but front matter is warned about.
+/// name; a file with front matter but no title is warned about (one with
+/// none is a plain page, titled the way Obsidian titles it).
 fn title(
     reader: &mut FieldReader,
     fields: &Fields,
@@ -320,6 +327,9 @@ fn title(
         Some(h) if !h.is_empty() => (h.clone(), TitleSource::Heading),
         _ => (id.file_stem().to_string(), TitleSource::FileName),
     };
+    if reader.source.trim().is_empty() {
+        return (title, source);
+    }
     reader.problems.push(Problem::warning(
         reader.path,
         1,
@@ -671,6 +681,13 @@ mod tests {
             (c.title.as_str(), c.title_source),
             ("Hello there", TitleSource::Heading)
         );
+        // A plain page is titled as Obsidian titles it, without a warning;
+        // front matter without a title is warned about.
+        assert!(c.problems.is_empty() && !c.front_matter, "{:?}", c.problems);
+        let c = read("a/b.md", "---\ntags: [x]\n---\n# Hello there\ntext")
+            .unwrap()
+            .card;
+        assert_eq!(c.title, "Hello there");
         assert_eq!(c.problems[0].severity, Severity::Warning);
         let c = read("a/file-name.md", "just text").unwrap().card;
         assert_eq!(
