@@ -610,7 +610,7 @@ fn follow_section(
     }
     if url_has_password(&url) {
         return Err(format!(
-            "remote = {:?} holds a password: give git the credential instead \
+            "remote = {:?} holds a password or token: give git the credential instead \
              (an SSH key, a credential helper, or GIT_ASKPASS with a token in the environment)",
             crate::git::redact(&url)
         ));
@@ -636,14 +636,17 @@ fn follow_section(
 
 /// `scheme://user:password@host`: the one form that puts a credential in
 /// the URL (`https://oauth2@host` and `git@host:path` name a user only).
+/// A password in the URL, or over http(s) any user name at all: forges
+/// take a token as the user name (`https://ghp_…@github.com/…`). An SSH
+/// user (`ssh://git@host`, `git@host:path`) is no secret.
 fn url_has_password(url: &str) -> bool {
-    let Some((_, rest)) = url.split_once("://") else {
+    let Some((scheme, rest)) = url.split_once("://") else {
         return false;
     };
     let authority = rest.split('/').next().unwrap_or("");
-    authority
-        .rsplit_once('@')
-        .is_some_and(|(user, _)| user.contains(':'))
+    authority.rsplit_once('@').is_some_and(|(user, _)| {
+        user.contains(':') || matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+    })
 }
 
 fn secret_source(
@@ -892,6 +895,10 @@ mod tests {
             (
                 "remote = \"https://bot:s3cret@git.example.com/kb.git\"",
                 "password",
+            ),
+            (
+                "remote = \"https://ghp_s3cret@github.com/acme/kb.git\"",
+                "password or token",
             ),
             ("remote = \"--upload-pack=evil\"", "not a git URL"),
             ("remote = \"/srv/kb.git\"\nbranch = \"--force\"", "branch"),

@@ -4,6 +4,9 @@
 //! customer-facing widget's token) neither reads nor gives it. A card's
 //! feedback includes what it got under its old ids (`aliases`).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::content::Card;
 use crate::kb::Kb;
 use crate::store::{Feedback, Verdict};
@@ -93,23 +96,26 @@ pub fn open_flags(
     Ok(kb.store.open_flags(&ids, limit)?)
 }
 
-/// How many open "outdated" flags `card` has (under its id or an old one),
-/// from the in-memory counts; 0 for a caller limited to public cards, or
-/// when the store cannot be read (logged).
-pub fn outdated(kb: &Kb, card: &Card, public_only: bool) -> usize {
+/// The open "outdated" flags by card id, as a door shows them: none for a
+/// caller limited to public cards, or when the store cannot be read
+/// (logged). Read once per result list.
+pub fn flag_counts(kb: &Kb, public_only: bool) -> Option<Arc<HashMap<String, usize>>> {
     if public_only {
-        return 0;
+        return None;
     }
-    match kb.flag_counts.get(&kb.store) {
-        Ok(flags) => std::iter::once(card.id.as_str())
-            .chain(card.aliases.iter().map(String::as_str))
-            .filter_map(|id| flags.get(id))
-            .sum(),
-        Err(e) => {
-            tracing::warn!("outdated flags not shown: {e}");
-            0
-        }
-    }
+    kb.flag_counts
+        .get(&kb.store)
+        .map_err(|e| tracing::warn!("outdated flags not shown: {e}"))
+        .ok()
+}
+
+/// How many open "outdated" flags `card` has, under its id or an old one.
+pub fn outdated(flags: Option<&HashMap<String, usize>>, card: &Card) -> usize {
+    let Some(flags) = flags else { return 0 };
+    std::iter::once(card.id.as_str())
+        .chain(card.aliases.iter().map(String::as_str))
+        .filter_map(|id| flags.get(id))
+        .sum()
 }
 
 fn staff_only(public_only: bool) -> Result<(), AppError> {

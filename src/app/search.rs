@@ -87,9 +87,10 @@ pub fn match_ticket(
 /// translations the caller may see, drafts left out; and, for staff, the
 /// open "outdated" flags on it (feedback is the staff's, see `feedback`).
 fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
+    let flags = super::feedback::flag_counts(kb, public_only);
     let catalog = kb.catalog();
     for hit in &mut results.hits {
-        hit.outdated = super::feedback::outdated(kb, &hit.card, public_only);
+        hit.outdated = super::feedback::outdated(flags.as_deref(), &hit.card);
         hit.snippet = titled_links(&catalog, &hit.snippet);
         hit.translations = catalog
             .translations(&hit.card)

@@ -66,10 +66,34 @@ impl Shared {
         .map(|_| ())
         .map_err(|e| {
             self.counters.fetch_failures.fetch_add(1, Ordering::Relaxed);
+            // The folder was empty: what a clone stopped half-way (a time
+            // limit kills it) left is all git's, and kept it would make the
+            // next round check a broken clone instead of cloning again.
+            self.empty_the_folder();
             network_problem(&e, &c.branch)
         })?;
         self.counters.fetches.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Removes what a failed clone left in the (before, empty) folder.
+    fn empty_the_folder(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let removed = match entry.file_type() {
+                Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+                _ => std::fs::remove_file(&path),
+            };
+            if let Err(e) = removed {
+                tracing::warn!(
+                    "after a failed clone, cannot remove {}: {e}",
+                    path.display()
+                );
+            }
+        }
     }
 
     /// A folder that is already there must be the top of a clone on the
@@ -240,6 +264,9 @@ impl Shared {
                 "core.quotepath=off",
                 "status",
                 "--porcelain",
+                // A rename's record holds two paths, the second without
+                // its status: read each change as one path.
+                "--no-renames",
                 "-z",
                 "--untracked-files=all",
             ])

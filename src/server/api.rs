@@ -464,7 +464,8 @@ pub fn find_card(
             stored.text.clone(),
         )
     };
-    view.outdated = app::feedback::outdated(&state.kb, &stored.card, access.public_only);
+    let flags = app::feedback::flag_counts(&state.kb, access.public_only);
+    view.outdated = app::feedback::outdated(flags.as_deref(), &stored.card);
     Ok(Some((view, stored)))
 }
 
@@ -556,7 +557,11 @@ pub fn add_feedback(
 ) -> Result<FeedbackView, ApiError> {
     let comment = request.comment.as_deref();
     let stored = app::feedback::add(&state.kb, id, access.public_only, &request.verdict, comment)?;
-    Ok(stored.into())
+    let undo_token = state.sessions.undo_token(stored.id);
+    Ok(FeedbackView {
+        undo_token: Some(undo_token),
+        ..stored.into()
+    })
 }
 
 /// Feedback on a card, newest first.
@@ -615,7 +620,8 @@ pub async fn card_post(
         .strip_suffix("/undo")
         .and_then(|p| p.rsplit_once("/feedback/"))
     {
-        return undo_feedback(&state, access, id, feedback);
+        let request: UndoRequest = json_body(body, 4 * 1024).await?;
+        return undo_feedback(&state, access, id, feedback, &request);
     }
     let Some(id) = path.strip_suffix("/feedback") else {
         return Err(ApiError::NotFound);
@@ -625,7 +631,14 @@ pub async fn card_post(
     Ok((axum::http::StatusCode::CREATED, Json(stored)).into_response())
 }
 
-/// Takes back a vote just given (the sidebar's "Undo"): only within
+/// What takes a vote back: the `undo_token` its POST answered with.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct UndoRequest {
+    pub undo_token: String,
+}
+
+/// Takes back a vote just given (the sidebar's "Undo"): only by whoever
+/// holds the `undo_token` it was given with, within
 /// `app::feedback::UNDO_SECONDS` of giving it.
 #[utoipa::path(
     post,
@@ -635,9 +648,10 @@ pub async fn card_post(
         ("id" = String, Path, description = "The card's id.", example = "playbooks/refunds/annual-plans"),
         ("feedback_id" = i64, Path, description = "The `id` the feedback was stored under."),
     ),
+    request_body = UndoRequest,
     responses(
         (status = 200, description = "Whether the vote was taken back", body = Undone),
-        (status = 400, description = "Not a feedback id", body = ErrorBody),
+        (status = 400, description = "Not a feedback id, or no undo token", body = ErrorBody),
         (status = 401, description = "A token is required", body = ErrorBody),
         (status = 403, description = "A read-only token, a token for public cards only, or a page of another site", body = ErrorBody),
         (status = 404, description = "No such card", body = ErrorBody),
@@ -649,10 +663,19 @@ pub fn undo_feedback(
     access: Access,
     id: &str,
     feedback: &str,
+    request: &UndoRequest,
 ) -> Result<Response, ApiError> {
     let feedback: i64 = feedback
         .parse()
         .map_err(|_| ApiError::InvalidParameter(format!("{feedback:?} is not a feedback id")))?;
+    if !state
+        .sessions
+        .undo_token_holds(feedback, &request.undo_token)
+    {
+        return Err(ApiError::Forbidden(
+            "this undo token is not the one that vote was given with",
+        ));
+    }
     let undone = app::feedback::undo(&state.kb, id, access.public_only, feedback)?;
     Ok(Json(Undone { undone }).into_response())
 }

@@ -247,9 +247,14 @@ fn facet_links(params: &Params, facets: &views::FacetsView, labels: &Labels) -> 
                  title: &'static str,
                  counts: &std::collections::BTreeMap<String, u64>| {
         let active = params.all(name);
-        let mut values: Vec<FacetLink> = counts
-            .iter()
-            .map(|(value, &count)| FacetLink {
+        // The 12 shown first, then their links: a folder with thousands of
+        // tags must not cost a URL for each.
+        let mut shown: Vec<(&String, u64)> = counts.iter().map(|(v, &c)| (v, c)).collect();
+        shown.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        shown.truncate(12);
+        let values: Vec<FacetLink> = shown
+            .into_iter()
+            .map(|(value, count)| FacetLink {
                 active: active.contains(value),
                 url: toggled(params, name, value),
                 label: labels.label(name, value),
@@ -257,8 +262,6 @@ fn facet_links(params: &Params, facets: &views::FacetsView, labels: &Labels) -> 
                 count,
             })
             .collect();
-        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        values.truncate(12);
         FacetGroup {
             name,
             title,

@@ -99,6 +99,24 @@ impl SessionKey {
         tokens.iter().find(|t| token_id(t) == id)
     }
 
+    /// What proves a caller gave the vote `feedback` (returned with it, so
+    /// only its giver can take it back: ids are sequential).
+    pub fn undo_token(&self, feedback: i64) -> String {
+        crate::hex::encode(&self.mac(&format!("undo.{feedback}")))
+    }
+
+    /// Whether `token` is `undo_token(feedback)`, compared in constant time.
+    pub fn undo_token_holds(&self, feedback: i64, token: &str) -> bool {
+        let (Some(token), Ok(mut mac)) = (
+            crate::hex::decode(token),
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0),
+        ) else {
+            return false;
+        };
+        mac.update(format!("undo.{feedback}").as_bytes());
+        mac.verify_slice(&token).is_ok()
+    }
+
     fn mac(&self, payload: &str) -> Vec<u8> {
         match <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
             Ok(mut mac) => {

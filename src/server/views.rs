@@ -647,6 +647,10 @@ pub struct FeedbackView {
     /// RFC 3339.
     pub created_at: String,
     pub resolved_at: Option<String>,
+    /// Only in the answer to the POST that stored it: what takes this vote
+    /// back (`POST .../feedback/{id}/undo`, within 15 minutes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo_token: Option<String>,
 }
 
 impl From<crate::store::Feedback> for FeedbackView {
@@ -663,6 +667,7 @@ impl From<crate::store::Feedback> for FeedbackView {
             comment: f.comment,
             created_at: time(f.created_at),
             resolved_at: f.resolved_at.map(time),
+            undo_token: None,
         }
     }
 }

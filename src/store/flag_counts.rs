@@ -22,20 +22,28 @@ pub struct FlagCounts {
 
 impl FlagCounts {
     /// The open flags by card id, read again when older than `MAX_AGE`.
+    /// The database is read outside the lock (a slow one must not hold up
+    /// every search behind it), and a failed read is kept as "no flags"
+    /// for `MAX_AGE` too, so an unreachable database is asked once, not on
+    /// every search (the error is returned once, for the log).
     pub fn get(&self, store: &Store) -> Result<Counts, StoreError> {
-        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, counts)) = read.as_ref()
+        if let Some((at, counts)) = self.lock().as_ref()
             && at.elapsed() < MAX_AGE
         {
             return Ok(counts.clone());
         }
-        let counts = Arc::new(store.open_flag_counts()?);
-        *read = Some((Instant::now(), counts.clone()));
-        Ok(counts)
+        let read = store.open_flag_counts();
+        let counts = Arc::new(read.as_ref().map_or_else(|_| HashMap::new(), Clone::clone));
+        *self.lock() = Some((Instant::now(), counts.clone()));
+        read.map(|_| counts)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Counts)>> {
+        self.read.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Forgets what was read: feedback was just written.
     pub fn forget(&self) {
-        *self.read.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.lock() = None;
     }
 }

@@ -57,7 +57,10 @@ async fn the_problems_page_lists_what_check_finds_and_follows_fixes() {
 #[tokio::test]
 async fn the_problems_page_lists_errors_before_warnings() {
     let t = TestKb::start(&[
-        ("a/0-untitled.md", "---\ntags: [x]\n---\nFront matter, but no title.\n"),
+        (
+            "a/0-untitled.md",
+            "---\ntags: [x]\n---\nFront matter, but no title.\n",
+        ),
         ("a/yaml.md", "---\ntitle: [unclosed\n---\nBody.\n"),
     ])
     .await;

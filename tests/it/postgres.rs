@@ -162,7 +162,12 @@ async fn feedback_flags_and_insights_given_to_one_replica_are_seen_by_the_other(
         .await
         .unwrap();
     let undo = format!("{feedback}/{}/undo", helpful["id"]);
-    let undone = client.post(b.url(&undo)).send().await.unwrap();
+    let undone = client
+        .post(b.url(&undo))
+        .json(&json!({ "undo_token": helpful["undo_token"] }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(undone.json::<Value>().await.unwrap()["undone"], true);
     let listed = get_json(&client, &a.url(&feedback)).await;
     assert_eq!(

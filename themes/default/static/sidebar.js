@@ -320,7 +320,7 @@
             body: JSON.stringify({ verdict, comment }),
           }),
         );
-        current = { verdict, id: stored.id };
+        current = { verdict, id: stored.id, undo: stored.undo_token };
         keepVote(card.id, current);
         show();
         say(verdict === "helpful" ? "Thanks, marked helpful" : "Thanks, the owner will check this card");
@@ -333,12 +333,20 @@
       if (!current) return true;
       try {
         const r = await json(
-          await api("/api/v1/cards/" + encodeId(card.id) + "/feedback/" + current.id + "/undo", { method: "POST" }),
+          await api("/api/v1/cards/" + encodeId(card.id) + "/feedback/" + current.id + "/undo", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ undo_token: current.undo || "" }),
+          }),
         );
+        if (!r.undone) {
+          say("That vote is too old to take back: it stands");
+          return false;
+        }
         current = null;
         keepVote(card.id, null);
         show();
-        say(r.undone ? "Vote taken back" : "That vote is too old to take back");
+        say("Vote taken back");
         return true;
       } catch (e) {
         say("Undo failed: " + e.message);
