@@ -18,23 +18,32 @@ const REACH_ON: usize = 200;
 /// `text` with each code block blanked to one space: what snippets are
 /// made from.
 pub fn without_code(text: &str) -> Cow<'_, str> {
-    if !text.contains(CODE_START) {
+    let Some(first) = text.find(CODE_START) else {
         return Cow::Borrowed(text);
-    }
+    };
+    // Copied a run at a time: this runs for every hit.
     let mut out = String::with_capacity(text.len());
-    let mut in_code = false;
-    for c in text.chars() {
-        match c {
-            CODE_START => in_code = true,
-            CODE_END => {
-                in_code = false;
+    let mut rest = text;
+    let mut at = first;
+    loop {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + CODE_START.len_utf8()..];
+        match rest.find(CODE_END) {
+            Some(end) => {
                 out.push(' ');
+                rest = &rest[end + CODE_END.len_utf8()..];
             }
-            c if !in_code => out.push(c),
-            _ => {}
+            // Cut off inside a block (the text is read to a limit).
+            None => return Cow::Owned(out),
+        }
+        match rest.find(CODE_START) {
+            Some(next) => at = next,
+            None => {
+                out.push_str(rest);
+                return Cow::Owned(out);
+            }
         }
     }
-    Cow::Owned(out)
 }
 
 /// The snippet's fragment widened to the sentences it is in (when they
