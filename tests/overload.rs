@@ -1,9 +1,12 @@
 //! Staying up under load: CPU-bound overload is shed at admission with 503
-//! and `Retry-After` while `/healthz` keeps answering quickly. A test binary
+//! and `Retry-After` while `/healthz` keeps answering quickly; slow bodies
+//! time out with 408 and never hold a worker. A test binary
 //! of its own, because it times answers: `cargo test` runs test binaries
 //! one after another, so no other test competes for the two cores (beside
 //! the integration tests in `tests/it`, `/healthz` took 770 ms).
 
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -12,7 +15,10 @@ use serde_json::json;
 #[path = "it/support.rs"]
 mod support;
 
-use support::{TestKb, card};
+use support::{TestKb, card, read_answer};
+
+/// The tests here time answers: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A ticket long enough that matching it keeps a worker busy a while.
 fn long_ticket() -> String {
@@ -24,6 +30,7 @@ fn long_ticket() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cpu_bound_overload_is_shed_at_once_and_health_keeps_answering() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let t = TestKb::configured(|c| {
         c.limits.request_timeout_ms = 600;
     })
@@ -93,4 +100,40 @@ async fn cpu_bound_overload_is_shed_at_once_and_health_keeps_answering() {
         slowest_health < Duration::from_millis(500),
         "/healthz took {slowest_health:?} under load"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_bodies_hold_no_worker_and_time_out_with_a_408() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let t = TestKb::configured(|c| {
+        c.limits.max_in_flight = 2;
+        c.limits.body_read_timeout_ms = 700;
+    })
+    .await;
+    t.write("a/card.md", &card("Refunds", "Refund annual plans."));
+    t.eventually("the card", || async {
+        t.get("/api/v1/cards/a/card").await.0 == 200
+    })
+    .await;
+    let mut stalled: Vec<TcpStream> = (0..6).map(|_| stalled_body(&t)).collect();
+    // Six stalled senders, two places: searches are still served.
+    for _ in 0..5 {
+        let (status, body) = t.get("/api/v1/search?q=refunds").await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for tcp in &mut stalled {
+        let answer = read_answer(tcp);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("\"code\":\"body_timeout\""), "{answer}");
+    }
+}
+
+/// A request whose body never finishes arriving.
+fn stalled_body(t: &TestKb) -> TcpStream {
+    let mut tcp = TcpStream::connect(t.addr).unwrap();
+    tcp.write_all(
+        b"POST /api/v1/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .unwrap();
+    tcp
 }

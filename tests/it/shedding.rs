@@ -1,55 +1,14 @@
-//! Staying up under abuse (CPU-bound overload is in `tests/overload.rs`,
-//! a binary of its own so no other test shares its cores): slow bodies, held connections and live-reload streams are capped and
-//! never take a worker; the home page costs the same however many cards
-//! need verification.
+//! Staying up under abuse (CPU-bound overload and slow bodies are in
+//! `tests/overload.rs`, a binary of its own so no other test shares its
+//! cores while it times answers): held connections and live-reload streams
+//! are capped and never take a worker; the home page costs the same however
+//! many cards need verification.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::support::{DEADLINE, TestKb, card, send};
-
-/// A request whose body never finishes arriving.
-fn stalled_body(t: &TestKb) -> TcpStream {
-    let mut tcp = TcpStream::connect(t.addr).unwrap();
-    tcp.write_all(
-        b"POST /api/v1/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
-    )
-    .unwrap();
-    tcp
-}
-
-fn read_answer(tcp: &mut TcpStream) -> String {
-    tcp.set_read_timeout(Some(DEADLINE)).unwrap();
-    let mut out = vec![0u8; 4096];
-    let n = tcp.read(&mut out).unwrap_or(0);
-    String::from_utf8_lossy(&out[..n]).into_owned()
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn slow_bodies_hold_no_worker_and_time_out_with_a_408() {
-    let t = TestKb::configured(|c| {
-        c.limits.max_in_flight = 2;
-        c.limits.body_read_timeout_ms = 700;
-    })
-    .await;
-    t.write("a/card.md", &card("Refunds", "Refund annual plans."));
-    t.eventually("the card", || async {
-        t.get("/api/v1/cards/a/card").await.0 == 200
-    })
-    .await;
-    let mut stalled: Vec<TcpStream> = (0..6).map(|_| stalled_body(&t)).collect();
-    // Six stalled senders, two places: searches are still served.
-    for _ in 0..5 {
-        let (status, body) = t.get("/api/v1/search?q=refunds").await;
-        assert_eq!(status, 200, "{body}");
-    }
-    for tcp in &mut stalled {
-        let answer = read_answer(tcp);
-        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-        assert!(answer.contains("\"code\":\"body_timeout\""), "{answer}");
-    }
-}
+use crate::support::{DEADLINE, TestKb, card, read_answer, send};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_past_the_per_address_cap_are_closed_at_once() {

@@ -3,7 +3,8 @@
 //! with a deadline; nothing sleeps for a fixed time.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -387,4 +388,11 @@ pub fn listening_address_and_log(
         )
     });
     (address, log)
+}
+
+pub fn read_answer(tcp: &mut TcpStream) -> String {
+    tcp.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut out = vec![0u8; 4096];
+    let n = tcp.read(&mut out).unwrap_or(0);
+    String::from_utf8_lossy(&out[..n]).into_owned()
 }
