@@ -165,7 +165,11 @@ async fn feedback_flags_and_insights_given_to_one_replica_are_seen_by_the_other(
     let undone = client.post(b.url(&undo)).send().await.unwrap();
     assert_eq!(undone.json::<Value>().await.unwrap()["undone"], true);
     let listed = get_json(&client, &a.url(&feedback)).await;
-    assert_eq!(listed["feedback"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(
+        listed["feedback"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
     let page = client
         .get(b.url(&format!("/cards/{CARD}")))
         .send()

@@ -155,7 +155,10 @@ fn commit_and_push(checkout: &Path, id: &str, token: &str, n: usize) -> Result<(
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     text.push_str(&format!("\n{token}\n"));
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-    git(checkout, &["commit", "-q", "-a", "-m", &format!("load edit {n}")])?;
+    git(
+        checkout,
+        &["commit", "-q", "-a", "-m", &format!("load edit {n}")],
+    )?;
     git(checkout, &["push", "-q", "origin", "HEAD"])
 }
 
@@ -163,7 +166,12 @@ fn git(checkout: &Path, args: &[&str]) -> Result<()> {
     let out = Command::new("git")
         .arg("-C")
         .arg(checkout)
-        .args(["-c", "user.name=quire-bench", "-c", "user.email=bench@localhost"])
+        .args([
+            "-c",
+            "user.name=quire-bench",
+            "-c",
+            "user.email=bench@localhost",
+        ])
         .args(args)
         .output()
         .context("running git")?;
@@ -186,7 +194,10 @@ async fn deliver(hook: &mut http::Client, addr: SocketAddr, secret: &str) -> boo
         return false;
     };
     mac.update(body);
-    let signature = format!("sha256={}", quire::hex::encode(&mac.finalize().into_bytes()));
+    let signature = format!(
+        "sha256={}",
+        quire::hex::encode(&mac.finalize().into_bytes())
+    );
     let headers = [("X-Hub-Signature-256", signature.as_str())];
     match hook.post("/api/v1/git/push", &headers, body).await {
         Ok((status, _)) => status == 202,
