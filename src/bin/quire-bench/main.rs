@@ -713,8 +713,8 @@ async fn load_replicas(args: &Args) -> Result<()> {
     let searches = quire_paths(&query_mix(&corpus, args.seed));
     let paths = open_loop::paths(&searches, &corpus, args.seed);
     let rate = args.load_rate.unwrap_or(500.0);
-    if !(rate > 0.0 && args.push_every > 0.0) {
-        bail!("--load-rate and --push-every must be above 0");
+    if !(rate > 0.0 && args.push_every > 0.0) || args.cards == 0 {
+        bail!("--load-rate, --push-every and --cards must be above 0");
     }
     let secret = match &args.webhook_secret_file {
         Some(path) => Some(
