@@ -352,6 +352,13 @@ fn main() -> Result<()> {
             );
             figures.add("open_loop_requests", sent as f64, "requests");
             figures.add("open_loop_errors", report.errors as f64, "requests");
+            for (status, n) in &report.error_statuses {
+                figures.add(
+                    &format!("open_loop_errors_status_{status}"),
+                    *n as f64,
+                    "requests",
+                );
+            }
             figures.add("open_loop_edits", report.edits as f64, "edits");
             let mut latencies = report.latencies;
             figures.latencies("open_loop", &mut latencies);
@@ -758,6 +765,13 @@ async fn load_replicas(args: &Args) -> Result<()> {
             target.errors as f64,
             "requests",
         );
+        for (status, n) in &target.error_statuses {
+            figures.add(
+                &format!("replica_{i}_errors_status_{status}"),
+                *n as f64,
+                "requests",
+            );
+        }
         figures.latencies(&format!("replica_{i}"), &mut latencies);
         all.extend(latencies);
         errors += target.errors;

@@ -8,6 +8,7 @@
 //! suggestions while typing, card pages, cards as JSON and as text, and
 //! the sidebar page; meanwhile another thread keeps editing cards.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct Report {
     /// Latency of each request, from when it was due.
     pub latencies: Vec<Duration>,
     pub errors: usize,
+    /// The errors by status; 0 for a broken connection.
+    pub error_statuses: BTreeMap<u16, usize>,
     pub edits: usize,
     pub elapsed: Duration,
 }
@@ -92,16 +95,20 @@ pub async fn run(
     stop.store(true, Ordering::Relaxed);
     let edits = editor.join().unwrap_or(0);
     let sent = sent?;
-    let (latencies, errors) = sent.targets.into_iter().fold(
-        (Vec::with_capacity(total), 0),
-        |(mut all, errors), target| {
-            all.extend(target.latencies);
-            (all, errors + target.errors)
-        },
-    );
+    let mut latencies = Vec::with_capacity(total);
+    let mut errors = 0;
+    let mut error_statuses = BTreeMap::new();
+    for target in sent.targets {
+        latencies.extend(target.latencies);
+        errors += target.errors;
+        for (status, n) in target.error_statuses {
+            *error_statuses.entry(status).or_default() += n;
+        }
+    }
     Ok(Report {
         latencies,
         errors,
+        error_statuses,
         edits,
         elapsed: sent.elapsed,
     })
@@ -113,6 +120,8 @@ pub struct Target {
     pub latencies: Vec<Duration>,
     /// Answers other than 200 and broken connections.
     pub errors: usize,
+    /// The errors by status; 0 for a broken connection.
+    pub error_statuses: BTreeMap<u16, usize>,
 }
 
 pub struct Sent {
@@ -148,24 +157,25 @@ pub async fn send(
             let mut target = Target {
                 latencies: Vec::with_capacity(total / connections + 1),
                 errors: 0,
+                error_statuses: BTreeMap::new(),
             };
             // Worker `w` sends requests w, w + connections, ...
             for k in (w..total).step_by(connections) {
                 let due = start + interval * k as u32;
                 tokio::time::sleep_until(due).await;
-                let ok = match client.get(&paths[k % paths.len()]).await {
-                    Ok((200, _)) => true,
-                    Ok(_) => false,
+                let status = match client.get(&paths[k % paths.len()]).await {
+                    Ok((status, _)) => status,
                     Err(_) => {
                         // Reconnect, so one broken connection is one error.
                         if let Ok(fresh) = http::Client::connect(addr).await {
                             client = fresh;
                         }
-                        false
+                        0
                     }
                 };
-                if !ok {
+                if status != 200 {
                     target.errors += 1;
+                    *target.error_statuses.entry(status).or_default() += 1;
                 }
                 target.latencies.push(due.elapsed());
             }
@@ -177,6 +187,7 @@ pub async fn send(
         .map(|_| Target {
             latencies: Vec::with_capacity(total / targets.len() + 1),
             errors: 0,
+            error_statuses: BTreeMap::new(),
         })
         .collect();
     for (w, worker) in workers.into_iter().enumerate() {
@@ -184,6 +195,9 @@ pub async fn send(
         let into = &mut per_target[w % targets.len()];
         into.latencies.extend(done.latencies);
         into.errors += done.errors;
+        for (status, n) in done.error_statuses {
+            *into.error_statuses.entry(status).or_default() += n;
+        }
     }
     Ok(Sent {
         targets: per_target,
