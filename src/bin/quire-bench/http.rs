@@ -1,5 +1,6 @@
 //! A minimal HTTP/1.1 keep-alive client for loopback measurements: one
-//! connection, GET only, `Content-Length` bodies (what our server sends).
+//! connection, GETs and the odd POST, `Content-Length` bodies (what our
+//! server sends).
 //! Written here so the benchmark measures the server, not a client library.
 
 use std::net::SocketAddr;
@@ -33,6 +34,35 @@ impl Client {
         let request =
             format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: keep-alive\r\n\r\n");
         self.stream.write_all(request.as_bytes()).await?;
+        self.response().await
+    }
+
+    /// POSTs `body` to `path` with the extra `headers`; returns the status
+    /// and the body.
+    pub async fn post(
+        &mut self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut request = format!(
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nConnection: keep-alive\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(body);
+        self.stream.write_all(&bytes).await?;
+        let (status, _, body) = self.response().await?;
+        Ok((status, body))
+    }
+
+    /// Reads one response: its status, head and body.
+    async fn response(&mut self) -> std::io::Result<(u16, String, Vec<u8>)> {
         self.buffer.clear();
         let header_end = loop {
             if let Some(end) = find(&self.buffer, b"\r\n\r\n") {

@@ -9,7 +9,9 @@
 //! watcher (alone and during a burst of 1,000 changed files), memory; with
 //! `--load-rate`, an open-loop load test (a constant request rate against
 //! search, card pages and the sidebar's endpoints while cards are edited);
-//! with `--insights`, only the insights queries over a filled search log.
+//! with `--insights`, only the insights queries over a filled search log;
+//! with `--targets`, only the open loop against running replicas while
+//! edits are pushed to the git remote they follow (`replicas.rs`).
 
 mod corpus;
 mod git_history;
@@ -17,6 +19,7 @@ mod http;
 mod insights;
 mod open_loop;
 mod overload;
+mod replicas;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -103,6 +106,24 @@ struct Args {
     insights_searches: usize,
     #[arg(long, default_value_t = 10_000, value_name = "ROWS")]
     insights_opens: usize,
+    /// Only run the open loop (`--load-rate`, `--load-seconds`) against
+    /// Quire servers already running over this corpus, requests spread
+    /// round robin over them (`http://127.0.0.1:8081,http://127.0.0.1:8082`),
+    /// then exit. Edits are made with `--push-checkout`.
+    #[arg(long, value_delimiter = ',', value_parser = parse_target, value_name = "URLS")]
+    targets: Vec<std::net::SocketAddr>,
+    /// With `--targets`: a clone of the remote the targets follow (its
+    /// `origin`), holding the corpus; an edit is committed and pushed from
+    /// it every `--push-every` seconds during the load.
+    #[arg(long, value_name = "DIR")]
+    push_checkout: Option<PathBuf>,
+    /// With `--push-checkout`: after each push, a signed push webhook goes
+    /// to every target with the secret in this file (without it, the
+    /// targets' `pull_seconds` finds the push).
+    #[arg(long, value_name = "FILE")]
+    webhook_secret_file: Option<PathBuf>,
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    push_every: f64,
     /// Internal: build or reopen the index in this process and report.
     #[arg(long, hide = true)]
     child_build: bool,
@@ -191,6 +212,9 @@ fn main() -> Result<()> {
             &args,
             &mut figures,
         ));
+    }
+    if !args.targets.is_empty() {
+        return tokio::runtime::Runtime::new()?.block_on(load_replicas(&args));
     }
     if let Some(addr) = args.overload {
         return tokio::runtime::Runtime::new()?.block_on(overload(addr, &args));
@@ -328,6 +352,13 @@ fn main() -> Result<()> {
             );
             figures.add("open_loop_requests", sent as f64, "requests");
             figures.add("open_loop_errors", report.errors as f64, "requests");
+            for (status, n) in &report.error_statuses {
+                figures.add(
+                    &format!("open_loop_errors_status_{status}"),
+                    *n as f64,
+                    "requests",
+                );
+            }
             figures.add("open_loop_edits", report.edits as f64, "edits");
             let mut latencies = report.latencies;
             figures.latencies("open_loop", &mut latencies);
@@ -672,6 +703,115 @@ async fn overload(addr: std::net::SocketAddr, args: &Args) -> Result<()> {
         "probes",
     );
     write_json(args, &figures)
+}
+
+/// `--targets` as socket addresses: `http://127.0.0.1:8081` or
+/// `127.0.0.1:8081` (no TLS, no names: the harness measures loopback).
+fn parse_target(text: &str) -> Result<std::net::SocketAddr, String> {
+    let bare = text.strip_prefix("http://").unwrap_or(text);
+    let bare = bare.strip_suffix('/').unwrap_or(bare);
+    bare.parse()
+        .map_err(|_| format!("{text:?} is not http://IP:PORT"))
+}
+
+/// `--targets`: see `replicas.rs`.
+async fn load_replicas(args: &Args) -> Result<()> {
+    let corpus = generated_ids(args.cards);
+    let searches = quire_paths(&query_mix(&corpus, args.seed));
+    let paths = open_loop::paths(&searches, &corpus, args.seed);
+    let rate = args.load_rate.unwrap_or(500.0);
+    if !(rate > 0.0 && args.push_every > 0.0) || args.cards == 0 {
+        bail!("--load-rate, --push-every and --cards must be above 0");
+    }
+    let secret = match &args.webhook_secret_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .trim()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let pushes = args.push_checkout.clone().map(|checkout| replicas::Pushes {
+        checkout,
+        secret,
+        every: Duration::from_secs_f64(args.push_every),
+    });
+    for (i, target) in args.targets.iter().enumerate() {
+        eprintln!("replica_{i}: {target}");
+    }
+    let (sent, pushed) = replicas::run(
+        &args.targets,
+        paths,
+        rate,
+        Duration::from_secs(args.load_seconds),
+        corpus.ids,
+        pushes,
+    )
+    .await?;
+
+    let mut figures = Figures(Vec::new());
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for (i, target) in sent.targets.into_iter().enumerate() {
+        let mut latencies = target.latencies;
+        figures.add(
+            &format!("replica_{i}_requests"),
+            latencies.len() as f64,
+            "requests",
+        );
+        figures.add(
+            &format!("replica_{i}_errors"),
+            target.errors as f64,
+            "requests",
+        );
+        for (status, n) in &target.error_statuses {
+            figures.add(
+                &format!("replica_{i}_errors_status_{status}"),
+                *n as f64,
+                "requests",
+            );
+        }
+        figures.latencies(&format!("replica_{i}"), &mut latencies);
+        all.extend(latencies);
+        errors += target.errors;
+    }
+    figures.add("replicas_target_rate", rate, "requests/s");
+    figures.add(
+        "replicas_rate",
+        all.len() as f64 / sent.elapsed.as_secs_f64(),
+        "requests/s",
+    );
+    figures.add("replicas_requests", all.len() as f64, "requests");
+    figures.add("replicas_errors", errors as f64, "requests");
+    figures.latencies("replicas", &mut all);
+    let mut push_failures = 0;
+    if let Some(mut pushed) = pushed {
+        figures.add("replicas_pushes", pushed.pushes as f64, "pushes");
+        figures.latencies("replicas_commit_and_push", &mut pushed.push_took);
+        figures.add(
+            "replicas_webhook_failures",
+            pushed.webhook_failures as f64,
+            "deliveries",
+        );
+        for (i, samples) in pushed.to_searchable.iter_mut().enumerate() {
+            figures.latencies(&format!("replica_{i}_push_to_searchable"), samples);
+        }
+        figures.add(
+            "replicas_pushes_not_found",
+            pushed.not_found as f64,
+            "pushes",
+        );
+        push_failures = pushed.webhook_failures + pushed.not_found;
+    }
+    write_json(args, &figures)?;
+    if errors > 0 || push_failures > 0 {
+        bail!(
+            "{errors} of {} requests failed; {push_failures} webhook deliveries or pushes failed",
+            all.len()
+        );
+    }
+    Ok(())
 }
 
 fn quire_paths(mix: &[Query]) -> Vec<String> {

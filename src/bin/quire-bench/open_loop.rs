@@ -8,12 +8,14 @@
 //! suggestions while typing, card pages, cards as JSON and as text, and
 //! the sidebar page; meanwhile another thread keeps editing cards.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::corpus::{Corpus, Rng};
 use crate::http;
@@ -22,6 +24,8 @@ pub struct Report {
     /// Latency of each request, from when it was due.
     pub latencies: Vec<Duration>,
     pub errors: usize,
+    /// The errors by status; 0 for a broken connection.
+    pub error_statuses: BTreeMap<u16, usize>,
     pub edits: usize,
     pub elapsed: Duration,
 }
@@ -45,11 +49,10 @@ pub fn paths(searches: &[String], corpus: &Corpus, seed: u64) -> Vec<String> {
     out
 }
 
-/// Sends `rate` requests per second for `duration` over `connections`
-/// keep-alive connections, while a thread rewrites `edits_per_second`
-/// cards. Any answer but 200, or a broken connection, is an error.
+/// Sends `rate` requests per second for `duration` to `addr` (see `send`),
+/// while a thread rewrites `edits_per_second` cards.
 pub async fn run(
-    addr: std::net::SocketAddr,
+    addr: SocketAddr,
     paths: Vec<String>,
     rate: f64,
     duration: Duration,
@@ -57,11 +60,7 @@ pub async fn run(
     corpus: &Corpus,
     edits_per_second: f64,
 ) -> Result<Report> {
-    let connections = 64usize;
-    let interval = Duration::from_secs_f64(1.0 / rate);
     let total = (rate * duration.as_secs_f64()) as usize;
-    let paths = Arc::new(paths);
-    let errors = Arc::new(AtomicUsize::new(0));
 
     let stop = Arc::new(AtomicBool::new(false));
     let editor = {
@@ -92,48 +91,116 @@ pub async fn run(
         })
     };
 
+    let sent = send(&[addr], paths, rate, duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let edits = editor.join().unwrap_or(0);
+    let sent = sent?;
+    let mut latencies = Vec::with_capacity(total);
+    let mut errors = 0;
+    let mut error_statuses = BTreeMap::new();
+    for target in sent.targets {
+        latencies.extend(target.latencies);
+        errors += target.errors;
+        for (status, n) in target.error_statuses {
+            *error_statuses.entry(status).or_default() += n;
+        }
+    }
+    Ok(Report {
+        latencies,
+        errors,
+        error_statuses,
+        edits,
+        elapsed: sent.elapsed,
+    })
+}
+
+/// What one target was sent and how it answered.
+pub struct Target {
+    /// Latency of each request, from when it was due.
+    pub latencies: Vec<Duration>,
+    /// Answers other than 200 and broken connections.
+    pub errors: usize,
+    /// The errors by status; 0 for a broken connection.
+    pub error_statuses: BTreeMap<u16, usize>,
+}
+
+pub struct Sent {
+    /// One per target, in the order given.
+    pub targets: Vec<Target>,
+    pub elapsed: Duration,
+}
+
+/// Sends `rate` requests per second for `duration`, request `k` to
+/// `targets[k % n]` (round robin), over 64 keep-alive connections (a
+/// multiple of the targets, so each connection keeps to one target). Any
+/// answer but 200, or a broken connection, is an error.
+pub async fn send(
+    targets: &[SocketAddr],
+    paths: Vec<String>,
+    rate: f64,
+    duration: Duration,
+) -> Result<Sent> {
+    anyhow::ensure!(!targets.is_empty(), "no target to load");
+    let connections = 64usize.div_ceil(targets.len()) * targets.len();
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let total = (rate * duration.as_secs_f64()) as usize;
+    let paths = Arc::new(paths);
     let start = tokio::time::Instant::now() + Duration::from_millis(100);
     let mut workers = Vec::new();
     for w in 0..connections {
         let paths = paths.clone();
-        let errors = errors.clone();
+        let addr = targets[w % targets.len()];
         workers.push(tokio::spawn(async move {
-            let mut client = http::Client::connect(addr).await?;
-            let mut latencies = Vec::with_capacity(total / connections + 1);
+            let mut client = http::Client::connect(addr)
+                .await
+                .with_context(|| format!("connecting to {addr}"))?;
+            let mut target = Target {
+                latencies: Vec::with_capacity(total / connections + 1),
+                errors: 0,
+                error_statuses: BTreeMap::new(),
+            };
             // Worker `w` sends requests w, w + connections, ...
             for k in (w..total).step_by(connections) {
                 let due = start + interval * k as u32;
                 tokio::time::sleep_until(due).await;
-                let ok = match client.get(&paths[k % paths.len()]).await {
-                    Ok((200, _)) => true,
-                    Ok(_) => false,
+                let status = match client.get(&paths[k % paths.len()]).await {
+                    Ok((status, _)) => status,
                     Err(_) => {
                         // Reconnect, so one broken connection is one error.
                         if let Ok(fresh) = http::Client::connect(addr).await {
                             client = fresh;
                         }
-                        false
+                        0
                     }
                 };
-                if !ok {
-                    errors.fetch_add(1, Ordering::Relaxed);
+                if status != 200 {
+                    target.errors += 1;
+                    *target.error_statuses.entry(status).or_default() += 1;
                 }
-                latencies.push(due.elapsed());
+                target.latencies.push(due.elapsed());
             }
-            anyhow::Ok(latencies)
+            anyhow::Ok(target)
         }));
     }
-    let mut latencies = Vec::with_capacity(total);
-    for worker in workers {
-        latencies.extend(worker.await??);
+    let mut per_target: Vec<Target> = targets
+        .iter()
+        .map(|_| Target {
+            latencies: Vec::with_capacity(total / targets.len() + 1),
+            errors: 0,
+            error_statuses: BTreeMap::new(),
+        })
+        .collect();
+    for (w, worker) in workers.into_iter().enumerate() {
+        let done = worker.await??;
+        let into = &mut per_target[w % targets.len()];
+        into.latencies.extend(done.latencies);
+        into.errors += done.errors;
+        for (status, n) in done.error_statuses {
+            *into.error_statuses.entry(status).or_default() += n;
+        }
     }
-    let elapsed = start.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let edits = editor.join().unwrap_or(0);
-    Ok(Report {
-        latencies,
-        errors: errors.load(Ordering::Relaxed),
-        edits,
-        elapsed,
+    Ok(Sent {
+        targets: per_target,
+        elapsed: start.elapsed(),
     })
 }
