@@ -80,7 +80,7 @@ pub(super) async fn search_page(
             "query_shown": shortened(&query, SHOWN_CHARS),
             "query_linked": linked,
             "query_chars": query.chars().count(),
-            "long_query": linked.len() < query.len(),
+            "long_query": linked.len() < query.trim().len(),
             "results": results,
             "facets": facets,
             "filtered": filtered,
