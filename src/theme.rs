@@ -83,7 +83,7 @@ macro_rules! builtin {
 const TEMPLATES: &[(&str, &[u8])] = builtin!("templates":
     "base.html", "home.html", "search.html", "card.html", "collection.html", "tags.html",
     "tag.html", "sidebar.html", "insights.html", "problems.html", "verification.html", "login.html",
-    "404.html", "error.html", "pagination.html", "collections.html", "too-long.html",
+    "404.html", "error.html", "pagination.html", "collections.html", "collection-tiles.html", "too-long.html",
 );
 const STATIC: &[(&str, &[u8])] = builtin!("static":
     "style.css", "site.js", "theme-init.js", "sidebar.css", "sidebar.js", "favicon.svg",

@@ -52,6 +52,14 @@ pub struct FileStamp {
     pub inode: u64,
 }
 
+impl FileStamp {
+    /// When the file was last modified, to the second.
+    pub fn modified(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let secs = i64::try_from(self.mtime_ns.div_euclid(1_000_000_000)).ok()?;
+        chrono::DateTime::from_timestamp(secs, 0)
+    }
+}
+
 /// Everything Quire knows about a card but its body. Kept in memory for every
 /// card and stored beside it in the index.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -291,6 +291,5 @@ pub fn updated(card: &Card, history: &History) -> Option<String> {
     {
         return Some(day.to_string());
     }
-    let secs = i64::try_from(card.stamp.mtime_ns / 1_000_000_000).ok()?;
-    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.date_naive().to_string())
+    card.stamp.modified().map(|t| t.date_naive().to_string())
 }

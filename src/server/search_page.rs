@@ -13,10 +13,10 @@ use super::api::search_request;
 use super::params::Params;
 use super::site::page;
 use super::urls::encode_component;
-use super::views::{self, SearchView, Visible};
+use super::views::{self, SearchView};
 use crate::app;
 use crate::app::search::{Door, Log};
-use crate::content::lang;
+use crate::content::{Catalog, lang};
 use crate::search;
 
 const PAGE_SIZE: usize = 10;
@@ -57,10 +57,9 @@ pub(super) async fn search_page(
     // Links carry a shortened query; the page says so when it is shortened.
     let linked = cut(&query, LINKED_CHARS).to_string();
     let params = params.with("q", &linked);
-    let labels = Labels::new(&state);
     let facets = results
         .as_ref()
-        .map(|r| facet_links(&params, &r.facets, &labels))
+        .map(|r| facet_links(&params, &r.facets, &state.kb.catalog()))
         .unwrap_or_default();
     let pages = results
         .as_ref()
@@ -158,42 +157,24 @@ fn next_steps(params: &Params, query: &str, corrected: Option<&str>) -> Vec<Next
     steps
 }
 
-/// Readable names for filter values: a collection's title, a language's
-/// own name.
-struct Labels {
-    collections: Vec<(String, String)>,
-}
-
-impl Labels {
-    fn new(state: &AppState) -> Labels {
-        let collections = views::collections(&state.kb.catalog(), Visible { public_only: false })
-            .into_iter()
-            .map(|c| (c.name, c.title))
-            .collect();
-        Labels { collections }
+/// A filter value as readers know it: a collection's title (from its
+/// `_index.md`), a language's own name.
+fn label(catalog: &Catalog, facet: &str, value: &str) -> String {
+    match facet {
+        "collection" => catalog.folder(value).and_then(|f| f.title.clone()),
+        "lang" => Some(lang::native_name(value).to_string()),
+        "trust" => Some(
+            match value {
+                "verified" => "Verified",
+                "stale" => "Stale",
+                "unverified" => "Never verified",
+                other => other,
+            }
+            .to_string(),
+        ),
+        _ => None,
     }
-
-    fn label(&self, facet: &str, value: &str) -> String {
-        match facet {
-            "collection" => self
-                .collections
-                .iter()
-                .find(|(name, _)| name == value)
-                .map(|(_, title)| title.clone()),
-            "lang" => Some(lang::native_name(value).to_string()),
-            "trust" => Some(
-                match value {
-                    "verified" => "Verified",
-                    "stale" => "Stale",
-                    "unverified" => "Never verified",
-                    other => other,
-                }
-                .to_string(),
-            ),
-            _ => None,
-        }
-        .unwrap_or_else(|| value.to_string())
-    }
+    .unwrap_or_else(|| value.to_string())
 }
 
 /// One value of a facet as a link that adds or removes it as a filter.
@@ -242,7 +223,7 @@ fn search_url(pairs: &[(String, String)]) -> String {
     format!("/search?{}", query.join("&"))
 }
 
-fn facet_links(params: &Params, facets: &views::FacetsView, labels: &Labels) -> Vec<FacetGroup> {
+fn facet_links(params: &Params, facets: &views::FacetsView, catalog: &Catalog) -> Vec<FacetGroup> {
     let group = |name: &'static str,
                  title: &'static str,
                  counts: &std::collections::BTreeMap<String, u64>| {
@@ -257,7 +238,7 @@ fn facet_links(params: &Params, facets: &views::FacetsView, labels: &Labels) -> 
             .map(|(value, count)| FacetLink {
                 active: active.contains(value),
                 url: toggled(params, name, value),
-                label: labels.label(name, value),
+                label: label(catalog, name, value),
                 value: value.clone(),
                 count,
             })

@@ -533,6 +533,7 @@ impl CardView {
             index,
         } = *reading;
         let v = &card.verification;
+        let problems = catalog.problems_of(&card.id.rel_path());
         CardView {
             id: card.id.to_string(),
             path: card.id.rel_path(),
@@ -571,24 +572,16 @@ impl CardView {
             html: render_html_embedding(catalog, &card.id, &markdown_text, visible, index),
             markdown: markdown_text,
             text,
-            problems: catalog
-                .problems_of(&card.id.rel_path())
-                .iter()
-                .map(|p| p.to_string())
-                .collect(),
+            problems: problems.iter().map(|p| p.to_string()).collect(),
             outdated: 0,
-            save_failed: catalog
-                .problems_of(&card.id.rel_path())
+            save_failed: problems
                 .iter()
                 .any(|p| p.severity == crate::content::Severity::Error),
-            version_saved: i64::try_from(card.stamp.mtime_ns / 1_000_000_000)
-                .ok()
-                .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
-                .map(|t| {
-                    t.with_timezone(&chrono::Local)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string()
-                }),
+            version_saved: card.stamp.modified().map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            }),
         }
     }
 }

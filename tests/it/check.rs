@@ -5,6 +5,20 @@ use std::process::Command;
 
 use crate::support::write_file;
 
+/// `quire check` over the folder `content`: its exit code and what it printed.
+fn check(content: &std::path::Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .arg("--content")
+        .arg(content)
+        .arg("check")
+        .output()
+        .expect("run quire check");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 #[test]
 fn check_reports_broken_cards_with_file_line_and_column_and_fails() {
     let dir = tempfile::tempdir().unwrap();
@@ -20,14 +34,8 @@ fn check_reports_broken_cards_with_file_line_and_column_and_fails() {
         "a/dup.md",
         "---\ntitle: Dup\naliases: [a/good]\nverified_by: x@example.com\nverified_at: 2099-01-01\nverify_every: 1y\n---\nBody.\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .arg("--content")
-        .arg(c)
-        .arg("check")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text) = check(c);
+    assert_eq!(code, Some(1), "{text}");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines,
@@ -90,14 +98,8 @@ fn check_reports_translation_families_ambiguous_links_and_synonym_mistakes() {
         "_synonyms.yaml",
         "- [setup, install, instalare]\n- [alone]\n",
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .arg("--content")
-        .arg(c)
-        .arg("check")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "warnings only: {text}");
+    let (code, text) = check(c);
+    assert_eq!(code, Some(0), "warnings only: {text}");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines,
@@ -151,14 +153,8 @@ fn check_warns_of_answer_cards_without_a_reply_where_the_folder_requires_one() {
         "team/lunch.md",
         &format!("---\ntitle: Lunch\n{verified}\n---\nBody.\n"),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_quire"))
-        .arg("--content")
-        .arg(c)
-        .arg("check")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "warnings only: {text}");
+    let (code, text) = check(c);
+    assert_eq!(code, Some(0), "warnings only: {text}");
     assert_eq!(
         text.lines().collect::<Vec<_>>(),
         [

@@ -117,8 +117,9 @@ async fn a_card_shows_its_last_commit_and_follows_new_ones() {
     assert_eq!(search["hits"][0]["updated"], "2026-03-09");
 }
 
-#[tokio::test]
-async fn an_origin_added_while_serving_gives_each_card_its_edit_and_history_links() {
+/// A repository on branch `main` holding `support/refunds.md` in one
+/// commit, served as the content folder with git polled every second.
+async fn serving_one_commit() -> (TestKb, std::path::PathBuf) {
     let repo = tempfile::tempdir().expect("temp repo");
     git(repo.path(), &["init", "-q", "-b", "main"]);
     write_file(repo.path(), "support/refunds.md", REFUNDS);
@@ -129,6 +130,12 @@ async fn an_origin_added_while_serving_gives_each_card_its_edit_and_history_link
         c.git.poll_seconds = 1;
     })
     .await;
+    (t, root)
+}
+
+#[tokio::test]
+async fn an_origin_added_while_serving_gives_each_card_its_edit_and_history_links() {
+    let (t, root) = serving_one_commit().await;
     t.eventually("git history to be read", || async {
         t.get("/api/v1/cards/support/refunds").await.1["last_change"].is_object()
     })
@@ -159,16 +166,7 @@ async fn an_origin_added_while_serving_gives_each_card_its_edit_and_history_link
 
 #[tokio::test]
 async fn a_card_moved_with_git_mv_keeps_its_old_url() {
-    let repo = tempfile::tempdir().expect("temp repo");
-    git(repo.path(), &["init", "-q"]);
-    write_file(repo.path(), "support/refunds.md", REFUNDS);
-    commit(repo.path(), "Ann", "2026-01-05T10:00:00Z", "Add refunds");
-    let root = repo.path().to_path_buf();
-    let t = TestKb::serve_with(repo, tempfile::tempdir().expect("data"), |c| {
-        c.content_dir = root.clone();
-        c.git.poll_seconds = 1;
-    })
-    .await;
+    let (t, root) = serving_one_commit().await;
     std::fs::create_dir_all(root.join("billing")).expect("mkdir");
     git(&root, &["mv", "support/refunds.md", "billing/refunds.md"]);
     commit(

@@ -425,16 +425,7 @@
     const words = q.trim().split(/\s+/);
     if (words.length > 1) {
       const fewer = words.slice().sort((a, b) => b.length - a.length).slice(0, Math.min(2, words.length - 1)).join(" ");
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "sb-did-you-mean";
-      button.textContent = fewer;
-      button.addEventListener("click", () => {
-        box.value = fewer;
-        search();
-        box.focus();
-      });
-      status.append(" Fewer words: ", button, ".");
+      status.append(" Fewer words: ", queryButton(fewer), ".");
     }
     status.append(" ", siteLink("/search?q=" + encodeURIComponent(q), "Search the site"), " or paste the customer's message below.");
   }
@@ -472,16 +463,21 @@
 
   // "Did you mean": the corrected query, one click away.
   function offer(fixed) {
+    status.append(" · Did you mean ", queryButton(fixed), "?");
+  }
+
+  // A query one click away: it goes into the box and is searched.
+  function queryButton(query) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "sb-did-you-mean";
-    button.textContent = fixed;
+    button.textContent = query;
     button.addEventListener("click", () => {
-      box.value = fixed;
+      box.value = query;
       search();
       box.focus();
     });
-    status.append(" · Did you mean ", button, "?");
+    return button;
   }
 
   box.addEventListener("input", () => {
