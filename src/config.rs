@@ -27,6 +27,9 @@ pub struct Config {
     pub reconcile_seconds: u64,
     /// Pages reload themselves when what they show is saved.
     pub live_reload: bool,
+    /// Search answers kept until the cards change (`search::cache`); 0:
+    /// every search is worked out afresh.
+    pub search_cache: usize,
     /// `[insights] enabled`: log searches and card openings for the insights page.
     pub insights: bool,
     /// Logged searches older than this many days are deleted.
@@ -247,6 +250,7 @@ struct File {
     watch: Option<bool>,
     reconcile_seconds: Option<u64>,
     live_reload: Option<bool>,
+    search_cache: Option<usize>,
     insights: Option<InsightsFile>,
     api: Option<ApiFile>,
     helpscout: Option<SecretFile>,
@@ -346,6 +350,10 @@ struct SidebarFile {
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
+/// Search answers kept: a page of ten hits is some 10-30 KB, so at most a
+/// few megabytes.
+pub const DEFAULT_SEARCH_CACHE: usize = 256;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -359,6 +367,7 @@ impl Default for Config {
             watch: true,
             reconcile_seconds: 600,
             live_reload: true,
+            search_cache: DEFAULT_SEARCH_CACHE,
             insights: true,
             retention_days: 90,
             api: ApiConfig::default(),
@@ -433,6 +442,9 @@ impl Config {
         }
         if let Some(live_reload) = file.live_reload {
             config.live_reload = live_reload;
+        }
+        if let Some(entries) = file.search_cache {
+            config.search_cache = entries;
         }
         if let Some(insights) = file.insights {
             config.insights = insights.enabled.unwrap_or(true);

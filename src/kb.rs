@@ -82,6 +82,8 @@ pub struct Kb {
     pub store: Store,
     /// Open "outdated" flags by card, for result lists.
     pub flag_counts: FlagCounts,
+    /// Search answers already worked out, until the cards change.
+    pub search_cache: crate::search::cache::Cache,
     /// Last changes from git; empty until read (or outside git).
     history: RwLock<Arc<History>>,
     /// The remote the content folder follows (`[git] remote`), if any.
@@ -153,7 +155,9 @@ impl Kb {
         };
         let (changes, _) = broadcast::channel(64);
         let (settled, _) = broadcast::channel(64);
+        let search_cache = crate::search::cache::Cache::new(config.search_cache);
         let kb = Arc::new(Kb {
+            search_cache,
             config,
             index,
             content,
@@ -442,6 +446,16 @@ impl Kb {
             cause: cause.to_string(),
             at: chrono::Utc::now(),
         });
+    }
+
+    /// What a search reads, as of now: cached answers of another epoch are
+    /// not given (`search::cache`).
+    pub fn search_epoch(&self) -> crate::search::cache::Epoch {
+        crate::search::cache::Epoch {
+            index: self.index.searcher().generation().generation_id(),
+            changes: self.generation(),
+            synonyms: self.index.synonyms(),
+        }
     }
 
     /// Counts the batches of changes applied so far.

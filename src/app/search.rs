@@ -50,9 +50,13 @@ pub fn search(
     log: Log,
 ) -> Result<SearchResults, AppError> {
     ready(kb)?;
-    let mut results = search::search(&kb.index, request)?;
+    let mut results = cached(kb, request, |request| {
+        let mut results = search::search(&kb.index, request)?;
+        with_translations(kb, &mut results, request.public_only);
+        Ok(results)
+    })?;
     kb.metrics.search(results.took);
-    with_translations(kb, &mut results, request.public_only);
+    with_flags(kb, &mut results, request.public_only);
     if log == Log::Yes {
         log_search(kb, request, &request.q, answered(&results), door);
     }
@@ -62,9 +66,13 @@ pub fn search(
 /// Completions for a box that updates on every key: not logged.
 pub fn suggest(kb: &Kb, request: &SearchRequest) -> Result<SearchResults, AppError> {
     ready(kb)?;
-    let mut results = search::suggest(&kb.index, request)?;
+    let mut results = cached(kb, request, |request| {
+        let mut results = search::suggest(&kb.index, request)?;
+        with_translations(kb, &mut results, request.public_only);
+        Ok(results)
+    })?;
     kb.metrics.search(results.took);
-    with_translations(kb, &mut results, request.public_only);
+    with_flags(kb, &mut results, request.public_only);
     Ok(results)
 }
 
@@ -79,18 +87,47 @@ pub fn match_ticket(
     let mut results = search::similar(&kb.index, ticket, request)?;
     kb.metrics.search(results.took);
     with_translations(kb, &mut results, request.public_only);
+    with_flags(kb, &mut results, request.public_only);
     log_search(kb, request, &ticket.subject, results.total, Door::Match);
     Ok(results)
 }
 
-/// Lists each hit's other languages (one hit stands for its family): the
-/// translations the caller may see, drafts left out; and, for staff, the
-/// open "outdated" flags on it (feedback is the staff's, see `feedback`).
-fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
+/// The answer to `request` as kept in the search cache, else `work`'s
+/// (then kept). Only what the cards decide is kept: see `with_flags`. The
+/// whole request is the key, so two callers who may see different cards
+/// never share an answer.
+fn cached(
+    kb: &Kb,
+    request: &SearchRequest,
+    work: impl FnOnce(&SearchRequest) -> Result<SearchResults, crate::index::IndexError>,
+) -> Result<SearchResults, AppError> {
+    let started = std::time::Instant::now();
+    let epoch = kb.search_epoch();
+    let key = format!("{request:?}");
+    if let Some(mut results) = kb.search_cache.get(&epoch, &key) {
+        results.took = started.elapsed();
+        return Ok(results);
+    }
+    let results = work(request)?;
+    kb.search_cache.put(&epoch, key, &results);
+    Ok(results)
+}
+
+/// For staff, the open "outdated" flags on each hit (feedback is the
+/// staff's, see `feedback`): they change without the cards changing.
+fn with_flags(kb: &Kb, results: &mut SearchResults, public_only: bool) {
     let flags = super::feedback::flag_counts(kb, public_only);
-    let catalog = kb.catalog();
     for hit in &mut results.hits {
         hit.outdated = super::feedback::outdated(flags.as_deref(), &hit.card);
+    }
+}
+
+/// Lists each hit's other languages (one hit stands for its family): the
+/// translations the caller may see, drafts left out; and names the cards
+/// whose ids a snippet shows.
+fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
+    let catalog = kb.catalog();
+    for hit in &mut results.hits {
         hit.snippet = titled_links(&catalog, &hit.snippet);
         hit.translations = catalog
             .translations(&hit.card)
@@ -131,7 +168,8 @@ fn titled_links(catalog: &crate::content::Catalog, snippet: &str) -> String {
         if in_run {
             run.push_str(piece);
         } else {
-            out.push_str(&titled(catalog, &std::mem::take(&mut run)));
+            push_titled(&mut out, catalog, &run);
+            run.clear();
             if tag.is_none() && is_id_char(c) && c != '#' {
                 run.push_str(piece);
             } else {
@@ -140,8 +178,17 @@ fn titled_links(catalog: &crate::content::Catalog, snippet: &str) -> String {
         }
         rest = &rest[piece.len()..];
     }
-    out.push_str(&titled(catalog, &run));
+    push_titled(&mut out, catalog, &run);
     out
+}
+
+/// Appends `run` to `out`, as its card's title when it names one.
+fn push_titled(out: &mut String, catalog: &crate::content::Catalog, run: &str) {
+    // Most runs are plain words: no id without a slash.
+    match run.contains('/').then(|| titled(catalog, run)).flatten() {
+        Some(title) => out.push_str(&title),
+        None => out.push_str(run),
+    }
 }
 
 /// The full stops ending `run`'s text (its tags aside).
@@ -151,8 +198,8 @@ fn plain_len_dots(run: &str) -> usize {
 }
 
 /// One run of id characters: the card's title (and the heading it points
-/// at) when it names a card, else the run as it was.
-fn titled(catalog: &crate::content::Catalog, run: &str) -> String {
+/// at) when it names a card.
+fn titled(catalog: &crate::content::Catalog, run: &str) -> Option<String> {
     let plain = run.replace("<mark>", "").replace("</mark>", "");
     let plain = plain.trim_end_matches('.');
     let (id, heading) = plain.split_once('#').unwrap_or((plain, ""));
@@ -161,25 +208,22 @@ fn titled(catalog: &crate::content::Catalog, run: &str) -> String {
         .then(|| crate::content::CardId::new(id).ok())
         .flatten()
         .and_then(|id| catalog.get(&id).map(|c| c.title.clone()));
-    match title {
-        Some(title) => {
-            let mut text = crate::search::escape_html(&title);
-            if !heading.is_empty() {
-                text.push_str(" › ");
-                text.push_str(heading);
-            }
-            // A mark the run closed or left open is closed or opened after
-            // the title, so the HTML stays balanced.
-            let opened = run.matches("<mark>").count();
-            let closed = run.matches("</mark>").count();
-            text.push_str(&"</mark>".repeat(closed.saturating_sub(opened)));
-            text.push_str(&"<mark>".repeat(opened.saturating_sub(closed)));
-            // A sentence's full stop after the id stays.
-            text.push_str(&".".repeat(plain_len_dots(run)));
-            text
+    title.map(|title| {
+        let mut text = crate::search::escape_html(&title);
+        if !heading.is_empty() {
+            text.push_str(" › ");
+            text.push_str(heading);
         }
-        None => run.to_string(),
-    }
+        // A mark the run closed or left open is closed or opened after
+        // the title, so the HTML stays balanced.
+        let opened = run.matches("<mark>").count();
+        let closed = run.matches("</mark>").count();
+        text.push_str(&"</mark>".repeat(closed.saturating_sub(opened)));
+        text.push_str(&"<mark>".repeat(opened.saturating_sub(closed)));
+        // A sentence's full stop after the id stays.
+        text.push_str(&".".repeat(plain_len_dots(run)));
+        text
+    })
 }
 
 pub fn ready(kb: &Kb) -> Result<(), AppError> {

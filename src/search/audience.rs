@@ -133,7 +133,7 @@ fn count_alive(segment: &SegmentReader, terms: &[&Term]) -> u64 {
 
 /// Calls `each` with every live document of `segment` that holds every one
 /// of `terms`.
-fn each_alive(segment: &SegmentReader, terms: &[&Term], mut each: impl FnMut(DocId)) {
+pub(super) fn each_alive(segment: &SegmentReader, terms: &[&Term], mut each: impl FnMut(DocId)) {
     let mut postings = Vec::with_capacity(terms.len());
     for term in terms {
         let read = segment

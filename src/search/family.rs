@@ -4,11 +4,11 @@
 //! member in the reader's language when the family has one that passes
 //! the same filters, at the family's rank.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use tantivy::collector::{Collector, DocSetCollector, SegmentCollector};
-use tantivy::columnar::Column;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
@@ -71,51 +71,73 @@ pub(super) fn collapse<T>(
         .collect()
 }
 
-/// The member of `family` in the first of `prefer` that comes before
-/// `shown_lang` (the language of the member that ranked), among the cards
-/// `filters` let through. When the family has none in those languages (or
-/// none is known) and the shown member is in none of them either, its
-/// source (the card the others translate, whose id is the family's key:
-/// tldr's `pages/` beside `pages.ru/`). `None` when the shown member is
-/// best.
-pub(super) fn member_in_reader_language(
+/// Every member of the `families` shown on a page that passes `filters`:
+/// one search for the page, not one per family and language.
+pub(super) fn members(
     searcher: &Searcher,
     columns: &Columns,
     fields: &Fields,
-    kept: Kept,
-    prefer: &[String],
-    shown_lang: &str,
+    families: &[u64],
     filters: &[Box<dyn Query>],
-) -> tantivy::Result<Option<DocAddress>> {
-    let family = kept.family;
-    for lang in prefer.iter().take_while(|l| *l != shown_lang) {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
-            (
-                Occur::Must,
-                term(Term::from_field_u64(fields.family, family)),
-            ),
-            (Occur::Must, term(Term::from_field_text(fields.lang, lang))),
-        ];
-        clauses.extend(filters.iter().map(|f| (Occur::Must, f.box_clone())));
-        let found = searcher.search(&BooleanQuery::new(clauses), &DocSetCollector)?;
+) -> tantivy::Result<HashMap<u64, Vec<DocAddress>>> {
+    let any_family: Vec<(Occur, Box<dyn Query>)> = families
+        .iter()
+        .map(|&f| (Occur::Should, term(Term::from_field_u64(fields.family, f))))
+        .collect();
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Must, Box::new(BooleanQuery::new(any_family)))];
+    clauses.extend(filters.iter().map(|f| (Occur::Must, f.box_clone())));
+    let found = searcher.search(&BooleanQuery::new(clauses), &DocSetCollector)?;
+    let mut by_family: HashMap<u64, Vec<DocAddress>> = HashMap::new();
+    for address in found {
+        by_family
+            .entry(columns.family(address))
+            .or_default()
+            .push(address);
+    }
+    Ok(by_family)
+}
+
+/// The member of `kept`'s family (among `members`, see `members`) in the
+/// first of `prefer` that comes before the language of the member that
+/// ranked. When the family has none in those languages (or none is known)
+/// and the shown member is in none of them either, its source (the card
+/// the others translate, whose id is the family's key: tldr's `pages/`
+/// beside `pages.ru/`). `None` when the shown member is best.
+pub(super) fn member_in_reader_language(
+    columns: &Columns,
+    kept: Kept,
+    members: &[DocAddress],
+    prefer: &[String],
+) -> Option<DocAddress> {
+    let shown_lang = columns.lang(kept.address);
+    for lang in prefer
+        .iter()
+        .take_while(|l| Some(l.as_str()) != shown_lang.as_deref())
+    {
         // Two members in one language is an author's slip (`quire check`
         // says so); the lowest id hash wins, the same one on every build.
-        if let Some(best) = found.into_iter().min_by_key(|a| columns.id_hash(*a)) {
-            return Ok(Some(best));
+        let best = members
+            .iter()
+            .filter(|a| columns.lang(**a).as_deref() == Some(lang.as_str()))
+            .min_by_key(|a| columns.id_hash(**a));
+        if let Some(best) = best {
+            return Some(*best);
         }
     }
     // In a reader's language, or the source itself (nearly every card:
     // a family of one is its own source).
-    if prefer.iter().any(|l| l == shown_lang) || columns.id_hash(kept.address) == family {
-        return Ok(None);
+    if prefer
+        .iter()
+        .any(|l| Some(l.as_str()) == shown_lang.as_deref())
+        || columns.id_hash(kept.address) == kept.family
+    {
+        return None;
     }
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
-        Occur::Must,
-        term(Term::from_field_u64(fields.family, family)),
-    )];
-    clauses.extend(filters.iter().map(|f| (Occur::Must, f.box_clone())));
-    let members = searcher.search(&BooleanQuery::new(clauses), &DocSetCollector)?;
-    Ok(members.into_iter().find(|a| columns.id_hash(*a) == family))
+    members
+        .iter()
+        .find(|a| columns.id_hash(**a) == kept.family)
+        .copied()
 }
 
 fn term(term: Term) -> Box<dyn Query> {
@@ -127,6 +149,7 @@ fn term(term: Term) -> Box<dyn Query> {
 pub(super) struct Columns {
     families: Vec<Option<Column<u64>>>,
     id_hashes: Vec<Option<Column<u64>>>,
+    langs: Vec<Option<StrColumn>>,
 }
 
 impl Columns {
@@ -143,7 +166,21 @@ impl Columns {
                 .iter()
                 .map(|r| column(r, "id_hash"))
                 .collect(),
+            langs: searcher
+                .segment_readers()
+                .iter()
+                .map(|r| r.fast_fields().str("lang").ok().flatten())
+                .collect(),
         }
+    }
+
+    /// A card's language, read from its column rather than its stored
+    /// document.
+    fn lang(&self, at: DocAddress) -> Option<String> {
+        let column = self.langs.get(at.segment_ord as usize)?.as_ref()?;
+        let ord = column.term_ords(at.doc_id).next()?;
+        let mut lang = String::new();
+        column.ord_to_str(ord, &mut lang).ok()?.then_some(lang)
     }
 
     /// A card's family hash; a document without one is a family of one

@@ -4,6 +4,7 @@
 //! exact match; filters narrow; facets count what remains.
 
 mod audience;
+pub mod cache;
 mod family;
 mod plan;
 pub mod query;
@@ -67,6 +68,9 @@ pub struct SearchRequest {
     pub limit: usize,
     pub offset: usize,
     pub snippets: bool,
+    /// Count the matches by collection, tag, language and trust: for a
+    /// page that shows filters (the site), not for a sidebar or a model.
+    pub facets: bool,
     /// Only cards with `audience: public` (for scoped tokens).
     pub public_only: bool,
     /// The day trust is judged against.
@@ -86,6 +90,7 @@ impl SearchRequest {
             limit: 10,
             offset: 0,
             snippets: true,
+            facets: true,
             public_only: false,
             today: chrono::Local::now().date_naive(),
         }
@@ -181,6 +186,7 @@ pub fn suggest(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRes
     parsed.prefix_last = !parsed.text.trim().is_empty();
     let mut request = request.clone();
     request.snippets = false;
+    request.facets = false;
     planned(index, &request, &parsed, Scope::Titles)
 }
 
@@ -239,7 +245,8 @@ fn planned(
 
 /// The language Latin-script `words` are typed in: the one a larger share
 /// of whose cards hold them as written (the `spelling` field) than any
-/// other's ("rambursari" is Romanian because Romanian cards say it).
+/// other's ("rambursari" is Romanian because Romanian cards say it). Each
+/// word's cards are walked once, their language read from its column.
 fn typed_language(
     index: &SearchIndex,
     searcher: &tantivy::Searcher,
@@ -249,55 +256,45 @@ fn typed_language(
     if words.is_empty() {
         return None;
     }
-    let mut langs: Vec<String> = Vec::new();
+    // Cards of each language that hold a word (once per word).
+    let mut held: BTreeMap<String, usize> = BTreeMap::new();
     for segment in searcher.segment_readers() {
-        let Ok(inverted) = segment.inverted_index(f.lang) else {
+        let Some(column) = segment.fast_fields().str("lang").ok().flatten() else {
             continue;
         };
-        let mut terms = inverted.terms().stream().ok()?;
-        while terms.advance() {
-            let lang = String::from_utf8_lossy(terms.key()).into_owned();
-            if !langs.contains(&lang) {
-                langs.push(lang);
+        let mut per_ord = vec![0usize; column.num_terms()];
+        for word in words {
+            let term = Term::from_field_text(f.spelling, word);
+            audience::each_alive(segment, &[&term], |doc| {
+                if let Some(count) = column
+                    .term_ords(doc)
+                    .next()
+                    .and_then(|ord| per_ord.get_mut(ord as usize))
+                {
+                    *count += 1;
+                }
+            });
+        }
+        for (ord, count) in per_ord.into_iter().enumerate() {
+            let mut lang = String::new();
+            if column.ord_to_str(ord as u64, &mut lang).unwrap_or(false) {
+                *held.entry(lang).or_default() += count;
             }
         }
     }
-    if langs.len() < 2 {
+    if held.len() < 2 {
         return None;
     }
-    // Cards of the language that hold the word.
-    let holds = |word: &str, lang: &str| -> usize {
-        let both = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.spelling, word),
-                    IndexRecordOption::Basic,
-                )) as Box<dyn Query>,
-            ),
-            (
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.lang, lang),
-                    IndexRecordOption::Basic,
-                )),
-            ),
-        ]);
-        searcher
-            .search(&both, &tantivy::collector::Count)
-            .unwrap_or(0)
-    };
     // The share of the language's cards that say each word: a handbook
     // mostly in English still has Romanian words in its English cards
     // (links by id), but in fewer of them.
-    let mut shares: Vec<(f64, &String)> = langs
+    let mut shares: Vec<(f64, &String)> = held
         .iter()
-        .map(|lang| {
+        .map(|(lang, held)| {
             let cards = searcher
                 .doc_freq(&Term::from_field_text(f.lang, lang))
                 .unwrap_or(0);
-            let held: usize = words.iter().map(|w| holds(w, lang)).sum();
-            (held as f64 / cards.max(1) as f64, lang)
+            (*held as f64 / cards.max(1) as f64, lang)
         })
         .collect();
     shares.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
@@ -397,8 +394,8 @@ fn run(
             tantivy::collector::TopDocs::with_limit(fetched)
                 .tweak_score(ranking(&request.prefer_langs)),
             family::FamilyCount,
-            facet_collector(),
-            TrustCounts { today },
+            request.facets.then(facet_collector),
+            request.facets.then_some(TrustCounts { today }),
         );
         let fruit = searcher.search_with_statistics_provider(&*query, &collectors, stats)?;
         Ok((query, fruit))
@@ -432,7 +429,10 @@ fn run(
     Ok(SearchResults {
         hits,
         total,
-        facets: facets(&facet_counts, trust_counts),
+        facets: match (facet_counts, trust_counts) {
+            (Some(counts), Some(trust)) => facets(&counts, trust),
+            _ => Facets::default(),
+        },
         took: started.elapsed(),
         relaxed,
         terms: Vec::new(),
@@ -452,44 +452,46 @@ struct Page<'a> {
 }
 
 impl Page<'_> {
-    /// Each family as its member in the reader's language (see `family`).
+    /// Each family as its member in the reader's language (see `family`):
+    /// the member is chosen from the fast fields first, so only the card
+    /// shown is read and given a snippet.
     fn hits(&self, kept: Vec<family::Kept>) -> Result<Vec<Hit>, IndexError> {
-        let mut hits = Vec::with_capacity(kept.len());
+        let families: Vec<u64> = kept.iter().map(|k| k.family).collect();
+        let members = family::members(
+            self.searcher,
+            &self.columns,
+            self.index.fields(),
+            &families,
+            self.filters,
+        )?;
         let guessed = std::cell::OnceCell::new();
+        let mut hits = Vec::with_capacity(kept.len());
         for kept in kept {
-            let make = |address| {
-                hit(
-                    self.index,
-                    self.searcher,
-                    address,
-                    kept.score,
-                    self.snippets,
-                    self.request.today,
-                )
-            };
-            let ranked = make(kept.address)?;
-            let prefer: &[String] = if !self.request.prefer_langs.is_empty() {
-                &self.request.prefer_langs
+            let of_family = members.get(&kept.family).map_or(&[][..], Vec::as_slice);
+            // A family of one has nothing to choose from: no language to tell.
+            let address = if of_family.len() > 1 {
+                let prefer: &[String] = if !self.request.prefer_langs.is_empty() {
+                    &self.request.prefer_langs
+                } else {
+                    guessed.get_or_init(|| {
+                        typed_language(self.index, self.searcher, &self.request.typed_words)
+                            .into_iter()
+                            .collect::<Vec<String>>()
+                    })
+                };
+                family::member_in_reader_language(&self.columns, kept, of_family, prefer)
+                    .unwrap_or(kept.address)
             } else {
-                guessed.get_or_init(|| {
-                    typed_language(self.index, self.searcher, &self.request.typed_words)
-                        .into_iter()
-                        .collect::<Vec<String>>()
-                })
+                kept.address
             };
-            let better = family::member_in_reader_language(
+            hits.push(hit(
+                self.index,
                 self.searcher,
-                &self.columns,
-                self.index.fields(),
-                kept,
-                prefer,
-                &ranked.card.lang,
-                self.filters,
-            )?;
-            hits.push(match better {
-                Some(address) => make(address)?,
-                None => ranked,
-            });
+                address,
+                kept.score,
+                self.snippets,
+                self.request.today,
+            )?);
         }
         Ok(hits)
     }

@@ -120,6 +120,8 @@ pub fn similar(
 /// ones: the answer is pasted to the customer who wrote it.
 fn in_ticket_language(request: &SearchRequest, text: &str) -> SearchRequest {
     let mut request = request.clone();
+    // A match answers with cards, never with counts of them.
+    request.facets = false;
     if let Some(lang) = crate::content::lang::detect(text) {
         request.prefer_langs.retain(|l| *l != lang);
         request.prefer_langs.insert(0, lang);

@@ -46,6 +46,22 @@ impl Params {
             .collect()
     }
 
+    /// A yes/no parameter: `1`/`true`/`yes` or `0`/`false`/`no`.
+    pub fn switch(&self, key: &str, default: bool) -> Result<bool, ApiError> {
+        match self
+            .get(key)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("") => Ok(default),
+            Some("1" | "true" | "yes") => Ok(true),
+            Some("0" | "false" | "no") => Ok(false),
+            Some(v) => Err(ApiError::InvalidParameter(format!(
+                "`{key}` must be true or false, got {v:?}"
+            ))),
+        }
+    }
+
     pub fn number(&self, key: &str, default: usize) -> Result<usize, ApiError> {
         match self.get(key).map(str::trim) {
             None | Some("") => Ok(default),

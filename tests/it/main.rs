@@ -25,6 +25,7 @@ mod postgres;
 mod remote;
 mod restart;
 mod search;
+mod search_cache;
 mod shedding;
 mod site;
 mod support;
