@@ -26,16 +26,29 @@ impl Connections {
     }
 }
 
+/// What one server answered in one or more closed loops.
 pub struct Run {
     pub connections: Connections,
-    pub rate: f64,
+    pub elapsed: Duration,
     /// Sorted.
     pub latencies: Vec<Duration>,
 }
 
 impl Run {
+    pub fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+
     pub fn p(&self, percent: f64) -> Duration {
         crate::percentile(&self.latencies, percent)
+    }
+
+    /// Both loops' requests over both loops' time.
+    pub fn merge(mut self, other: Run) -> Run {
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort();
+        self
     }
 }
 
@@ -80,11 +93,11 @@ pub async fn closed_loop(
     for task in tasks {
         latencies.extend(task.await??);
     }
-    let rate = latencies.len() as f64 / started.elapsed().as_secs_f64();
+    let elapsed = started.elapsed();
     latencies.sort();
     Ok(Run {
         connections,
-        rate,
+        elapsed,
         latencies,
     })
 }

@@ -1,7 +1,9 @@
 //! `--versus`: Quire's search API and another search server (tantivy-cli's
 //! `serve`) over the same exported cards, loaded with the same three query
-//! mixes (`mixes.rs`), one mix at a time, at the same concurrency; the
-//! better of keep-alive and a connection per request for each server.
+//! mixes (`mixes.rs`), one mix at a time, at the same concurrency, the
+//! servers taking turns every two seconds (a shared machine's other work
+//! then weighs on both alike); the better of keep-alive and a connection
+//! per request for each server.
 //! Prints each figure and a markdown table with the ratios. The servers
 //! are started by `benches/vs-tantivy/run`, which also times both builds.
 
@@ -61,36 +63,30 @@ pub async fn run(setup: &Setup, figures: &mut Figures) -> Result<()> {
             .iter()
             .map(|q| quire::server::urls::encode_component(q))
             .collect();
-        let quire_paths: Vec<String> = encoded
-            .iter()
-            .map(|q| format!("/api/v1/search?limit=10&q={q}"))
-            .collect();
-        let quire = measure(setup.quire, quire_paths, setup).await?;
-        report(
-            figures,
-            &format!("versus_{mix}_quire"),
-            &quire,
-            queries.len(),
-        );
-        let peer = match &setup.peer {
-            Some((addr, prefix)) => {
-                let paths = encoded.iter().map(|q| format!("{prefix}{q}")).collect();
-                let peer = measure(*addr, paths, setup).await?;
-                report(figures, &format!("versus_{mix}_peer"), &peer, queries.len());
-                figures.add(
-                    &format!("versus_{mix}_ratio"),
-                    quire.best.rate / peer.best.rate,
-                    "x",
-                );
-                Some(peer)
-            }
-            None => None,
+        let paths = |prefix: &str| -> Arc<Vec<String>> {
+            Arc::new(encoded.iter().map(|q| format!("{prefix}{q}")).collect())
         };
-        rows.push(row(mix, queries.len(), &quire, peer.as_ref()));
+        let mut servers = vec![(setup.quire, paths("/api/v1/search?limit=10&q="))];
+        if let Some((addr, prefix)) = &setup.peer {
+            servers.push((*addr, paths(prefix)));
+        }
+        let sides = measure(&servers, setup).await?;
+        for (side, who) in sides.iter().zip(["quire", "peer"]) {
+            report(figures, &format!("versus_{mix}_{who}"), side, queries.len());
+        }
+        if let [quire, peer] = &sides[..] {
+            figures.add(
+                &format!("versus_{mix}_ratio"),
+                quire.best.rate() / peer.best.rate(),
+                "x",
+            );
+        }
+        rows.push(row(mix, queries.len(), &sides[0], sides.get(1)));
     }
     println!(
-        "\n{} connections, {:?} per server and way of connecting, the better way shown \
-         (ka: keep-alive, pr: a connection per request)\n",
+        "\n{} connections, {:?} per server and way of connecting (the servers \
+         taking turns every {SLICE:?}), the better way shown (ka: keep-alive, \
+         pr: a connection per request)\n",
         setup.clients, setup.duration
     );
     println!(
@@ -103,37 +99,60 @@ pub async fn run(setup: &Setup, figures: &mut Figures) -> Result<()> {
     Ok(())
 }
 
-/// Each query once (counting those that find something, and warming up),
-/// then the closed loop both ways; the faster way is kept.
-async fn measure(addr: SocketAddr, paths: Vec<String>, setup: &Setup) -> Result<Side> {
-    let found = load::answered(addr, &paths).await?;
-    let paths = Arc::new(paths);
-    let mut best: Option<Run> = None;
+/// The servers take turns this long each, so that other work on a shared
+/// machine weighs on all of them alike.
+const SLICE: Duration = Duration::from_secs(2);
+
+/// Each query once on each server (counting those that find something,
+/// and warming up), then the closed loop both ways, the servers taking
+/// turns; for each server the faster way is kept.
+async fn measure(servers: &[(SocketAddr, Arc<Vec<String>>)], setup: &Setup) -> Result<Vec<Side>> {
+    let mut found = Vec::new();
+    for (addr, paths) in servers {
+        found.push(load::answered(*addr, paths).await?);
+    }
+    let turns = (setup.duration.as_secs_f64() / SLICE.as_secs_f64())
+        .ceil()
+        .max(1.0);
+    let turn = setup.duration.div_f64(turns);
+    let mut best: Vec<Option<Run>> = servers.iter().map(|_| None).collect();
     for connections in [Connections::KeepAlive, Connections::PerRequest] {
-        let run = load::closed_loop(
-            addr,
-            paths.clone(),
-            setup.clients,
-            setup.duration,
-            connections,
-        )
-        .await?;
-        eprintln!(
-            "  {addr} {}: {:.0} req/s, p99 {:.2} ms",
-            connections.name(),
-            run.rate,
-            ms(run.p(99.0))
-        );
-        if best.as_ref().is_none_or(|b| run.rate > b.rate) {
-            best = Some(run);
+        let mut runs: Vec<Option<Run>> = servers.iter().map(|_| None).collect();
+        for _ in 0..turns as usize {
+            for ((addr, paths), total) in servers.iter().zip(&mut runs) {
+                let run = load::closed_loop(*addr, paths.clone(), setup.clients, turn, connections)
+                    .await?;
+                *total = Some(match total.take() {
+                    Some(earlier) => earlier.merge(run),
+                    None => run,
+                });
+            }
+        }
+        for ((addr, _), (run, best)) in servers.iter().zip(runs.into_iter().zip(&mut best)) {
+            let Some(run) = run else { continue };
+            eprintln!(
+                "  {addr} {}: {:.0} req/s, p99 {:.2} ms",
+                connections.name(),
+                run.rate(),
+                ms(run.p(99.0))
+            );
+            if best.as_ref().is_none_or(|b| run.rate() > b.rate()) {
+                *best = Some(run);
+            }
         }
     }
-    let best = best.ok_or_else(|| anyhow::anyhow!("no run"))?;
-    Ok(Side { found, best })
+    found
+        .into_iter()
+        .zip(best)
+        .map(|(found, best)| {
+            let best = best.ok_or_else(|| anyhow::anyhow!("no run"))?;
+            Ok(Side { found, best })
+        })
+        .collect()
 }
 
 fn report(figures: &mut Figures, name: &str, side: &Side, queries: usize) {
-    figures.add(&format!("{name}_rate"), side.best.rate, "requests/s");
+    figures.add(&format!("{name}_rate"), side.best.rate(), "requests/s");
     figures.add(&format!("{name}_p50"), ms(side.best.p(50.0)), "ms");
     figures.add(&format!("{name}_p99"), ms(side.best.p(99.0)), "ms");
     figures.add(
@@ -152,7 +171,7 @@ fn row(mix: &str, queries: usize, quire: &Side, peer: Option<&Side>) -> String {
     let cells = |side: &Side| {
         format!(
             "{:.0} ({}) | {:.2} ms | {:.2} ms | {}/{queries}",
-            side.best.rate,
+            side.best.rate(),
             match side.best.connections {
                 Connections::KeepAlive => "ka",
                 Connections::PerRequest => "pr",
@@ -167,7 +186,7 @@ fn row(mix: &str, queries: usize, quire: &Side, peer: Option<&Side>) -> String {
             "| {mix} | {} | {} | {:.2} | {:.2} |",
             cells(quire),
             cells(peer),
-            quire.best.rate / peer.best.rate,
+            quire.best.rate() / peer.best.rate(),
             ms(quire.best.p(99.0)) / ms(peer.best.p(99.0)),
         ),
         None => format!("| {mix} | {} | – | – | – | – | – | – |", cells(quire)),
