@@ -82,8 +82,11 @@ pub fn read(path: &Path, sample: usize, seed: u64) -> Result<Drawn> {
 }
 
 /// `text` as the words a reader would type: lowercase runs of letters and
-/// digits; a run of Chinese characters as pieces of two (a reader types a
-/// word, not a sentence); one-letter words and bare numbers dropped.
+/// digits, one-letter words and bare numbers dropped. Chinese is written
+/// without spaces, so a run of its characters is taken whole when it is
+/// short (two to four characters: a word or two) and by its first two
+/// characters when longer (where a run starts, a word starts; a piece cut
+/// from its middle may be no word at all, which no reader types).
 pub fn words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for run in text
@@ -93,12 +96,11 @@ pub fn words(text: &str) -> Vec<String> {
         let run = run.to_lowercase();
         if run.chars().any(is_han) {
             let chars: Vec<char> = run.chars().filter(|c| is_han(*c)).collect();
-            out.extend(
-                chars
-                    .chunks(2)
-                    .filter(|p| p.len() == 2)
-                    .map(String::from_iter),
-            );
+            match chars.len() {
+                0 | 1 => {}
+                2..=4 => out.push(chars.into_iter().collect()),
+                _ => out.push(chars[..2].iter().collect()),
+            }
         } else if run.chars().count() >= 2 && !run.chars().all(|c| c.is_ascii_digit()) {
             out.push(run);
         }
@@ -319,7 +321,7 @@ mod tests {
             words("Use `git-commit` (v2.0) for: Files!"),
             ["use", "git", "commit", "v2", "for", "files"]
         );
-        assert_eq!(words("退款会在"), ["退款", "会在"]);
+        assert_eq!(words("退款，会在五个工作日内"), ["退款", "会在"]);
     }
 
     #[test]
