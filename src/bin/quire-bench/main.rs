@@ -14,12 +14,14 @@
 //! edits are pushed to the git remote they follow (`replicas.rs`).
 
 mod corpus;
+mod export;
 mod git_history;
 mod http;
 mod insights;
 mod open_loop;
 mod overload;
 mod replicas;
+mod versus;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -65,10 +67,32 @@ struct Args {
     /// The peer's search path, to which the encoded query is appended.
     #[arg(long, default_value = "/api/?nhits=10&q=")]
     compare_path: String,
-    /// Write the corpus as JSON lines (`title`, `body`) for another engine,
-    /// then exit.
+    /// Write the corpus (or `--folder`) as JSON lines of each card's title
+    /// and text (`title`, `body`) for another engine, then exit.
     #[arg(long, value_name = "FILE")]
     export_json: Option<PathBuf>,
+    /// With `--export-json`: this content folder instead of a generated
+    /// corpus.
+    #[arg(long, value_name = "DIR")]
+    folder: Option<PathBuf>,
+    /// Only load the Quire server on this address and the one on
+    /// `--compare` (if given) with the same three query mixes drawn from
+    /// `--cards-json`, then exit (run by `benches/vs-tantivy/run`).
+    #[arg(long, value_name = "ADDR:PORT", requires = "cards_json")]
+    versus: Option<std::net::SocketAddr>,
+    /// With `--versus`: the exported cards both servers hold.
+    #[arg(long, value_name = "FILE")]
+    cards_json: Option<PathBuf>,
+    /// With `--versus`: queries in each mix.
+    #[arg(long, default_value_t = 200)]
+    versus_queries: usize,
+    /// With `--versus`: seconds each server is loaded with each mix, each
+    /// way of connecting.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    versus_seconds: f64,
+    /// With `--versus`: concurrent connections.
+    #[arg(long, default_value_t = 16)]
+    versus_clients: usize,
     /// Write each card as a static HTML page under this folder (for a
     /// static-site search indexer such as pagefind), then exit.
     #[arg(long, value_name = "DIR")]
@@ -202,6 +226,24 @@ fn main() -> Result<()> {
         insights::measure(&dir.join("insights"), &sizes, args.seed, &mut figures)?;
         return write_json(&args, &figures);
     }
+    if let (Some(path), Some(folder)) = (&args.export_json, &args.folder) {
+        export::json_lines(folder, path)?;
+        return Ok(());
+    }
+    if let (Some(quire), Some(cards_json)) = (args.versus, &args.cards_json) {
+        let setup = versus::Setup {
+            quire,
+            peer: args.compare.map(|peer| (peer, args.compare_path.clone())),
+            cards_json: cards_json.clone(),
+            per_mix: args.versus_queries,
+            clients: args.versus_clients,
+            duration: Duration::from_secs_f64(args.versus_seconds),
+            seed: args.seed,
+        };
+        let mut figures = Figures(Vec::new());
+        tokio::runtime::Runtime::new()?.block_on(versus::run(&setup, &mut figures))?;
+        return write_json(&args, &figures);
+    }
     if let Some(addr) = args.http_only {
         let paths = quire_paths(&query_mix(&generated_ids(args.cards), args.seed));
         let mut figures = Figures(Vec::new());
@@ -225,10 +267,11 @@ fn main() -> Result<()> {
     let mut figures = Figures(Vec::new());
     let corpus = prepare_corpus(&content, args.cards, args.seed)?;
     if let Some(path) = &args.export_json {
-        return export_json(&content, &corpus, path);
+        export::json_lines(&content, path)?;
+        return Ok(());
     }
     if let Some(dir) = &args.export_html {
-        return export_html(&content, &corpus, dir);
+        return export::html_site(&content, dir);
     }
     figures.add("corpus_cards", corpus.ids.len() as f64, "cards");
     figures.add("corpus_bytes", corpus.bytes as f64, "bytes");
@@ -1050,68 +1093,3 @@ async fn wait_until_found(
 
 /// How often `wait_until_found` asks: the resolution of edit-to-searchable.
 const POLL_EVERY: Duration = Duration::from_millis(5);
-
-/// The corpus as JSON lines of `{"title", "body"}`: front matter dropped,
-/// the title taken from it.
-fn export_json(content: &Path, corpus: &corpus::Corpus, out: &Path) -> Result<()> {
-    use std::io::Write as _;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
-    for id in &corpus.ids {
-        let text = std::fs::read_to_string(content.join(format!("{id}.md")))?;
-        let (front, body) = text
-            .strip_prefix("---\n")
-            .and_then(|rest| rest.split_once("\n---\n"))
-            .unwrap_or(("", text.as_str()));
-        let title = front
-            .lines()
-            .find_map(|l| l.strip_prefix("title: "))
-            .unwrap_or(id)
-            .trim_matches('"');
-        serde_json::to_writer(
-            &mut file,
-            &serde_json::json!({ "title": title, "body": body }),
-        )?;
-        file.write_all(b"\n")?;
-    }
-    file.flush()?;
-    eprintln!("wrote {} cards to {}", corpus.ids.len(), out.display());
-    Ok(())
-}
-
-/// The corpus as a static site, one page per card with its rendered body,
-/// as a docs generator would leave it for pagefind.
-fn export_html(content: &Path, corpus: &corpus::Corpus, out: &Path) -> Result<()> {
-    use quire::content::markdown::{Target, render};
-    use quire::content::{FileStamp, Limits, card};
-    let _ = std::fs::remove_dir_all(out);
-    for id in &corpus.ids {
-        let rel = format!("{id}.md");
-        let bytes = std::fs::read(content.join(&rel))?;
-        let parsed = card::parse(&rel, &bytes, FileStamp::default(), Limits::default())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let body = render(&parsed.markdown, &|link| Target::Url {
-            href: format!("/{}.html", link.target),
-            title: None,
-        });
-        let title = html_escape(&parsed.card.title);
-        let page = format!(
-            "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-             <body><main data-pagefind-body><h1>{title}</h1>{body}</main></body></html>\n",
-            parsed.card.lang
-        );
-        let path = out.join(format!("{id}.html"));
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(path, page)?;
-    }
-    eprintln!("wrote {} pages under {}", corpus.ids.len(), out.display());
-    Ok(())
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
