@@ -688,8 +688,9 @@ impl Reindexer {
         // The cores the writer's indexing threads leave, at least one:
         // with more, cards read faster than they are indexed wait in the
         // writer's queue (up to 10,000 documents), and a cold build's peak
-        // memory grew with the folder (10k cards on 2 cores: 240 MB with
-        // two readers, 180-205 MB with one, in no more time).
+        // memory grew with the folder (10k cards on 2 cores: 234-242 MiB
+        // with two readers, 172-208 MiB with one; no slower that this
+        // shared machine could tell).
         let cores = self.readers.as_ref().map_or(1, |r| r.current_num_threads());
         let reading = Reading {
             kb: &self.kb,
