@@ -6,13 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::content::card::{self, Limits};
 use crate::content::scan::{ContentFile, FileKind, classify};
 use crate::content::synonyms::{self, Group as SynonymGroup};
-use crate::content::{CardId, Catalog, FileStamp, ParsedCard, Problem, Severity};
+use crate::content::{Card, CardId, Catalog, FileStamp, ParsedCard, Problem, Severity};
 use crate::index::{IndexError, IndexWriter};
 use crate::kb::Kb;
 use crate::watch::{self, Batch, WatchHandle};
@@ -151,12 +152,48 @@ enum Novelty {
     Changed,
 }
 
+/// A card read from its file: all of it until the index writer has it,
+/// then only what the catalog keeps. Holding every card's markdown and text
+/// until the commit made a cold build's memory grow with the folder.
+enum Held {
+    Parsed(Box<ParsedCard>),
+    Indexed(Box<Card>),
+}
+
+impl Held {
+    fn card(&self) -> &Card {
+        match self {
+            Held::Parsed(parsed) => &parsed.card,
+            Held::Indexed(card) => card,
+        }
+    }
+
+    fn into_card(self) -> Card {
+        match self {
+            Held::Parsed(parsed) => parsed.card,
+            Held::Indexed(card) => *card,
+        }
+    }
+
+    /// Hands the card to the index writer, unless it has it already, and
+    /// keeps only the catalog's part.
+    fn index(self, writer: &mut IndexWriter) -> Result<Held, IndexError> {
+        match self {
+            Held::Parsed(parsed) => {
+                writer.upsert(&parsed)?;
+                Ok(Held::Indexed(Box::new(parsed.card)))
+            }
+            indexed => Ok(indexed),
+        }
+    }
+}
+
 /// A change decided on, not yet applied.
 enum Op {
     /// A card written: new to the catalog, or a change to one it holds.
-    Upsert(Box<ParsedCard>, Novelty),
+    Upsert(Held, Novelty),
     /// The same card under a new file stamp.
-    Restamp(Box<ParsedCard>),
+    Restamp(Held),
     Delete(CardId),
     Failed(String, Problem),
     Folder(String, Option<card::FolderPage>, Vec<Problem>),
@@ -226,12 +263,18 @@ impl Reindexer {
 
     fn reconcile_with(&mut self, progress: &dyn Fn(usize, usize)) -> Result<Report, IndexError> {
         let (files, walk_problems) = self.kb.content.walk("");
-        let mut ops = self.diff(&files, Unchanged::SameStamp, progress);
+        let mut staged = Staged::default();
+        // Each card goes to the index writer as soon as it is read, so the
+        // writer's threads index while the readers parse, and no card's
+        // text waits for the others'.
+        self.diff_staged(&files, Unchanged::SameStamp, progress, &mut staged);
         let on_disk: BTreeSet<&str> = files.iter().map(|f| f.rel_path.as_str()).collect();
-        ops.extend(self.vanished("", &on_disk));
-        ops.extend(group_problems(walk_problems));
-        ops.extend(self.settled_problems(&ops, &on_disk));
-        let report = self.commit(ops)?;
+        let mut rest = self.vanished("", &on_disk);
+        rest.extend(group_problems(walk_problems));
+        staged.stage_all(&mut self.writer, rest);
+        let settled = self.settled_problems(&staged.ops, &on_disk);
+        staged.stage_all(&mut self.writer, settled);
+        let report = self.flush(&mut staged)?;
         self.reread = false;
         Ok(report)
     }
@@ -345,10 +388,10 @@ impl Reindexer {
         // goes to the index writer at once, so the writer's threads index it
         // while the next is read.
         let mut slices = files.chunks(SLICE_FILES).peekable();
-        staged.add(self.stage(&ops), ops);
+        staged.stage_all(&mut self.writer, ops);
         while let Some(slice) = slices.next() {
             let read = self.diff(slice, Unchanged::SameHash, &|_, _| {});
-            staged.add(self.stage(&read), read);
+            staged.stage_all(&mut self.writer, read);
             if staged.touched.is_err() {
                 break;
             }
@@ -616,111 +659,193 @@ impl Reindexer {
         }
     }
 
-    /// Decides what to do about each file: unchanged ones cost a `stat`.
+    /// Decides what to do about each file (unchanged ones cost a `stat`)
+    /// and reads the others.
     fn diff(
         &self,
         files: &[ContentFile],
         unchanged: Unchanged,
         progress: &dyn Fn(usize, usize),
     ) -> Vec<Op> {
-        let mut ops = Vec::new();
-        let mut to_read: Vec<&ContentFile> = Vec::new();
-        {
-            let catalog = self.kb.catalog();
-            for file in files {
-                match file.kind {
-                    FileKind::Card => {
-                        let known = CardId::from_rel_path(&file.rel_path)
-                            .and_then(|id| catalog.get(&id).cloned());
-                        match known {
-                            Some(card)
-                                if !self.reread
-                                    && unchanged == Unchanged::SameStamp
-                                    && card.stamp == file.stamp
-                                    && catalog.problems_of(&file.rel_path)
-                                        == card.problems.as_slice() => {}
-                            _ => to_read.push(file),
-                        }
-                    }
-                    // A few lines, read whenever it may have changed.
-                    FileKind::FolderPage | FileKind::Synonyms => to_read.push(file),
-                    FileKind::Attachment => {
-                        if !catalog.has_attachment(&file.rel_path) {
-                            ops.push(Op::AttachmentAdded(file.rel_path.clone()));
-                        }
-                    }
-                    FileKind::Ignored => {}
-                }
-            }
-        }
-        let total = to_read.len();
-        progress(0, total);
-        // Parsing (markdown, language detection, hashing) is the cost of a
-        // cold start: spread it over the cores; order does not matter.
-        match &self.readers {
-            Some(readers) if total >= 16 => ops.extend(self.read_on(readers, &to_read, progress)),
-            _ => ops.extend(
-                to_read
-                    .iter()
-                    .filter_map(|file| read_file(&self.kb, self.limits, self.reread, file)),
-            ),
-        }
-        progress(total, total);
+        let (mut ops, to_read) = self.to_read(files, unchanged);
+        self.reading()
+            .read(&to_read, progress, &mut |op| ops.push(op));
         ops
     }
 
-    /// Reads `files` on the reader threads, one task per thread, calling
-    /// `progress` while they work.
+    /// `diff`, each change handed to the index writer as soon as it is
+    /// read: the writer's threads index while the readers parse, and a card
+    /// read keeps only its catalog part meanwhile.
+    fn diff_staged(
+        &mut self,
+        files: &[ContentFile],
+        unchanged: Unchanged,
+        progress: &dyn Fn(usize, usize),
+        staged: &mut Staged,
+    ) {
+        let (ops, to_read) = self.to_read(files, unchanged);
+        staged.stage_all(&mut self.writer, ops);
+        // The cores the writer's indexing threads leave, at least one:
+        // with more, cards read faster than they are indexed wait in the
+        // writer's queue (up to 10,000 documents), and a cold build's peak
+        // memory grew with the folder (10k cards on 2 cores: 234-242 MiB
+        // with two readers, 172-208 MiB with one; no slower that this
+        // shared machine could tell).
+        let cores = self.readers.as_ref().map_or(1, |r| r.current_num_threads());
+        let reading = Reading {
+            kb: &self.kb,
+            limits: self.limits,
+            reread: self.reread,
+            readers: self.readers.as_ref(),
+            tasks: cores.saturating_sub(crate::index::WRITER_THREADS).max(1),
+        };
+        let writer = &mut self.writer;
+        reading.read(&to_read, progress, &mut |op| staged.stage(writer, op));
+    }
+
+    fn reading(&self) -> Reading<'_> {
+        Reading {
+            kb: &self.kb,
+            limits: self.limits,
+            reread: self.reread,
+            readers: self.readers.as_ref(),
+            tasks: usize::MAX,
+        }
+    }
+
+    /// What `files` call for without reading them (attachments), and the
+    /// files to read: cards whose stamp changed (or, for `SameHash`, every
+    /// card), folder pages and the synonyms file.
+    fn to_read<'f>(
+        &self,
+        files: &'f [ContentFile],
+        unchanged: Unchanged,
+    ) -> (Vec<Op>, Vec<&'f ContentFile>) {
+        let mut ops = Vec::new();
+        let mut to_read = Vec::new();
+        let catalog = self.kb.catalog();
+        for file in files {
+            match file.kind {
+                FileKind::Card => {
+                    let same = CardId::from_rel_path(&file.rel_path)
+                        .and_then(|id| catalog.get(&id))
+                        .is_some_and(|card| {
+                            !self.reread
+                                && unchanged == Unchanged::SameStamp
+                                && card.stamp == file.stamp
+                                && catalog.problems_of(&file.rel_path) == card.problems.as_slice()
+                        });
+                    if !same {
+                        to_read.push(file);
+                    }
+                }
+                // A few lines, read whenever it may have changed.
+                FileKind::FolderPage | FileKind::Synonyms => to_read.push(file),
+                FileKind::Attachment => {
+                    if !catalog.has_attachment(&file.rel_path) {
+                        ops.push(Op::AttachmentAdded(file.rel_path.clone()));
+                    }
+                }
+                FileKind::Ignored => {}
+            }
+        }
+        (ops, to_read)
+    }
+}
+
+/// What reading cards needs, apart from the index writer: cards can then
+/// be handed to the writer while others are read.
+struct Reading<'a> {
+    kb: &'a Kb,
+    limits: Limits,
+    reread: bool,
+    readers: Option<&'a rayon::ThreadPool>,
+    /// How many of the readers read at once.
+    tasks: usize,
+}
+
+/// How many cards read may wait for the loop to take them: enough that a
+/// reader never waits on a card that was quick to index, few enough that
+/// cards do not pile up in memory.
+const READ_AHEAD: usize = 64;
+
+impl Reading<'_> {
+    /// Reads `files`, handing each change to `each` on this thread as soon
+    /// as it is read, in no particular order; `progress(done, total)` is
+    /// called meanwhile.
+    fn read(
+        &self,
+        files: &[&ContentFile],
+        progress: &dyn Fn(usize, usize),
+        each: &mut dyn FnMut(Op),
+    ) {
+        let total = files.len();
+        progress(0, total);
+        // Parsing (markdown, language detection, hashing) is the cost of a
+        // cold start: spread it over the cores.
+        match self.readers {
+            Some(readers) if total >= 16 => self.read_on(readers, files, progress, each),
+            _ => files
+                .iter()
+                .filter_map(|file| read_file(self.kb, self.limits, self.reread, file))
+                .for_each(each),
+        }
+        progress(total, total);
+    }
+
     fn read_on(
         &self,
         readers: &rayon::ThreadPool,
         files: &[&ContentFile],
         progress: &dyn Fn(usize, usize),
-    ) -> Vec<Op> {
-        let chunk = files.len().div_ceil(readers.current_num_threads());
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        let (kb, limits, reread, done) = (&self.kb, self.limits, self.reread, &done);
-        let mut ops = Vec::with_capacity(files.len());
-        // Each task sends its cards when it is done, which wakes this loop
-        // at once. (Parking until a reader thread had finished raced with
-        // its exit: a slice of a burst then took 50 ms more.)
-        let (sent, finished) = mpsc::channel();
+        each: &mut dyn FnMut(Op),
+    ) {
+        let next = AtomicUsize::new(0);
+        let (sent, received) = mpsc::sync_channel(READ_AHEAD);
+        let next = &next;
         readers.in_place_scope(|scope| {
-            for part in files.chunks(chunk) {
+            for _ in 0..self
+                .tasks
+                .min(readers.current_num_threads())
+                .min(files.len())
+            {
                 let sent = sent.clone();
+                // Each reader takes the next file when done with one: a
+                // fixed share each left one thread reading alone at the end
+                // of a folder whose long cards were all in one share.
                 scope.spawn(move |_| {
-                    let read = catch_unwind(AssertUnwindSafe(|| {
-                        let mut out = Vec::with_capacity(part.len());
-                        for file in part {
-                            out.extend(read_file(kb, limits, reread, file));
-                            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        out
-                    }));
-                    match read {
-                        Ok(out) => {
-                            let _ = sent.send(out);
-                        }
-                        Err(_) => {
-                            tracing::error!("a card reader panicked; some cards were not read")
+                    while let Some(file) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let read = catch_unwind(AssertUnwindSafe(|| {
+                            read_file(self.kb, self.limits, self.reread, file)
+                        }));
+                        match read {
+                            Ok(Some(op)) => {
+                                // Closed: the loop gave up (it panicked).
+                                if sent.send(op).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(None) => {}
+                            Err(_) => tracing::error!(
+                                "a card reader panicked on {}; it was not read",
+                                file.rel_path
+                            ),
                         }
                     }
                 });
             }
-            // Only the tasks hold a sender now: when all are done, the
+            // Only the readers hold a sender now: when all are done, the
             // channel closes.
             drop(sent);
-            loop {
-                match finished.recv_timeout(Duration::from_millis(50)) {
-                    Ok(out) => ops.extend(out),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        progress(done.load(std::sync::atomic::Ordering::Relaxed), files.len())
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            let mut shown = std::time::Instant::now();
+            for op in received {
+                each(op);
+                if shown.elapsed() >= Duration::from_millis(50) {
+                    progress(next.load(Ordering::Relaxed).min(files.len()), files.len());
+                    shown = std::time::Instant::now();
                 }
             }
         });
-        ops
     }
 }
 
@@ -776,14 +901,14 @@ fn read_file(kb: &Kb, limits: Limits, reread: bool, file: &ContentFile) -> Optio
         match parse_guarded(&file.rel_path, &bytes, hash, file.stamp, limits) {
             // Same content, new stamp (touched, checked out again): store the
             // new stamp, or every later start would hash the file again.
-            Ok(parsed) if same_content => Op::Restamp(Box::new(parsed)),
+            Ok(parsed) if same_content => Op::Restamp(Held::Parsed(Box::new(parsed))),
             Ok(parsed) => {
                 let novelty = if known.is_none() {
                     Novelty::New
                 } else {
                     Novelty::Changed
                 };
-                Op::Upsert(Box::new(parsed), novelty)
+                Op::Upsert(Held::Parsed(Box::new(parsed)), novelty)
             }
             Err(problem) => Op::Failed(file.rel_path.clone(), problem),
         },
@@ -803,8 +928,8 @@ impl Reindexer {
                     current.insert(folder_page_path(folder))
                 }
                 Op::Synonyms(_, list) if !list.is_empty() => current.insert(synonyms::FILE.into()),
-                Op::Upsert(parsed, _) | Op::Restamp(parsed) => {
-                    current.insert(parsed.card.id.rel_path())
+                Op::Upsert(held, _) | Op::Restamp(held) => {
+                    current.insert(held.card().id.rel_path())
                 }
                 _ => false,
             };
@@ -865,32 +990,6 @@ impl Reindexer {
         ops
     }
 
-    /// Hands the index's part of `ops` to the writer, uncommitted; whether
-    /// there was any.
-    fn stage(&mut self, ops: &[Op]) -> Result<bool, IndexError> {
-        let mut touched_index = false;
-        for op in ops {
-            match op {
-                Op::Upsert(parsed, _) | Op::Restamp(parsed) => {
-                    self.writer.upsert(parsed)?;
-                    touched_index = true;
-                }
-                Op::Delete(id) => {
-                    self.writer.delete(id);
-                    touched_index = true;
-                }
-                _ => {}
-            }
-        }
-        Ok(touched_index)
-    }
-
-    /// Writes the index, commits once, then updates the catalog.
-    fn commit(&mut self, ops: Vec<Op>) -> Result<Report, IndexError> {
-        let staged = self.stage(&ops);
-        self.commit_staged(ops, staged)
-    }
-
     /// Commits what `stage` handed over for `ops` (if it handed any), then
     /// updates the catalog. When the index cannot be written, nothing of
     /// the batch is kept: the catalog stays as the index last committed
@@ -941,16 +1040,16 @@ impl Reindexer {
         let mut problems: BTreeMap<String, Vec<Problem>> = BTreeMap::new();
         for op in ops {
             match op {
-                Op::Upsert(parsed, novelty) => {
+                Op::Upsert(held, novelty) => {
                     match novelty {
                         Novelty::New => report.added += 1,
                         Novelty::Changed => report.updated += 1,
                     }
-                    catalog.upsert(parsed.card);
+                    catalog.upsert(held.into_card());
                 }
-                Op::Restamp(parsed) => {
+                Op::Restamp(held) => {
                     report.restamped += 1;
-                    catalog.upsert(parsed.card);
+                    catalog.upsert(held.into_card());
                 }
                 Op::Delete(id) => {
                     if catalog.remove(&id).is_some() {
@@ -1071,10 +1170,37 @@ impl Default for Staged {
 }
 
 impl Staged {
-    fn add(&mut self, touched: Result<bool, IndexError>, ops: Vec<Op>) {
-        self.ops.extend(ops);
-        let before = std::mem::replace(&mut self.touched, Ok(false));
-        self.touched = before.and_then(|before| Ok(touched? || before));
+    /// Hands the index's part of `op` to the writer, uncommitted, and keeps
+    /// what the catalog needs of it for after the commit. Once a write has
+    /// failed nothing more is written: the whole step is rolled back.
+    fn stage(&mut self, writer: &mut IndexWriter, op: Op) {
+        if self.touched.is_err() {
+            return;
+        }
+        let staged = match op {
+            Op::Upsert(held, novelty) => held.index(writer).map(|h| (Op::Upsert(h, novelty), true)),
+            Op::Restamp(held) => held.index(writer).map(|h| (Op::Restamp(h), true)),
+            Op::Delete(id) => {
+                writer.delete(&id);
+                Ok((Op::Delete(id), true))
+            }
+            other => Ok((other, false)),
+        };
+        match staged {
+            Ok((op, wrote)) => {
+                self.ops.push(op);
+                if wrote {
+                    self.touched = Ok(true);
+                }
+            }
+            Err(e) => self.touched = Err(e),
+        }
+    }
+
+    fn stage_all(&mut self, writer: &mut IndexWriter, ops: Vec<Op>) {
+        for op in ops {
+            self.stage(writer, op);
+        }
     }
 }
 

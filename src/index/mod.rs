@@ -189,7 +189,8 @@ pub struct IndexWriter {
     fresh: Option<IndexReader>,
 }
 
-const WRITER_THREADS: usize = 2;
+/// tantivy's indexing threads.
+pub(crate) const WRITER_THREADS: usize = 2;
 const WRITER_BUDGET_BYTES: usize = 2 * 48 * 1024 * 1024;
 
 /// Opens the index under `data_dir` (`data_dir/index/v<N>`), creating or
