@@ -99,7 +99,8 @@ fn card_writer() -> &'static Mutex<(IndexWriter, usize)> {
 pub fn query_text(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     let index = query_index();
-    let request = SearchRequest::new(text.as_ref());
+    let mut request = SearchRequest::new(text.as_ref());
+    request.facets = true;
     search::search(index, &request).expect("search answers any text");
     search::suggest(index, &request).expect("suggest answers any text");
     let (subject, body) = text.split_once('\n').unwrap_or((text.as_ref(), ""));

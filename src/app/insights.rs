@@ -85,7 +85,6 @@ fn unanswered(kb: &Kb, query: QueryCount) -> Unanswered {
     let mut request = SearchRequest::new(query.text.clone());
     request.limit = 1;
     request.snippets = false;
-    request.facets = false;
     let found_now = search::search(&kb.index, &request).map_or(0, |r| r.total);
     let thesaurus = kb.index.synonyms();
     let words = Analyzer::default().words(&query.text);

@@ -216,7 +216,7 @@ pub fn search_request(params: &Params, headers: &HeaderMap) -> Result<SearchRequ
     }
     request.limit = params.number("limit", 10)?.clamp(1, search::MAX_LIMIT);
     request.offset = params.number("offset", 0)?.min(search::MAX_OFFSET);
-    request.facets = params.switch("facets", true)?;
+    request.facets = params.switch("facets", false)?;
     request.snippets = params.switch("snippets", true)?;
     Ok(request)
 }
@@ -239,7 +239,7 @@ pub fn ready(state: &AppState) -> Result<(), ApiError> {
         ("trust" = Option<String>, Query, description = "`verified`, `stale` or `unverified`."),
         ("limit" = Option<String>, Query, description = "Hits per page, 1 to 100 (default 10)."),
         ("offset" = Option<String>, Query, description = "Hits to skip (default 0)."),
-        ("facets" = Option<String>, Query, description = "`false` to leave out the facet counts (empty in the answer): less work for a caller that shows no filters, such as a sidebar."),
+        ("facets" = Option<String>, Query, description = "`true` to count the matching cards by collection, tag, language and trust (`facets`); without it they are empty, as most callers (a sidebar, a model) show no filters."),
         ("snippets" = Option<String>, Query, description = "`false` to leave out the snippets (empty strings): less work for a caller that shows titles only."),
         ("typing" = Option<String>, Query, description = "`1` while the reader is still typing: searched, not logged for insights (send the settled query without it)."),
     ),

@@ -238,7 +238,6 @@ async fn intercom_submit(
         .to_string();
     let mut search_request = SearchRequest::new(query.clone());
     search_request.limit = HITS;
-    search_request.facets = false;
     let results = app::search::search(&state.kb, &search_request, Door::Inbox, Log::Yes)?;
     let hits: Vec<HitView> = results
         .hits

@@ -261,8 +261,6 @@ fn search_cards(
         request.trusts =
             vec![Trust::parse(t).ok_or("`trust` must be verified, stale or unverified")?];
     }
-    // A model is shown hits, not filters.
-    request.facets = false;
     let results = app::search::search(&state.kb, &request, Door::Mcp, Log::Yes)
         .map_err(|e| api_error(e.into()))?;
     let total = results.total;

@@ -41,6 +41,8 @@ pub(super) async fn search_page(
         .unwrap_or_else(|_| search::SearchRequest::new(query.clone()));
     request.limit = PAGE_SIZE;
     request.offset = (page_number - 1) * PAGE_SIZE;
+    // The page shows them as filters.
+    request.facets = true;
     let filtered = FILTERS.iter().any(|k| params.get(k).is_some());
     let results = if (query.trim().is_empty() && !filtered) || !state.kb.is_ready() {
         None

@@ -20,7 +20,7 @@ async fn start() -> TestKb {
 #[tokio::test(flavor = "multi_thread")]
 async fn search_returns_hits_with_metadata_snippets_facets_and_timing() {
     let t = start().await;
-    let (status, body) = t.get("/api/v1/search?q=refunds").await;
+    let (status, body) = t.get("/api/v1/search?q=refunds&facets=true").await;
     assert_eq!(status, 200);
     let hit = &body["hits"][0];
     assert_eq!(hit["id"], "playbooks/refunds/annual-plans");
@@ -44,7 +44,7 @@ async fn search_returns_hits_with_metadata_snippets_facets_and_timing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn filters_narrow_and_facets_count_trust_states() {
     let t = start().await;
-    let (_, body) = t.get("/api/v1/search?q=billing").await;
+    let (_, body) = t.get("/api/v1/search?q=billing&facets=true").await;
     assert_eq!(body["facets"]["trust"]["stale"], 1, "{body}");
     assert_eq!(body["facets"]["trust"]["verified"], 1, "{body}");
     let (_, body) = t.get("/api/v1/search?q=billing&trust=stale").await;

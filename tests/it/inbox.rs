@@ -290,8 +290,8 @@ async fn a_public_token_sees_public_cards_only_in_hits_counts_facets_and_cards()
     let as_public = |path: &str| send(t.client.get(t.url(path)).bearer_auth(PUBLIC_TOKEN));
     let as_internal = |path: &str| send(t.client.get(t.url(path)).bearer_auth(INTERNAL_TOKEN));
 
-    let (_, all) = as_internal("/api/v1/search?q=&limit=100").await;
-    let (_, public) = as_public("/api/v1/search?q=&limit=100").await;
+    let (_, all) = as_internal("/api/v1/search?q=&limit=100&facets=true").await;
+    let (_, public) = as_public("/api/v1/search?q=&limit=100&facets=true").await;
     let cards_counted = |found: &Value| -> u64 {
         found["facets"]["collection"]
             .as_object()

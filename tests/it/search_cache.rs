@@ -1,8 +1,9 @@
 //! Search answers are kept until the cards change (`search::cache`): a
 //! repeated search is answered from memory, yet an edit, a new synonym or a
 //! reader's flag shows in the very next search, and callers who may see
-//! different cards never share an answer. A caller that shows no filters
-//! or snippets can leave them out (`facets=false`, `snippets=false`).
+//! different cards never share an answer. Facet counts are worked out only
+//! for a caller that asks (`facets=true`), snippets unless refused
+//! (`snippets=false`).
 
 use quire::config::{TokenConfig, sha256_of};
 use serde_json::json;
@@ -117,13 +118,13 @@ async fn a_flag_shows_in_the_next_search_and_audiences_never_share_an_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_caller_may_leave_out_facets_and_snippets() {
+async fn facets_only_when_asked_and_snippets_unless_refused() {
     let t = TestKb::start(&[(
         "billing/refunds.md",
         &card("Refunds", "Refunds take five days."),
     )])
     .await;
-    let (_, full) = t.get("/api/v1/search?q=refunds").await;
+    let (_, full) = t.get("/api/v1/search?q=refunds&facets=true").await;
     assert_eq!(full["facets"]["collection"]["billing"], 1, "{full}");
     assert!(
         full["hits"][0]["snippet"]
@@ -132,9 +133,7 @@ async fn a_caller_may_leave_out_facets_and_snippets() {
             .contains("<mark>")
     );
 
-    let (status, lean) = t
-        .get("/api/v1/search?q=refunds&facets=false&snippets=false")
-        .await;
+    let (status, lean) = t.get("/api/v1/search?q=refunds&snippets=false").await;
     assert_eq!(status, 200, "{lean}");
     assert_eq!(lean["total"], 1);
     assert_eq!(lean["hits"][0]["id"], "billing/refunds");

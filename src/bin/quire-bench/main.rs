@@ -574,6 +574,11 @@ fn query_mix(corpus: &corpus::Corpus, seed: u64) -> Vec<Query> {
             q: a,
             tag: Some("billing".into()),
         });
+        mix.push(Query {
+            class: "zero_result",
+            q: format!("{} {}", made_up(&mut rng, lang), made_up(&mut rng, lang)),
+            tag: None,
+        });
     }
     for round in 0..4 {
         let lang = [Lang::En, Lang::Ru, Lang::Ro, Lang::Zh][round];
@@ -591,6 +596,20 @@ fn query_mix(corpus: &corpus::Corpus, seed: u64) -> Vec<Query> {
     }
     let _ = corpus.ids.len();
     mix
+}
+
+/// A word of `lang`'s script that the generated corpus never holds, nor
+/// a word a typo away (rare letters, seven of them): a zero-result query.
+fn made_up(rng: &mut Rng, lang: Lang) -> String {
+    let letters: &[char] = match lang {
+        Lang::Ru => &['щ', 'ъ', 'ж', 'ф', 'ы', 'э', 'ю'],
+        Lang::Zh => &['龘', '齉', '靐', '麤', '灥', '爩', '龖'],
+        _ => &['q', 'x', 'z', 'j', 'v', 'k', 'w'],
+    };
+    let len = if lang == Lang::Zh { 2 } else { 7 };
+    (0..len)
+        .map(|_| letters[rng.below(letters.len())])
+        .collect()
 }
 
 /// The ids and languages of a generated corpus of `cards`, without

@@ -379,7 +379,7 @@
     clearTimeout(settleTimer);
     const q = unsettled;
     unsettled = "";
-    if (q.trim()) api("/api/v1/search?limit=1&facets=false&snippets=false&q=" + encodeURIComponent(q) + langParam()).catch(() => {});
+    if (q.trim()) api("/api/v1/search?limit=1&snippets=false&q=" + encodeURIComponent(q) + langParam()).catch(() => {});
   }
 
   function search() {
@@ -392,7 +392,7 @@
     if (inflight) inflight.abort();
     inflight = new AbortController();
     const signal = inflight.signal;
-    api("/api/v1/search?typing=1&facets=false&limit=" + SHOWN + "&q=" + encodeURIComponent(q) + langParam(), { signal })
+    api("/api/v1/search?typing=1&limit=" + SHOWN + "&q=" + encodeURIComponent(q) + langParam(), { signal })
       .then(json)
       .then((r) => {
         settleLater(q);

@@ -110,7 +110,7 @@
     if (!q.trim()) return close();
     if (inflight) inflight.abort();
     inflight = new AbortController();
-    fetch("/api/v1/search?limit=8&typing=1&facets=false&snippets=false&q=" + encodeURIComponent(q), { signal: inflight.signal, headers: { Accept: "application/json" } })
+    fetch("/api/v1/search?limit=8&typing=1&snippets=false&q=" + encodeURIComponent(q), { signal: inflight.signal, headers: { Accept: "application/json" } })
       .then((r) => (r.ok ? r.json() : { hits: [] }))
       .then((r) => {
         if (box.value === q) show(r.hits || []);
