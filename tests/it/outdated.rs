@@ -2,10 +2,9 @@
 //! hits, the card's JSON, the site's results, MCP and Help Scout answers.
 //! The flag is feedback, the staff's: a token for public cards never sees it.
 
-use quire::config::{TokenConfig, sha256_of};
 use serde_json::json;
 
-use crate::support::{TestKb, encode, send, write_file};
+use crate::support::{TestKb, encode, send, staff_and_public_tokens, write_file};
 
 const STAFF: &str = "staff-token-for-outdated-tests";
 const PUBLIC: &str = "public-token-for-outdated-tests";
@@ -23,18 +22,7 @@ async fn flagged_once() -> TestKb {
         "---\ntitle: Invoices\naudience: public\n---\nInvoices and refunds are in the billing page.\n",
     );
     let t = TestKb::serve_with(content, tempfile::tempdir().unwrap(), |c| {
-        c.api.tokens = vec![
-            TokenConfig {
-                sha256: sha256_of(STAFF.as_bytes()),
-                public_only: false,
-                read_only: false,
-            },
-            TokenConfig {
-                sha256: sha256_of(PUBLIC.as_bytes()),
-                public_only: true,
-                read_only: false,
-            },
-        ];
+        c.api.tokens = staff_and_public_tokens(STAFF, PUBLIC);
     })
     .await;
     let (status, body) = send(

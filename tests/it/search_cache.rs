@@ -5,10 +5,9 @@
 //! for a caller that asks (`facets=true`), snippets unless refused
 //! (`snippets=false`).
 
-use quire::config::{TokenConfig, sha256_of};
 use serde_json::json;
 
-use crate::support::{TestKb, card, send};
+use crate::support::{TestKb, card, send, staff_and_public_tokens};
 
 const STAFF: &str = "staff-token-for-cache-tests";
 const PUBLIC: &str = "public-token-for-cache-tests";
@@ -67,18 +66,7 @@ async fn a_flag_shows_in_the_next_search_and_audiences_never_share_an_answer() {
         "---\ntitle: Refund abuse\n---\nInternal: refunds asked for twice.\n",
     );
     let t = TestKb::serve_with(content, tempfile::tempdir().unwrap(), |c| {
-        c.api.tokens = vec![
-            TokenConfig {
-                sha256: sha256_of(STAFF.as_bytes()),
-                public_only: false,
-                read_only: false,
-            },
-            TokenConfig {
-                sha256: sha256_of(PUBLIC.as_bytes()),
-                public_only: true,
-                read_only: false,
-            },
-        ];
+        c.api.tokens = staff_and_public_tokens(STAFF, PUBLIC);
     })
     .await;
     let search = |token: &'static str| {

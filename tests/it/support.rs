@@ -396,3 +396,14 @@ pub fn read_answer(tcp: &mut TcpStream) -> String {
     let n = tcp.read(&mut out).unwrap_or(0);
     String::from_utf8_lossy(&out[..n]).into_owned()
 }
+
+/// API tokens for a staff member (every card) and for a public client
+/// (`audience: public` cards only), both allowed to send feedback.
+pub fn staff_and_public_tokens(staff: &str, public: &str) -> Vec<quire::config::TokenConfig> {
+    let token = |secret: &str, public_only| quire::config::TokenConfig {
+        sha256: quire::config::sha256_of(secret.as_bytes()),
+        public_only,
+        read_only: false,
+    };
+    vec![token(staff, false), token(public, true)]
+}
