@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use quire::content::markdown::{Target, render};
+use quire::content::markdown::{Target, render, without_code_markers};
 use quire::content::{ContentDir, FileKind, Limits, ParsedCard, card};
 
 /// Every card of `content` parsed, in the walk's order; files that are not
@@ -38,7 +38,11 @@ pub fn json_lines(content: &Path, out: &Path) -> Result<usize> {
     for parsed in &cards {
         serde_json::to_writer(
             &mut file,
-            &serde_json::json!({ "title": parsed.card.title, "body": parsed.text }),
+            &serde_json::json!({
+                "title": parsed.card.title,
+                // The outline's code markers are Quire's, not the card's.
+                "body": without_code_markers(&parsed.text),
+            }),
         )?;
         file.write_all(b"\n")?;
     }
@@ -57,7 +61,7 @@ pub fn html_site(content: &Path, out: &Path) -> Result<()> {
             href: format!("/{}.html", link.target),
             title: None,
         });
-        let title = html_escape(&parsed.card.title);
+        let title = quire::search::escape_html(&parsed.card.title);
         let page = format!(
             "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
              <body><main data-pagefind-body><h1>{title}</h1>{body}</main></body></html>\n",
@@ -71,13 +75,6 @@ pub fn html_site(content: &Path, out: &Path) -> Result<()> {
     }
     eprintln!("wrote {} pages under {}", cards.len(), out.display());
     Ok(())
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ struct Args {
     folder: Option<PathBuf>,
     /// Only load the Quire server on this address and the one on
     /// `--compare` (if given) with the same three query mixes drawn from
-    /// `--cards-json`, then exit (run by `benches/vs-tantivy/run`).
+    /// `--cards-json`, then exit (run by `benches/vs-tantivy`).
     #[arg(long, value_name = "ADDR:PORT", requires = "cards_json")]
     versus: Option<std::net::SocketAddr>,
     /// With `--versus`: the exported cards both servers hold.

@@ -5,7 +5,7 @@
 //! then weighs on both alike); the better of keep-alive and a connection
 //! per request for each server.
 //! Prints each figure and a markdown table with the ratios. The servers
-//! are started by `benches/vs-tantivy/run`, which also times both builds.
+//! are started by `benches/vs-tantivy`, which also times both builds.
 
 mod load;
 mod mixes;
