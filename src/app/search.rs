@@ -50,30 +50,64 @@ pub fn search(
     log: Log,
 ) -> Result<SearchResults, AppError> {
     ready(kb)?;
-    let mut results = cached(kb, request, |request| {
+    let results = cached(kb, request, |request| {
         let mut results = search::search(&kb.index, request)?;
         with_translations(kb, &mut results, request.public_only);
         Ok(results)
     })?;
+    Ok(answered_search(kb, request, results, door, log))
+}
+
+/// `search`'s answer when the search cache holds it, else `None`: a caller
+/// that would hand the work to another thread can answer at once instead.
+pub fn search_if_cached(
+    kb: &Kb,
+    request: &SearchRequest,
+    door: Door,
+    log: Log,
+) -> Option<SearchResults> {
+    let results = from_cache(kb, request)?;
+    Some(answered_search(kb, request, results, door, log))
+}
+
+/// What every search's answer gets, cached or not: timed, flagged, logged.
+fn answered_search(
+    kb: &Kb,
+    request: &SearchRequest,
+    mut results: SearchResults,
+    door: Door,
+    log: Log,
+) -> SearchResults {
     kb.metrics.search(results.took);
     with_flags(kb, &mut results, request.public_only);
     if log == Log::Yes {
         log_search(kb, request, &request.q, answered(&results), door);
     }
-    Ok(results)
+    results
 }
 
 /// Completions for a box that updates on every key: not logged.
 pub fn suggest(kb: &Kb, request: &SearchRequest) -> Result<SearchResults, AppError> {
     ready(kb)?;
-    let mut results = cached(kb, request, |request| {
+    let results = cached(kb, request, |request| {
         let mut results = search::suggest(&kb.index, request)?;
         with_translations(kb, &mut results, request.public_only);
         Ok(results)
     })?;
+    Ok(answered_suggest(kb, request, results))
+}
+
+/// `suggest`'s answer when the search cache holds it (see
+/// `search_if_cached`).
+pub fn suggest_if_cached(kb: &Kb, request: &SearchRequest) -> Option<SearchResults> {
+    let results = from_cache(kb, request)?;
+    Some(answered_suggest(kb, request, results))
+}
+
+fn answered_suggest(kb: &Kb, request: &SearchRequest, mut results: SearchResults) -> SearchResults {
     kb.metrics.search(results.took);
     with_flags(kb, &mut results, request.public_only);
-    Ok(results)
+    results
 }
 
 /// The cards most likely to answer `ticket`; `request` carries the limit
@@ -101,16 +135,32 @@ fn cached(
     request: &SearchRequest,
     work: impl FnOnce(&SearchRequest) -> Result<SearchResults, crate::index::IndexError>,
 ) -> Result<SearchResults, AppError> {
-    let started = std::time::Instant::now();
-    let epoch = kb.search_epoch();
-    let key = format!("{request:?}");
-    if let Some(mut results) = kb.search_cache.get(&epoch, &key) {
-        results.took = started.elapsed();
+    if let Some(results) = from_cache(kb, request) {
         return Ok(results);
     }
+    // The epoch is read before the work: an answer worked out while the
+    // cards changed is kept under the old epoch, never served after it.
+    let epoch = kb.search_epoch();
     let results = work(request)?;
-    kb.search_cache.put(&epoch, key, &results);
+    kb.search_cache.put(&epoch, cache_key(request), &results);
     Ok(results)
+}
+
+/// The kept answer to `request`, if any (none until the index is ready).
+fn from_cache(kb: &Kb, request: &SearchRequest) -> Option<SearchResults> {
+    let started = std::time::Instant::now();
+    if !kb.is_ready() {
+        return None;
+    }
+    let mut results = kb
+        .search_cache
+        .get(&kb.search_epoch(), &cache_key(request))?;
+    results.took = started.elapsed();
+    Some(results)
+}
+
+fn cache_key(request: &SearchRequest) -> String {
+    format!("{request:?}")
 }
 
 /// For staff, the open "outdated" flags on each hit (feedback is the

@@ -15,6 +15,7 @@ use serde_json::json;
 use super::AppState;
 use super::access::Access;
 use super::error::{ApiError, ErrorBody};
+use super::limits::on_a_worker;
 use super::params::Params;
 use super::views::{
     self, CardRef, CardView, CollectionsView, FeedbackList, FeedbackView, HighlightsView,
@@ -255,9 +256,12 @@ pub async fn search(
     access: Access,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SearchView>, ApiError> {
+) -> Response {
     let params = Params::parse(raw.as_deref());
-    let mut request = search_request(&params, &headers)?;
+    let mut request = match search_request(&params, &headers) {
+        Ok(request) => request,
+        Err(e) => return e.into_response(),
+    };
     request.public_only = access.public_only;
     // Each pause in typing is a request; only the settled query is a search
     // worth counting (the insights would list "r", "refn" as gaps).
@@ -265,12 +269,21 @@ pub async fn search(
         Some("1" | "true") => Log::No,
         _ => Log::Yes,
     };
-    let results = app::search::search(&state.kb, &request, Door::Api, log)?;
-    Ok(Json(SearchView::new(
-        &request.q,
-        results,
-        &state.kb.history(),
-    )))
+    let view = |state: &AppState, request: &SearchRequest, results| {
+        Json(SearchView::new(&request.q, results, &state.kb.history())).into_response()
+    };
+    if let Some(results) = app::search::search_if_cached(&state.kb, &request, Door::Api, log) {
+        return view(&state, &request, results);
+    }
+    let worker_state = state.clone();
+    on_a_worker(&state, async move {
+        match app::search::search(&worker_state.kb, &request, Door::Api, log) {
+            Ok(results) => view(&worker_state, &request, results),
+            Err(e) => ApiError::from(e).into_response(),
+        }
+    })
+    .await
+    .unwrap_or_else(|refused| refused)
 }
 
 /// Card titles completing what is typed, for a box that updates on every key.
@@ -295,7 +308,7 @@ pub async fn suggest(
     access: Access,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SuggestView>, ApiError> {
+) -> Response {
     let params = Params::parse(raw.as_deref());
     let mut request = SearchRequest::new(params.get("q").unwrap_or(""));
     request.collections = params.all("collection");
@@ -303,8 +316,21 @@ pub async fn suggest(
     request.prefer_langs = reader_languages(&params, &headers);
     request.limit = MAX_SUGGESTIONS;
     request.public_only = access.public_only;
-    let results = app::search::suggest(&state.kb, &request)?;
-    Ok(Json(SuggestView::new(&request.q, results)))
+    let view = |request: &SearchRequest, results| {
+        Json(SuggestView::new(&request.q, results)).into_response()
+    };
+    if let Some(results) = app::search::suggest_if_cached(&state.kb, &request) {
+        return view(&request, results);
+    }
+    let kb = state.kb.clone();
+    on_a_worker(&state, async move {
+        match app::search::suggest(&kb, &request) {
+            Ok(results) => view(&request, results),
+            Err(e) => ApiError::from(e).into_response(),
+        }
+    })
+    .await
+    .unwrap_or_else(|refused| refused)
 }
 
 /// A ticket as an inbox sees it.

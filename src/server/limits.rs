@@ -26,6 +26,14 @@ fn runs_beside_the_workers(path: &str) -> bool {
     matches!(path, "/healthz" | "/metrics" | "/events")
 }
 
+/// Paths whose handlers hand their work to the workers themselves, and
+/// only when the search cache cannot answer: a kept answer costs less than
+/// the hop to a worker and back (`on_a_worker`).
+fn hands_over_its_work(request: &Request) -> bool {
+    request.method() == axum::http::Method::GET
+        && matches!(request.uri().path(), "/api/v1/search" | "/api/v1/suggest")
+}
+
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limits = &state.kb.config.limits;
     let declared = request
@@ -46,31 +54,47 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if runs_beside_the_workers(request.uri().path()) {
         return next.run(request).await;
     }
-    let timeout = Duration::from_millis(limits.request_timeout_ms);
     let request = match read_body(request, limits.max_body_bytes, limits.body_read_timeout_ms).await
     {
         Ok(request) => request,
         Err(refused) => return refused.into_response(),
     };
+    if hands_over_its_work(&request) {
+        return next.run(request).await;
+    }
+    match on_a_worker(&state, next.run(request)).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+/// Runs `job` on a worker if one can start it in time, within the request
+/// time limit; else the response that says why not (503, or 500 when the
+/// job panicked).
+pub async fn on_a_worker<F>(state: &AppState, job: F) -> Result<F::Output, Response>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let timeout = Duration::from_millis(state.kb.config.limits.request_timeout_ms);
     // Half the time limit may be spent waiting for a worker: a request
     // admitted that could only start at the limit would be refused anyway,
     // after costing its caller the whole wait.
     let admitted = match state.workers.admit(timeout / 2) {
         Ok(admitted) => admitted,
-        Err(refusal) => return overloaded(refusal),
+        Err(refusal) => return Err(overloaded(refusal)),
     };
-    let mut job = state.workers.run(admitted, next.run(request));
+    let mut job = state.workers.run(admitted, job);
     match tokio::time::timeout(timeout, &mut job).await {
-        Ok(Ok(response)) => response,
+        Ok(Ok(output)) => Ok(output),
         Ok(Err(e)) if e.is_panic() => {
-            ApiError::internal("a request handler panicked").into_response()
+            Err(ApiError::internal("a request handler panicked").into_response())
         }
-        Ok(Err(_)) => ApiError::Overloaded.into_response(),
+        Ok(Err(_)) => Err(ApiError::Overloaded.into_response()),
         Err(_) => {
             // A job that has not started yet never will; one that is
             // running ends at its next await, or runs to its end unseen.
             job.abort();
-            ApiError::Timeout.into_response()
+            Err(ApiError::Timeout.into_response())
         }
     }
 }
