@@ -142,7 +142,7 @@ fn cached(
     // cards changed is kept under the old epoch, never served after it.
     let epoch = kb.search_epoch();
     let results = work(request)?;
-    kb.search_cache.put(&epoch, cache_key(request), &results);
+    kb.search_cache.put(&epoch, request.clone(), &results);
     Ok(results)
 }
 
@@ -152,15 +152,9 @@ fn from_cache(kb: &Kb, request: &SearchRequest) -> Option<SearchResults> {
     if !kb.is_ready() {
         return None;
     }
-    let mut results = kb
-        .search_cache
-        .get(&kb.search_epoch(), &cache_key(request))?;
+    let mut results = kb.search_cache.get(&kb.search_epoch(), request)?;
     results.took = started.elapsed();
     Some(results)
-}
-
-fn cache_key(request: &SearchRequest) -> String {
-    format!("{request:?}")
 }
 
 /// For staff, the open "outdated" flags on each hit (feedback is the

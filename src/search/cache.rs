@@ -5,6 +5,8 @@
 //! once. Everything that changes without the cards (a reader's "outdated"
 //! flags, git history) is added after the cache, by the caller.
 
+use std::borrow::Borrow;
+use std::hash::Hash;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
@@ -43,17 +45,19 @@ impl Epoch {
 }
 
 /// A bounded, least-recently-used map from a request to its answer, for
-/// one epoch at a time. `capacity` 0 keeps nothing.
-pub struct Cache {
-    inner: Option<Mutex<Inner>>,
+/// one epoch at a time. `capacity` 0 keeps nothing. The key is the whole
+/// request (`SearchRequest`), compared field by field: formatting it as
+/// text was a tenth of a pasted ticket's search.
+pub struct Cache<K> {
+    inner: Option<Mutex<Inner<K>>>,
 }
 
-struct Inner {
+struct Inner<K> {
     epoch: Option<Epoch>,
-    answers: LruCache<String, SearchResults>,
+    answers: LruCache<K, SearchResults>,
 }
 
-impl Cache {
+impl<K: Hash + Eq> Cache<K> {
     pub fn new(capacity: usize) -> Self {
         Cache {
             inner: NonZeroUsize::new(capacity).map(|capacity| {
@@ -67,7 +71,11 @@ impl Cache {
 
     /// The answer kept for `key` in `epoch`, if any. Meeting a later epoch
     /// forgets every answer of the earlier one.
-    pub fn get(&self, epoch: &Epoch, key: &str) -> Option<SearchResults> {
+    pub fn get<Q>(&self, epoch: &Epoch, key: &Q) -> Option<SearchResults>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let mut inner = self.lock()?;
         inner.move_to(epoch);
         let same = inner.epoch.as_ref().is_some_and(|e| e.same(epoch));
@@ -79,7 +87,7 @@ impl Cache {
     }
 
     /// Keeps `results` for `key`, unless the cards changed since `epoch`.
-    pub fn put(&self, epoch: &Epoch, key: String, results: &SearchResults) {
+    pub fn put(&self, epoch: &Epoch, key: K, results: &SearchResults) {
         let Some(mut inner) = self.lock() else {
             return;
         };
@@ -89,7 +97,7 @@ impl Cache {
         }
     }
 
-    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Inner>> {
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Inner<K>>> {
         // A panic while holding the lock leaves at worst a stale map of
         // the right epoch; clear it rather than trust it.
         self.inner.as_ref().map(|m| {
@@ -103,7 +111,7 @@ impl Cache {
     }
 }
 
-impl Inner {
+impl<K: Hash + Eq> Inner<K> {
     fn move_to(&mut self, epoch: &Epoch) {
         let later = match &self.epoch {
             None => true,
@@ -139,7 +147,7 @@ mod tests {
     #[test]
     fn an_answer_is_kept_until_the_cards_change() {
         let synonyms = Arc::new(Synonyms::default());
-        let cache = Cache::new(8);
+        let cache = Cache::<String>::new(8);
         let first = epoch(1, 1, &synonyms);
         cache.put(&first, "refund".into(), &answer(3));
         assert_eq!(cache.get(&first, "refund").map(|r| r.total), Some(3));
@@ -154,7 +162,7 @@ mod tests {
 
     #[test]
     fn new_synonyms_are_a_change() {
-        let cache = Cache::new(8);
+        let cache = Cache::<String>::new(8);
         let before = epoch(1, 1, &Arc::new(Synonyms::default()));
         cache.put(&before, "money back".into(), &answer(0));
         let after = epoch(1, 1, &Arc::new(Synonyms::default()));
@@ -165,7 +173,7 @@ mod tests {
     fn the_least_recently_used_answer_goes_first_and_zero_keeps_nothing() {
         let synonyms = Arc::new(Synonyms::default());
         let now = epoch(1, 1, &synonyms);
-        let cache = Cache::new(2);
+        let cache = Cache::<String>::new(2);
         cache.put(&now, "a".into(), &answer(1));
         cache.put(&now, "b".into(), &answer(2));
         assert!(cache.get(&now, "a").is_some());
@@ -173,7 +181,7 @@ mod tests {
         assert!(cache.get(&now, "b").is_none());
         assert!(cache.get(&now, "a").is_some());
 
-        let none = Cache::new(0);
+        let none = Cache::<String>::new(0);
         none.put(&now, "a".into(), &answer(1));
         assert!(none.get(&now, "a").is_none());
     }
