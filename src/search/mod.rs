@@ -826,6 +826,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_pasted_message_is_told_from_a_query() {
+        let pasted = |q: &str| is_pasted(&query::parse(q));
+        assert!(!pasted("refund annual plan"));
+        assert!(!pasted(
+            "how do I get my money back for the annual plan I bought by mistake"
+        ));
+        let email = "Hi team, I bought the annual plan last week by mistake and would like \
+                     a refund please. Could you tell me how long it takes? Thanks, Jane";
+        assert!(pasted(email));
+        // Query syntax says someone typed it as a query.
+        assert!(!pasted(&format!("{email} \"annual plan\"")));
+        assert!(!pasted(&format!("{email} -monthly")));
+        // Chinese has no spaces between words: its length tells.
+        assert!(!pasted("年费退款"));
+        assert!(pasted(&"我上周误购了年度套餐，想申请退款。".repeat(10)));
+    }
+
+    #[test]
     fn a_plain_snippet_drops_marks_and_decodes_entities_on_one_line() {
         let html = "Refunds &amp; <mark>credits</mark>\nwithin &lt;30&gt; days";
         assert_eq!(plain_snippet(html), "Refunds & credits within <30> days");
