@@ -18,7 +18,7 @@ pub use similar::{Ticket, similar};
 
 use plan::{Plan, Scope};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,6 @@ use tantivy::collector::{Collector, FacetCollector, SegmentCollector};
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use crate::content::{Card, Trust};
@@ -438,7 +437,7 @@ fn run(
 
     let snippets = request
         .snippets
-        .then(|| snippet_generator(stats, &*query, index.fields().body, extra_terms));
+        .then(|| highlighter(stats, &*query, index.fields().body, extra_terms));
     let page = Page {
         index,
         searcher,
@@ -477,7 +476,7 @@ struct Page<'a> {
     columns: family::Columns,
     request: &'a SearchRequest,
     filters: &'a [Box<dyn Query>],
-    snippets: Option<&'a SnippetGenerator>,
+    snippets: Option<&'a Highlighter>,
 }
 
 impl Page<'_> {
@@ -533,18 +532,24 @@ fn hit(
     searcher: &tantivy::Searcher,
     address: DocAddress,
     score: Score,
-    snippets: Option<&SnippetGenerator>,
+    snippets: Option<&Highlighter>,
     today: NaiveDate,
 ) -> Result<Hit, IndexError> {
     let (card, text) = index.hit(searcher, address)?;
     let snippet = match snippets {
-        Some(generator) => {
+        Some(highlighter) => {
             let prose = snippet::without_code(head(&text, SNIPPET_SCAN_BYTES));
-            let found = generator.snippet(&prose);
-            if found.fragment().trim().is_empty() {
-                fallback_snippet(&card)
-            } else {
-                snippet::sentences(&prose, &found)
+            let found = snippet::best_fragment(
+                &mut highlighter.analyzer.clone(),
+                &prose,
+                &highlighter.terms,
+                SNIPPET_CHARS,
+            );
+            match found {
+                Some(fragment) if !prose[fragment.range.clone()].trim().is_empty() => {
+                    snippet::sentences(&prose, &fragment)
+                }
+                _ => fallback_snippet(&card),
             }
         }
         None => String::new(),
@@ -602,15 +607,21 @@ fn ranking(
     }
 }
 
-/// tantivy's snippet generator, with an analyzer that only looks at words
-/// that can match the query's terms (see `Analyzer::only_like`).
-fn snippet_generator(
+/// What a page's snippets are cut with: the query's terms in the snippet
+/// field, each weighing the more the rarer it is, and an analyzer that
+/// only looks at words that can be one of them (`Analyzer::only_like`).
+struct Highlighter {
+    terms: HashMap<String, f32>,
+    analyzer: Analyzer,
+}
+
+fn highlighter(
     stats: &audience::Statistics,
     query: &dyn Query,
     field: Field,
     extra: Vec<Term>,
-) -> SnippetGenerator {
-    let mut terms = BTreeMap::new();
+) -> Highlighter {
+    let mut terms = HashMap::new();
     let mut all = extra;
     query.query_terms(&mut |term, _| {
         if term.field() == field {
@@ -627,8 +638,7 @@ fn snippet_generator(
         }
     }
     let analyzer = Analyzer::only_like(terms.keys().cloned());
-    let tokenizer = tantivy::tokenizer::TextAnalyzer::from(analyzer);
-    SnippetGenerator::new(terms, tokenizer, field, SNIPPET_CHARS)
+    Highlighter { terms, analyzer }
 }
 
 /// The first `max` bytes of `text`, cut at a character boundary.

@@ -4,12 +4,83 @@
 //! or two letters.
 
 use std::borrow::Cow;
-use std::ops::Range;
+use std::collections::HashMap;
+use std::ops::{ControlFlow, Range};
 
-use tantivy::snippet::{Snippet, collapse_overlapped_ranges};
+use tantivy::snippet::collapse_overlapped_ranges;
 
 use super::escape_html;
 use crate::content::markdown::{CODE_END, CODE_START};
+use crate::index::analyzer::Analyzer;
+
+/// Windows with a match read before the best of them is chosen: a card
+/// is read no further. The first mentions are in the card's lead, where
+/// the answer usually is; reading every mention of a word a card repeats
+/// was a third of a one-word search at 10k cards.
+const WINDOWS_READ: usize = 3;
+
+/// What a snippet is cut around: a window of the text, and the matched
+/// words in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragment {
+    pub range: Range<usize>,
+    pub marks: Vec<Range<usize>>,
+    score: f32,
+}
+
+impl Fragment {
+    fn at(start: usize) -> Self {
+        Fragment {
+            range: start..start,
+            marks: Vec::new(),
+            score: 0.0,
+        }
+    }
+}
+
+/// The best window of at most `max_bytes` of `text`, scored as tantivy's
+/// snippet generator scores them (each matched form adds its term's
+/// weight; ties go to the earlier), among the first `WINDOWS_READ` that
+/// hold a match. `analyzer` cuts the text as the field was indexed (an
+/// `Analyzer::only_like` the terms, to skip what cannot match). `None`
+/// when nothing matched.
+pub fn best_fragment(
+    analyzer: &mut Analyzer,
+    text: &str,
+    terms: &HashMap<String, f32>,
+    max_bytes: usize,
+) -> Option<Fragment> {
+    let mut best: Option<Fragment> = None;
+    let mut window = Fragment::at(0);
+    let mut read = 0;
+    let keep = |window: Fragment, best: &mut Option<Fragment>| {
+        if window.score > 0.0 && best.as_ref().is_none_or(|b| window.score > b.score) {
+            *best = Some(window);
+        }
+    };
+    analyzer.each_form(text, |forms, range| {
+        if range.end - window.range.start > max_bytes {
+            let full = std::mem::replace(&mut window, Fragment::at(range.start));
+            if full.score > 0.0 {
+                read += 1;
+                keep(full, &mut best);
+                if read == WINDOWS_READ {
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        window.range.end = range.end;
+        for form in forms {
+            if let Some(weight) = terms.get(form.as_str()) {
+                window.score += weight;
+                window.marks.push(range.clone());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    keep(window, &mut best);
+    best
+}
 
 /// How far a snippet may reach back or on to a sentence's edge, in bytes.
 const REACH_BACK: usize = 160;
@@ -46,16 +117,15 @@ pub fn without_code(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The snippet's fragment widened to the sentences it is in (when they
-/// are near), as HTML with `<mark>` around matched words of three letters
-/// or more (or any in a script written without spaces).
-pub fn sentences(text: &str, snippet: &Snippet) -> String {
-    let fragment = snippet.fragment_range();
-    let marks: Vec<Range<usize>> = collapse_overlapped_ranges(snippet.highlighted())
+/// The fragment widened to the sentences it is in (when they are near),
+/// as HTML with `<mark>` around matched words of three letters or more (or
+/// any in a script written without spaces).
+pub fn sentences(text: &str, fragment: &Fragment) -> String {
+    let marks: Vec<Range<usize>> = collapse_overlapped_ranges(&fragment.marks)
         .into_iter()
-        .map(|r| r.start + fragment.start..r.end + fragment.start)
         .filter(|r| text.get(r.clone()).is_some_and(worth_marking))
         .collect();
+    let fragment = &fragment.range;
     let start = sentence_start(text, fragment.start);
     let end = sentence_end(text, fragment.end);
     let mut html = String::new();
@@ -179,6 +249,42 @@ mod tests {
         let visa = text.find("visa").unwrap();
         assert_eq!(&text[..sentence_end(text, visa)], &text[..visa + 5]);
         assert_eq!(sentence_end(text, text.find("e.g").unwrap()), visa + 5);
+    }
+
+    fn fragment_of(text: &str, words: &[&str]) -> Option<String> {
+        let mut analyzer = Analyzer::default();
+        let terms: HashMap<String, f32> = words
+            .iter()
+            .flat_map(|w| analyzer.words(w))
+            .flat_map(|w| w.forms)
+            .map(|form| (form, 1.0))
+            .collect();
+        let mut only = Analyzer::only_like(terms.keys().cloned());
+        best_fragment(&mut only, text, &terms, 40).map(|f| text[f.range].to_string())
+    }
+
+    #[test]
+    fn the_window_with_most_matches_is_chosen_among_the_first_read() {
+        let text = "A refund is quick. Filler words go here for a while now. \
+                    Refund the annual plan: annual refunds take a week.";
+        assert_eq!(
+            fragment_of(text, &["annual", "refund"]).as_deref(),
+            Some("Refund the annual plan: annual refunds")
+        );
+        assert_eq!(fragment_of(text, &["invoice"]), None);
+    }
+
+    #[test]
+    fn reading_stops_after_a_few_windows_with_a_match() {
+        let mut text = String::new();
+        for _ in 0..WINDOWS_READ {
+            text.push_str("One refund here, then many other words after it. ");
+        }
+        text.push_str("Refund refund refund refund.");
+        // The last window is the densest, but it is never read: the first
+        // (from the text's start to its one match) is as good as any read.
+        let chosen = fragment_of(&text, &["refund"]).unwrap();
+        assert_eq!(chosen, "One refund");
     }
 
     #[test]

@@ -233,6 +233,9 @@ async fn answers(client: &reqwest::Client, base: &str, queries: &[String]) -> Ve
 
 /// Posts feedback on stable cards until told to stop; returns what was
 /// acknowledged (201), which must all survive.
+/// Notes posted to each card in a round at most (see `post_feedback`).
+const NOTES_PER_CARD_AND_ROUND: usize = 12;
+
 async fn post_feedback(
     client: reqwest::Client,
     base: String,
@@ -242,6 +245,12 @@ async fn post_feedback(
     let mut acknowledged = Vec::new();
     let mut i = 0;
     while !stop.load(Ordering::Relaxed) {
+        // A card lists its newest 200 notes: over all rounds, no card may
+        // get more, or a fast machine "loses" the oldest from the list.
+        if i == STABLE * NOTES_PER_CARD_AND_ROUND {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
         let k = i % STABLE;
         let comment = format!("round {round} note {i}");
         i += 1;
