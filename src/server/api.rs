@@ -232,7 +232,7 @@ pub fn ready(state: &AppState) -> Result<(), ApiError> {
     path = "/api/v1/search",
     tag = "search",
     params(
-        ("q" = Option<String>, Query, example = "refund annual plan", description = "What to look for. Lenient: quotes make phrases, `-word` excludes, `tag:x`, `collection:x`, `lang:x`, `trust:x` filter; the last word matches as a prefix."),
+        ("q" = Option<String>, Query, example = "refund annual plan", description = "What to look for. Lenient: quotes make phrases, `-word` excludes, `tag:x`, `collection:x`, `lang:x`, `trust:x` filter; the last word matches as a prefix. Over 24 words (or 160 characters) without quotes or `-word`: a pasted message, matched as `/api/v1/match` matches a ticket."),
         ("collection" = Option<String>, Query, description = "Only this collection (repeat or comma-separate for several)."),
         ("tag" = Option<String>, Query, description = "Only cards with this tag."),
         ("lang" = Option<String>, Query, description = "Only cards in this language (`en`, `ru`, `ro`, `zh`...)."),
