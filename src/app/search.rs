@@ -58,19 +58,27 @@ pub fn search(
     Ok(answered_search(kb, request, results, door, log))
 }
 
-/// `search`'s answer when the search cache holds it, else `None`: a caller
-/// that would hand the work to another thread can answer at once instead.
+/// `search`'s answer when the search cache holds it and nothing else needs
+/// reading (a staff caller's "outdated" flags are in memory), else `None`:
+/// a caller that would hand the work to another thread can answer at once
+/// instead, and never waits on the database.
 pub fn search_if_cached(
     kb: &Kb,
     request: &SearchRequest,
     door: Door,
     log: Log,
 ) -> Option<SearchResults> {
-    let results = from_cache(kb, request)?;
-    Some(answered_search(kb, request, results, door, log))
+    let flags = flags_in_memory(kb, request)?;
+    let mut results = from_cache(kb, request)?;
+    kb.metrics.search(results.took);
+    flag(&mut results, flags.as_deref());
+    if log == Log::Yes {
+        log_search(kb, request, &request.q, answered(&results), door);
+    }
+    Some(results)
 }
 
-/// What every search's answer gets, cached or not: timed, flagged, logged.
+/// What every search's answer gets: timed, flagged, logged.
 fn answered_search(
     kb: &Kb,
     request: &SearchRequest,
@@ -100,8 +108,26 @@ pub fn suggest(kb: &Kb, request: &SearchRequest) -> Result<SearchResults, AppErr
 /// `suggest`'s answer when the search cache holds it (see
 /// `search_if_cached`).
 pub fn suggest_if_cached(kb: &Kb, request: &SearchRequest) -> Option<SearchResults> {
-    let results = from_cache(kb, request)?;
-    Some(answered_suggest(kb, request, results))
+    let flags = flags_in_memory(kb, request)?;
+    let mut results = from_cache(kb, request)?;
+    kb.metrics.search(results.took);
+    flag(&mut results, flags.as_deref());
+    Some(results)
+}
+
+/// Open "outdated" flags by card id, as a caller may see them (`None`: a
+/// caller limited to public cards sees none).
+type Flags = Option<std::sync::Arc<std::collections::HashMap<String, usize>>>;
+
+/// The flags a caller sees when they need no database read: none for a
+/// public-only caller, the counts in memory for staff; `None` when they
+/// would have to be read.
+fn flags_in_memory(kb: &Kb, request: &SearchRequest) -> Option<Flags> {
+    if request.public_only {
+        Some(None)
+    } else {
+        kb.flag_counts.fresh().map(Some)
+    }
 }
 
 fn answered_suggest(kb: &Kb, request: &SearchRequest, mut results: SearchResults) -> SearchResults {
@@ -161,8 +187,12 @@ fn from_cache(kb: &Kb, request: &SearchRequest) -> Option<SearchResults> {
 /// staff's, see `feedback`): they change without the cards changing.
 fn with_flags(kb: &Kb, results: &mut SearchResults, public_only: bool) {
     let flags = super::feedback::flag_counts(kb, public_only);
+    flag(results, flags.as_deref());
+}
+
+fn flag(results: &mut SearchResults, flags: Option<&std::collections::HashMap<String, usize>>) {
     for hit in &mut results.hits {
-        hit.outdated = super::feedback::outdated(flags.as_deref(), &hit.card);
+        hit.outdated = super::feedback::outdated(flags, &hit.card);
     }
 }
 

@@ -38,6 +38,16 @@ impl FlagCounts {
         read.map(|_| counts)
     }
 
+    /// The counts if read within `MAX_AGE`, without reading the database:
+    /// for a caller that must not wait on it (an answer given on the
+    /// thread that accepts connections).
+    pub fn fresh(&self) -> Option<Counts> {
+        self.lock()
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < MAX_AGE)
+            .map(|(_, counts)| counts.clone())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Counts)>> {
         self.read.lock().unwrap_or_else(|e| e.into_inner())
     }
