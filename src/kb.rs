@@ -83,7 +83,7 @@ pub struct Kb {
     /// Open "outdated" flags by card, for result lists.
     pub flag_counts: FlagCounts,
     /// Search answers already worked out, until the cards change.
-    pub search_cache: crate::search::cache::Cache<crate::search::SearchRequest>,
+    pub search_cache: crate::search::cache::Cache,
     /// Last changes from git; empty until read (or outside git).
     history: RwLock<Arc<History>>,
     /// The remote the content folder follows (`[git] remote`), if any.

@@ -1,6 +1,5 @@
 //! Staying up under load: CPU-bound overload is shed at admission with 503
-//! and `Retry-After` while `/healthz` and searches the search cache holds
-//! keep answering quickly; slow bodies
+//! and `Retry-After` while `/healthz` keeps answering quickly; slow bodies
 //! time out with 408 and never hold a worker. A test binary
 //! of its own, because it times answers: `cargo test` runs test binaries
 //! one after another, so no other test competes for the two cores (beside
@@ -71,17 +70,11 @@ async fn cpu_bound_overload_is_shed_at_once_and_health_keeps_answering() {
         }));
     }
     let mut slowest_health = Duration::ZERO;
-    let mut slowest_kept = Duration::ZERO;
     while Instant::now() < stop_at {
         let started = Instant::now();
         let (status, _) = t.get("/healthz").await;
         assert_eq!(status, 200);
         slowest_health = slowest_health.max(started.elapsed());
-        // Asked before the load: the cache answers it without a worker.
-        let started = Instant::now();
-        let (status, body) = t.get("/api/v1/search?q=refund%20case%2059").await;
-        assert_eq!(status, 200, "{body}");
-        slowest_kept = slowest_kept.max(started.elapsed());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut answers = Vec::new();
@@ -106,10 +99,6 @@ async fn cpu_bound_overload_is_shed_at_once_and_health_keeps_answering() {
     assert!(
         slowest_health < Duration::from_millis(500),
         "/healthz took {slowest_health:?} under load"
-    );
-    assert!(
-        slowest_kept < Duration::from_millis(500),
-        "a kept search took {slowest_kept:?} under load"
     );
 }
 

@@ -2,6 +2,9 @@
 //! refused until the index is ready, timed into the metrics, and (but for
 //! suggestions, one per key) written to the insights log.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::kb::Kb;
 use crate::search::{self, SearchRequest, SearchResults, Ticket, Translation};
 use crate::store::{SearchEvent, now};
@@ -55,7 +58,14 @@ pub fn search(
         with_translations(kb, &mut results, request.public_only);
         Ok(results)
     })?;
-    Ok(answered_search(kb, request, results, door, log))
+    let flags = super::feedback::flag_counts(kb, request.public_only);
+    Ok(finish(
+        kb,
+        request,
+        results,
+        flags.as_deref(),
+        logged(door, log),
+    ))
 }
 
 /// `search`'s answer when the search cache holds it and nothing else needs
@@ -69,29 +79,14 @@ pub fn search_if_cached(
     log: Log,
 ) -> Option<SearchResults> {
     let flags = flags_in_memory(kb, request)?;
-    let mut results = from_cache(kb, request)?;
-    kb.metrics.search(results.took);
-    flag(&mut results, flags.as_deref());
-    if log == Log::Yes {
-        log_search(kb, request, &request.q, answered(&results), door);
-    }
-    Some(results)
-}
-
-/// What every search's answer gets: timed, flagged, logged.
-fn answered_search(
-    kb: &Kb,
-    request: &SearchRequest,
-    mut results: SearchResults,
-    door: Door,
-    log: Log,
-) -> SearchResults {
-    kb.metrics.search(results.took);
-    with_flags(kb, &mut results, request.public_only);
-    if log == Log::Yes {
-        log_search(kb, request, &request.q, answered(&results), door);
-    }
-    results
+    let results = from_cache(kb, request)?;
+    Some(finish(
+        kb,
+        request,
+        results,
+        flags.as_deref(),
+        logged(door, log),
+    ))
 }
 
 /// Completions for a box that updates on every key: not logged.
@@ -102,38 +97,51 @@ pub fn suggest(kb: &Kb, request: &SearchRequest) -> Result<SearchResults, AppErr
         with_translations(kb, &mut results, request.public_only);
         Ok(results)
     })?;
-    Ok(answered_suggest(kb, request, results))
+    let flags = super::feedback::flag_counts(kb, request.public_only);
+    Ok(finish(kb, request, results, flags.as_deref(), None))
 }
 
 /// `suggest`'s answer when the search cache holds it (see
 /// `search_if_cached`).
 pub fn suggest_if_cached(kb: &Kb, request: &SearchRequest) -> Option<SearchResults> {
     let flags = flags_in_memory(kb, request)?;
-    let mut results = from_cache(kb, request)?;
-    kb.metrics.search(results.took);
-    flag(&mut results, flags.as_deref());
-    Some(results)
+    let results = from_cache(kb, request)?;
+    Some(finish(kb, request, results, flags.as_deref(), None))
 }
 
-/// Open "outdated" flags by card id, as a caller may see them (`None`: a
-/// caller limited to public cards sees none).
-type Flags = Option<std::sync::Arc<std::collections::HashMap<String, usize>>>;
+/// What every answer gets after the cache: timed, flagged with `flags`,
+/// and logged as coming through `logged`'s door, if any.
+fn finish(
+    kb: &Kb,
+    request: &SearchRequest,
+    mut results: SearchResults,
+    flags: Option<&HashMap<String, usize>>,
+    logged: Option<Door>,
+) -> SearchResults {
+    kb.metrics.search(results.took);
+    flag(&mut results, flags);
+    if let Some(door) = logged {
+        log_search(kb, request, &request.q, answered(&results), door);
+    }
+    results
+}
 
-/// The flags a caller sees when they need no database read: none for a
-/// public-only caller, the counts in memory for staff; `None` when they
-/// would have to be read.
-fn flags_in_memory(kb: &Kb, request: &SearchRequest) -> Option<Flags> {
+fn logged(door: Door, log: Log) -> Option<Door> {
+    (log == Log::Yes).then_some(door)
+}
+
+/// The flags a caller sees when they need no database read: `Some(None)`
+/// for a public-only caller (who sees none), the counts in memory for
+/// staff; `None` when they would have to be read.
+fn flags_in_memory(
+    kb: &Kb,
+    request: &SearchRequest,
+) -> Option<Option<Arc<HashMap<String, usize>>>> {
     if request.public_only {
         Some(None)
     } else {
         kb.flag_counts.fresh().map(Some)
     }
-}
-
-fn answered_suggest(kb: &Kb, request: &SearchRequest, mut results: SearchResults) -> SearchResults {
-    kb.metrics.search(results.took);
-    with_flags(kb, &mut results, request.public_only);
-    results
 }
 
 /// The cards most likely to answer `ticket`; `request` carries the limit
@@ -190,7 +198,7 @@ fn with_flags(kb: &Kb, results: &mut SearchResults, public_only: bool) {
     flag(results, flags.as_deref());
 }
 
-fn flag(results: &mut SearchResults, flags: Option<&std::collections::HashMap<String, usize>>) {
+fn flag(results: &mut SearchResults, flags: Option<&HashMap<String, usize>>) {
     for hit in &mut results.hits {
         hit.outdated = super::feedback::outdated(flags, &hit.card);
     }

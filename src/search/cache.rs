@@ -5,14 +5,12 @@
 //! once. Everything that changes without the cards (a reader's "outdated"
 //! flags, git history) is added after the cache, by the caller.
 
-use std::borrow::Borrow;
-use std::hash::Hash;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 
-use super::SearchResults;
+use super::{SearchRequest, SearchResults};
 use crate::index::synonyms::Synonyms;
 
 /// What the answers were worked out from. Two epochs are the same when
@@ -48,16 +46,16 @@ impl Epoch {
 /// one epoch at a time. `capacity` 0 keeps nothing. The key is the whole
 /// request (`SearchRequest`), compared field by field: formatting it as
 /// text was a tenth of a pasted ticket's search.
-pub struct Cache<K> {
-    inner: Option<Mutex<Inner<K>>>,
+pub struct Cache {
+    inner: Option<Mutex<Inner>>,
 }
 
-struct Inner<K> {
+struct Inner {
     epoch: Option<Epoch>,
-    answers: LruCache<K, SearchResults>,
+    answers: LruCache<SearchRequest, SearchResults>,
 }
 
-impl<K: Hash + Eq> Cache<K> {
+impl Cache {
     pub fn new(capacity: usize) -> Self {
         Cache {
             inner: NonZeroUsize::new(capacity).map(|capacity| {
@@ -71,11 +69,7 @@ impl<K: Hash + Eq> Cache<K> {
 
     /// The answer kept for `key` in `epoch`, if any. Meeting a later epoch
     /// forgets every answer of the earlier one.
-    pub fn get<Q>(&self, epoch: &Epoch, key: &Q) -> Option<SearchResults>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
+    pub fn get(&self, epoch: &Epoch, key: &SearchRequest) -> Option<SearchResults> {
         let mut inner = self.lock()?;
         inner.move_to(epoch);
         let same = inner.epoch.as_ref().is_some_and(|e| e.same(epoch));
@@ -87,7 +81,7 @@ impl<K: Hash + Eq> Cache<K> {
     }
 
     /// Keeps `results` for `key`, unless the cards changed since `epoch`.
-    pub fn put(&self, epoch: &Epoch, key: K, results: &SearchResults) {
+    pub fn put(&self, epoch: &Epoch, key: SearchRequest, results: &SearchResults) {
         let Some(mut inner) = self.lock() else {
             return;
         };
@@ -97,7 +91,7 @@ impl<K: Hash + Eq> Cache<K> {
         }
     }
 
-    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Inner<K>>> {
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Inner>> {
         // A panic while holding the lock leaves at worst a stale map of
         // the right epoch; clear it rather than trust it.
         self.inner.as_ref().map(|m| {
@@ -111,7 +105,7 @@ impl<K: Hash + Eq> Cache<K> {
     }
 }
 
-impl<K: Hash + Eq> Inner<K> {
+impl Inner {
     fn move_to(&mut self, epoch: &Epoch) {
         let later = match &self.epoch {
             None => true,
@@ -136,6 +130,10 @@ mod tests {
         results
     }
 
+    fn q(text: &str) -> SearchRequest {
+        SearchRequest::new(text)
+    }
+
     fn epoch(index: u64, changes: u64, synonyms: &Arc<Synonyms>) -> Epoch {
         Epoch {
             index,
@@ -147,42 +145,42 @@ mod tests {
     #[test]
     fn an_answer_is_kept_until_the_cards_change() {
         let synonyms = Arc::new(Synonyms::default());
-        let cache = Cache::<String>::new(8);
+        let cache = Cache::new(8);
         let first = epoch(1, 1, &synonyms);
-        cache.put(&first, "refund".into(), &answer(3));
-        assert_eq!(cache.get(&first, "refund").map(|r| r.total), Some(3));
+        cache.put(&first, q("refund"), &answer(3));
+        assert_eq!(cache.get(&first, &q("refund")).map(|r| r.total), Some(3));
 
         let edited = epoch(2, 2, &synonyms);
-        assert!(cache.get(&edited, "refund").is_none());
+        assert!(cache.get(&edited, &q("refund")).is_none());
         // A request that began before the edit neither finds nor keeps an
         // answer of the old cards now.
-        cache.put(&first, "refund".into(), &answer(3));
-        assert!(cache.get(&edited, "refund").is_none());
+        cache.put(&first, q("refund"), &answer(3));
+        assert!(cache.get(&edited, &q("refund")).is_none());
     }
 
     #[test]
     fn new_synonyms_are_a_change() {
-        let cache = Cache::<String>::new(8);
+        let cache = Cache::new(8);
         let before = epoch(1, 1, &Arc::new(Synonyms::default()));
-        cache.put(&before, "money back".into(), &answer(0));
+        cache.put(&before, q("money back"), &answer(0));
         let after = epoch(1, 1, &Arc::new(Synonyms::default()));
-        assert!(cache.get(&after, "money back").is_none());
+        assert!(cache.get(&after, &q("money back")).is_none());
     }
 
     #[test]
     fn the_least_recently_used_answer_goes_first_and_zero_keeps_nothing() {
         let synonyms = Arc::new(Synonyms::default());
         let now = epoch(1, 1, &synonyms);
-        let cache = Cache::<String>::new(2);
-        cache.put(&now, "a".into(), &answer(1));
-        cache.put(&now, "b".into(), &answer(2));
-        assert!(cache.get(&now, "a").is_some());
-        cache.put(&now, "c".into(), &answer(3));
-        assert!(cache.get(&now, "b").is_none());
-        assert!(cache.get(&now, "a").is_some());
+        let cache = Cache::new(2);
+        cache.put(&now, q("a"), &answer(1));
+        cache.put(&now, q("b"), &answer(2));
+        assert!(cache.get(&now, &q("a")).is_some());
+        cache.put(&now, q("c"), &answer(3));
+        assert!(cache.get(&now, &q("b")).is_none());
+        assert!(cache.get(&now, &q("a")).is_some());
 
-        let none = Cache::<String>::new(0);
-        none.put(&now, "a".into(), &answer(1));
-        assert!(none.get(&now, "a").is_none());
+        let none = Cache::new(0);
+        none.put(&now, q("a"), &answer(1));
+        assert!(none.get(&now, &q("a")).is_none());
     }
 }

@@ -231,11 +231,11 @@ async fn answers(client: &reqwest::Client, base: &str, queries: &[String]) -> Ve
     out
 }
 
-/// Posts feedback on stable cards until told to stop; returns what was
-/// acknowledged (201), which must all survive.
 /// Notes posted to each card in a round at most (see `post_feedback`).
 const NOTES_PER_CARD_AND_ROUND: usize = 12;
 
+/// Posts feedback on stable cards until told to stop; returns what was
+/// acknowledged (201), which must all survive.
 async fn post_feedback(
     client: reqwest::Client,
     base: String,
