@@ -145,9 +145,10 @@ impl Failures {
     }
 }
 
-/// Works out who is calling (see the module comment). Wrong credentials
-/// from an address over the limit get a 429 before anything else.
-pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Works out who is calling (see the module comment) and records it on the
+/// request. Wrong credentials from an address over the limit get a 429
+/// before anything else.
+pub fn identify(state: &AppState, request: &mut Request) -> Result<(), ApiError> {
     let site = &state.kb.config.site;
     // Set by `server::serve`; a router served some other way has no peer.
     let peer = request
@@ -170,7 +171,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         Some(_) if tokens.is_empty() => None,
         Some(token) => {
             if let Some(wait) = state.failures.blocked(Some(ip)) {
-                return ApiError::RateLimited(wait).into_response();
+                return Err(ApiError::RateLimited(wait));
             }
             let granted = check(tokens, token);
             match granted {
@@ -195,7 +196,7 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
         identity,
         ip: Some(ip),
     });
-    next.run(request).await
+    Ok(())
 }
 
 /// The client an SSO proxy saw: the last `X-Forwarded-For` address (the
@@ -253,18 +254,17 @@ fn open_when_locked(path: &str) -> bool {
 
 /// With `[site] require_login`, a page without a signed-in caller sends the
 /// browser to `/login` (and back afterwards).
-pub async fn require_login(
-    State(state): State<AppState>,
-    caller: Caller,
-    request: Request,
-    next: Next,
-) -> Response {
+pub fn require_login(state: &AppState, request: &Request) -> Option<Response> {
     let path = request.uri().path();
     // A public-only token sees public cards in the API; the site's pages
     // are not scoped, so it does not open them.
-    let signed_in = caller.identity.is_some_and(|a| !a.public_only);
+    let signed_in = request
+        .extensions()
+        .get::<Caller>()
+        .and_then(|caller| caller.identity)
+        .is_some_and(|a| !a.public_only);
     if !state.kb.config.site.require_login || signed_in || open_when_locked(path) {
-        return next.run(request).await;
+        return None;
     }
     let back = request
         .uri()
@@ -272,7 +272,7 @@ pub async fn require_login(
         .map_or("/", |p| p.as_str())
         .to_string();
     let to = format!("/login?next={}", super::urls::encode_component(&back));
-    (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+    Some((axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response())
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

@@ -9,9 +9,8 @@
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -34,7 +33,11 @@ fn hands_over_its_work(request: &Request) -> bool {
         && matches!(request.uri().path(), "/api/v1/search" | "/api/v1/suggest")
 }
 
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard<F, Fut>(state: &AppState, request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response> + Send + 'static,
+{
     let limits = &state.kb.config.limits;
     let declared = request
         .headers()
@@ -52,7 +55,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         return ApiError::PayloadTooLarge(limits.max_body_bytes).into_response();
     }
     if runs_beside_the_workers(request.uri().path()) {
-        return next.run(request).await;
+        return next(request).await;
     }
     let request = match read_body(request, limits.max_body_bytes, limits.body_read_timeout_ms).await
     {
@@ -60,9 +63,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Err(refused) => return refused.into_response(),
     };
     if hands_over_its_work(&request) {
-        return next.run(request).await;
+        return next(request).await;
     }
-    match on_a_worker(&state, next.run(request)).await {
+    match on_a_worker(state, next(request)).await {
         Ok(response) | Err(response) => response,
     }
 }

@@ -9,6 +9,7 @@ pub mod browse;
 pub mod error;
 pub mod feeds;
 pub mod files;
+pub mod front_door;
 pub mod integrations;
 pub mod limits;
 pub mod live;
@@ -29,11 +30,10 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderValue, Method, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::IntoResponse;
-use axum::response::Response;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -123,7 +123,7 @@ pub fn router(kb: Arc<Kb>) -> Router {
         Some(layer) => api.layer(layer),
         None => api,
     };
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .merge(integrations::router())
         .merge(webhooks::router())
@@ -134,29 +134,17 @@ pub fn router(kb: Arc<Kb>) -> Router {
         .fallback(site::fallback)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            access::require_login,
+            front_door::enter,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), access::identify))
-        .layer(middleware::from_fn_with_state(state.clone(), limits::guard))
-        .layer(middleware::from_fn_with_state(state.clone(), record))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            site::refuse_long_urls,
-        ))
-        .layer(middleware::from_fn(security_headers))
-        .layer(DefaultBodyLimit::max(kb_limits.max_body_bytes))
-        .with_state(state)
-        .layer(CompressionLayer::new())
-        // A bug in one handler answers that request with a JSON 500; the
-        // connection and the server go on.
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                ApiError::internal("a request handler panicked").into_response()
-            },
-        ))
+        .with_state(state);
+    // These layers wrap the routes once, not each route: a layer given to a
+    // router is cloned, boxed and dropped again for each request.
+    let stack = tower::ServiceBuilder::new()
+        // Every request gets an id (or keeps the caller's), logged with
+        // each line about it and echoed as `x-request-id`.
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // A 503 while the index builds is expected, not an error worth a log
         // line; real failures are logged where they happen.
-        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
@@ -169,9 +157,18 @@ pub fn router(kb: Arc<Kb>) -> Router {
                 })
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
-        // Every request gets an id (or keeps the caller's), logged with
-        // each line about it and echoed as `x-request-id`.
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        // A bug in one handler answers that request with a JSON 500; the
+        // connection and the server go on.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::internal("a request handler panicked").into_response()
+            },
+        ))
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(kb_limits.max_body_bytes))
+        .service(routes);
+    Router::new().fallback_service(stack)
 }
 
 /// Tells `changes` whenever a file of the theme changes (live reload while
@@ -227,54 +224,6 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .max_age(std::time::Duration::from_secs(600)),
     )
-}
-
-/// Headers every answer carries. Pages that may be framed (the sidebar)
-/// set their own policy; everything else refuses to be framed.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        // No inline script or style anywhere: a card that smuggled markup
-        // past the sanitizer still could not run it. Images may come from
-        // other https hosts (they cannot run code).
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; script-src 'self'; style-src 'self'; \
-                 img-src 'self' data: https:; connect-src 'self'; form-action 'self'; \
-                 base-uri 'none'; frame-ancestors 'none'",
-            ),
-        );
-        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    }
-    response
-}
-
-/// Counts every request by route and status, times it, and counts error
-/// answers by code, for `/metrics`.
-async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    let metrics = &state.kb.metrics;
-    metrics.request(&route, response.status().as_u16(), started.elapsed());
-    if let Some(error::ErrorCode(code)) = response.extensions().get::<error::ErrorCode>() {
-        metrics.error(code);
-    }
-    response
 }
 
 /// File descriptors kept for everything but connections: the index's

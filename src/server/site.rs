@@ -730,27 +730,23 @@ const MAX_URI_BYTES: usize = 48 * 1024;
 /// A request whose URL is too long gets a 414 that says what to do: a page
 /// on the site, the JSON error on the API. (Beyond 64 KB the HTTP library
 /// refuses the request before it reaches Quire, with an empty 414.)
-pub async fn refuse_long_urls(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+pub fn refuse_long_url(state: &AppState, request: &axum::extract::Request) -> Option<Response> {
     let length = request
         .uri()
         .path_and_query()
         .map_or(0, |p| p.as_str().len());
     if length <= MAX_URI_BYTES {
-        return next.run(request).await;
+        return None;
     }
     if request.uri().path().starts_with("/api/") {
-        return super::error::ApiError::UriTooLong(MAX_URI_BYTES).into_response();
+        return Some(super::error::ApiError::UriTooLong(MAX_URI_BYTES).into_response());
     }
-    page(
-        &state,
+    Some(page(
+        state,
         StatusCode::URI_TOO_LONG,
         "too-long.html",
         json!({ "bytes": length, "max_kb": MAX_URI_BYTES / 1024 }),
-    )
+    ))
 }
 
 pub async fn fallback(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
