@@ -293,6 +293,29 @@ impl Plan {
         }
     }
 
+    /// Clauses for a union: every form of `word` in every field, and each
+    /// of its `synonyms` (a phrase as one clause), weighed by `weight`.
+    /// Flat rather than one nested union per word: a union of term queries
+    /// is one scorer, where nesting builds one per word and segment.
+    pub fn either(
+        &self,
+        word: &Word,
+        synonyms: &[Alternative],
+        weight: f32,
+    ) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut clauses = self.forms(word, weight);
+        for synonym in synonyms {
+            match synonym.words.as_slice() {
+                [one] => clauses.extend(self.forms(one, weight * SYNONYM_WEIGHT)),
+                words => clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(self.phrase(words), weight * SYNONYM_WEIGHT)),
+                )),
+            }
+        }
+        clauses
+    }
+
     /// Every form of the word in every field.
     pub fn exact(&self, word: &Word) -> Box<dyn Query> {
         Box::new(BooleanQuery::new(self.forms(word, 1.0)))

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, QueryClone, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, Term};
 
@@ -68,49 +68,38 @@ pub fn similar(
     let plan = Plan::empty(index, Scope::Everything);
     let tags: Vec<String> = ticket.tags.iter().map(|t| t.to_lowercase()).collect();
     let tag_field = index.fields().tag;
-    let build = |required: Option<usize>| -> Box<dyn Query> {
-        let words: Vec<(Occur, Box<dyn Query>)> = chosen
-            .iter()
-            .map(|c| {
-                let mut either = vec![(Occur::Should, plan.exact(&c.word))];
-                either.extend(c.synonyms.iter().map(|s| (Occur::Should, plan.synonym(s))));
-                let either = Box::new(BooleanQuery::new(either));
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(either, c.weight));
-                (Occur::Should, q)
-            })
-            .collect();
-        // Two distinguishing words in common are a match; one is a guess,
-        // tried only when nothing shares two.
-        let needed = required.unwrap_or(2).min(words.len());
-        let mut all: Vec<(Occur, Box<dyn Query>)> = vec![(
-            Occur::Must,
-            Box::new(BooleanQuery::with_minimum_required_clauses(words, needed)),
-        )];
-        for tag in &tags {
-            let term = TermQuery::new(
-                Term::from_field_text(tag_field, tag),
-                IndexRecordOption::Basic,
-            );
-            all.push((
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(Box::new(term), TAG_BOOST)),
-            ));
-        }
-        Box::new(BooleanQuery::new(all))
-    };
+    // One union of every chosen word's forms and synonyms: a card scores
+    // the sum of what it shares with the ticket, so the cards sharing the
+    // most telling words rank first and a card sharing one comes after
+    // them. (Requiring two words in common took a heap-based disjunction
+    // over one union per word: twice the work of one union, and the same
+    // top three on the ticket evaluation.)
+    let words: Vec<(Occur, Box<dyn Query>)> = chosen
+        .iter()
+        .flat_map(|c| plan.either(&c.word, &c.synonyms, c.weight))
+        .collect();
+    let mut all: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Must, Box::new(BooleanQuery::new(words)))];
+    for tag in &tags {
+        let term = TermQuery::new(
+            Term::from_field_text(tag_field, tag),
+            IndexRecordOption::Basic,
+        );
+        all.push((
+            Occur::Should,
+            Box::new(ConstScoreQuery::new(Box::new(term), TAG_BOOST)),
+        ));
+    }
+    let query = BooleanQuery::new(all);
+    let build = |_: Option<usize>| -> Box<dyn Query> { query.box_clone() };
     let request = &in_ticket_language(request, &format!("{subject}\n{body}"));
-    let mut results = run(
-        index,
-        &stats,
-        request,
-        started,
-        chosen.len() > 1,
-        &build,
-        Vec::new(),
-    )?;
+    let mut results = run(index, &stats, request, started, false, &build, Vec::new())?;
     for hit in &mut results.hits {
         hit.matched = matched_words(index, &searcher, hit.address, &chosen)?;
     }
+    // As for a typed query: no card has two of the ticket's words, so the
+    // hits are guesses (and the insights count the ticket unanswered).
+    results.relaxed = chosen.len() > 1 && results.hits.iter().all(|h| h.matched.len() < 2);
     results.terms = chosen.iter().map(|c| c.word.folded.clone()).collect();
     results.took = started.elapsed();
     Ok(results)
