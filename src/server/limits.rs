@@ -33,6 +33,9 @@ fn hands_over_its_work(request: &Request) -> bool {
         && matches!(request.uri().path(), "/api/v1/search" | "/api/v1/suggest")
 }
 
+/// `request` answered by `next` (the rest of its way in, and its handler)
+/// within the limits: on a worker when one is free in time, else the
+/// refusal the module comment lists.
 pub async fn guard<F, Fut>(state: &AppState, request: Request, next: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
