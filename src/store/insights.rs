@@ -1,6 +1,8 @@
 //! The insights' queries: each aggregate reads one covering index in its
-//! order (`schema`'s version 2), so the cost grows with the rows kept,
-//! never with their square.
+//! order (`schema`'s versions 2 and 3), so the cost grows with the rows
+//! kept, never with their square. A search row counts `times` searches
+//! (`log::counted`); averages of hits are weighed by it and truncated, as
+//! `CAST(AVG(..) AS INTEGER)` was.
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -26,23 +28,23 @@ pub struct Insights {
 }
 
 const TOP_QUERIES: &str = "
-SELECT normalized, COUNT(*), CAST(AVG(hits) AS INTEGER) FROM searches INDEXED BY searches_normalized
+SELECT normalized, SUM(times), SUM(hits * times) / SUM(times) FROM searches INDEXED BY searches_normalized
 WHERE normalized != '' AND at >= ?1
-GROUP BY normalized ORDER BY COUNT(*) DESC, normalized LIMIT ?2";
+GROUP BY normalized ORDER BY SUM(times) DESC, normalized LIMIT ?2";
 
 const NO_RESULTS: &str = "
-SELECT normalized, COUNT(*), 0 FROM searches INDEXED BY searches_normalized
+SELECT normalized, SUM(times), 0 FROM searches INDEXED BY searches_normalized
 WHERE normalized != '' AND at >= ?1 AND hits = 0
-GROUP BY normalized ORDER BY COUNT(*) DESC, normalized LIMIT ?2";
+GROUP BY normalized ORDER BY SUM(times) DESC, normalized LIMIT ?2";
 
 /// Whether a query was opened is asked once per distinct query (`HAVING`),
 /// one lookup in `opens_normalized` each.
 const NEVER_OPENED: &str = "
-SELECT s.normalized, COUNT(*), CAST(AVG(s.hits) AS INTEGER) FROM searches s INDEXED BY searches_normalized
+SELECT s.normalized, SUM(s.times), SUM(s.hits * s.times) / SUM(s.times) FROM searches s INDEXED BY searches_normalized
 WHERE s.normalized != '' AND s.at >= ?1 AND s.hits > 0
 GROUP BY s.normalized
 HAVING NOT EXISTS (SELECT 1 FROM opens o WHERE o.normalized = s.normalized AND o.at >= ?1)
-ORDER BY COUNT(*) DESC, s.normalized LIMIT ?2";
+ORDER BY SUM(s.times) DESC, s.normalized LIMIT ?2";
 
 const MOST_READ: &str = "
 SELECT card_id, COUNT(*), 0 FROM opens INDEXED BY opens_card
@@ -87,7 +89,7 @@ pub(super) fn read(conn: &Connection, since: i64, limit: usize) -> rusqlite::Res
     };
     let insights = Insights {
         searches: tx.query_row(
-            "SELECT COUNT(*) FROM searches WHERE at >= ?1",
+            "SELECT COALESCE(SUM(times), 0) FROM searches WHERE at >= ?1",
             [since],
             |row| row.get(0),
         )?,

@@ -2,6 +2,7 @@
 //! batches of one transaction each, old ones pruned daily; between batches
 //! it watches the database file (`Db::watch`) and checks it once at start.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
@@ -174,36 +175,62 @@ fn prune(db: &Db, cutoff: i64) {
     }
 }
 
-fn write_batch(conn: &mut Connection, batch: &[Event]) -> Result<(), rusqlite::Error> {
-    let tx = conn.transaction()?;
+/// A batch's searches, each distinct one once with how many times it came
+/// (same second, query, filters, hits and source), in the order first
+/// seen; and its openings. Both backends write a search as one row with a
+/// count: under load most searches repeat one another (a busy sidebar, a
+/// script, a benchmark), and a row apiece was most of the log's cost.
+pub(super) fn counted(batch: &[Event]) -> (Vec<(&SearchEvent, i64)>, Vec<&OpenEvent>) {
+    type Key<'a> = (i64, &'a str, &'a str, u64, &'static str);
+    let mut searches: Vec<(&SearchEvent, i64)> = Vec::new();
+    let mut seen: HashMap<Key, usize> = HashMap::new();
+    let mut opens = Vec::new();
     for event in batch {
         match event {
             Event::Search(s) => {
-                tx.prepare_cached(
-                    "INSERT INTO searches (at, query, normalized, filters, hits, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    s.at,
-                    s.query,
-                    normalize(&s.query),
-                    s.filters,
-                    s.hits as i64,
-                    s.source
-                ])?;
+                let key = (s.at, s.query.as_str(), s.filters.as_str(), s.hits, s.source);
+                match seen.get(&key) {
+                    Some(&slot) => searches[slot].1 += 1,
+                    None => {
+                        seen.insert(key, searches.len());
+                        searches.push((s, 1));
+                    }
+                }
             }
-            Event::Open(o) => {
-                tx.prepare_cached(
-                    "INSERT INTO opens (at, card_id, query, normalized, source) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![
-                    o.at,
-                    o.card_id,
-                    o.query,
-                    o.query.as_deref().map(normalize),
-                    o.source
-                ])?;
-            }
+            Event::Open(o) => opens.push(o),
         }
+    }
+    (searches, opens)
+}
+
+fn write_batch(conn: &mut Connection, batch: &[Event]) -> Result<(), rusqlite::Error> {
+    let (searches, opens) = counted(batch);
+    let tx = conn.transaction()?;
+    for (s, times) in searches {
+        tx.prepare_cached(
+            "INSERT INTO searches (at, query, normalized, filters, hits, source, times) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            s.at,
+            s.query,
+            normalize(&s.query),
+            s.filters,
+            s.hits as i64,
+            s.source,
+            times
+        ])?;
+    }
+    for o in opens {
+        tx.prepare_cached(
+            "INSERT INTO opens (at, card_id, query, normalized, source) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            o.at,
+            o.card_id,
+            o.query,
+            o.query.as_deref().map(normalize),
+            o.source
+        ])?;
     }
     tx.commit()
 }
@@ -211,6 +238,44 @@ fn write_batch(conn: &mut Connection, batch: &[Event]) -> Result<(), rusqlite::E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn search(at: i64, query: &str, hits: u64) -> Event {
+        Event::Search(SearchEvent {
+            at,
+            query: query.into(),
+            filters: String::new(),
+            hits,
+            source: "api",
+        })
+    }
+
+    #[test]
+    fn a_batch_counts_each_distinct_search_once_in_the_order_first_seen() {
+        let batch = [
+            search(10, "refund", 3),
+            search(10, "vpn", 0),
+            search(10, "refund", 3),
+            // Another second, or other hits: another row.
+            search(11, "refund", 3),
+            search(10, "refund", 2),
+            search(10, "refund", 3),
+        ];
+        let (searches, opens) = counted(&batch);
+        let rows: Vec<(i64, &str, u64, i64)> = searches
+            .iter()
+            .map(|(s, times)| (s.at, s.query.as_str(), s.hits, *times))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (10, "refund", 3, 3),
+                (10, "vpn", 0, 1),
+                (11, "refund", 3, 1),
+                (10, "refund", 2, 1)
+            ]
+        );
+        assert!(opens.is_empty());
+    }
 
     #[test]
     fn capping_cuts_on_a_char_boundary_and_keeps_short_text_whole() {

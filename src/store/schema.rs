@@ -5,7 +5,7 @@
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 
 /// The schema this build writes and reads.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Version 1: the tables as they were before versions were numbered (so a
 /// database of that time, at `user_version` 0, passes through unchanged).
@@ -53,6 +53,14 @@ CREATE INDEX IF NOT EXISTS searches_normalized ON searches (normalized, at, hits
 CREATE INDEX IF NOT EXISTS opens_normalized ON opens (normalized, at);
 CREATE INDEX IF NOT EXISTS opens_card ON opens (card_id, at);
 CREATE INDEX IF NOT EXISTS feedback_flagged ON feedback (verdict, card_id, created_at, resolved_at);
+";
+
+/// Version 3: a row is one search repeated `times` times (`log::counted`),
+/// and the insights' covering index holds the count.
+const V3: &str = "
+ALTER TABLE searches ADD COLUMN times INTEGER NOT NULL DEFAULT 1;
+DROP INDEX IF EXISTS searches_normalized;
+CREATE INDEX searches_normalized ON searches (normalized, at, hits, times);
 ";
 
 /// Rows normalized per statement while migrating an old log.
@@ -103,7 +111,8 @@ pub fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
         }
         match target {
             1 => tx.execute_batch(V1)?,
-            _ => to_v2(&tx)?,
+            2 => to_v2(&tx)?,
+            _ => tx.execute_batch(V3)?,
         }
         tx.pragma_update(None, "user_version", target)?;
         tx.commit()?;
@@ -165,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn a_database_of_schema_zero_is_migrated_with_its_queries_normalized() {
+    fn a_database_of_schema_zero_is_migrated_with_its_queries_normalized_and_counted_once() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(V1).unwrap();
         conn.execute_batch(
@@ -176,9 +185,12 @@ mod tests {
         .unwrap();
         migrate(&mut conn).unwrap();
         assert_eq!(user_version(&conn).unwrap(), VERSION);
-        let searched: String = conn
-            .query_row("SELECT normalized FROM searches", [], |r| r.get(0))
+        let (searched, times): (String, i64) = conn
+            .query_row("SELECT normalized, times FROM searches", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .unwrap();
+        assert_eq!(times, 1);
         let opened: Vec<Option<String>> = conn
             .prepare("SELECT normalized FROM opens ORDER BY id")
             .unwrap()

@@ -66,6 +66,34 @@ fn insights_group_queries_by_their_normalized_form() {
 }
 
 #[test]
+fn a_search_repeated_many_times_is_counted_as_often_with_its_hits_averaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(dir.path());
+    let at = now();
+    for _ in 0..500 {
+        store.log_search(SearchEvent {
+            at,
+            ..search("Refund annual", 3)
+        });
+    }
+    store.log_search(SearchEvent {
+        at,
+        ..search("refund annual", 1)
+    });
+    store.flush();
+    let insights = store.insights(at - 60, 20).unwrap();
+    assert_eq!(insights.searches, 501);
+    assert_eq!(texts(&insights.top_queries), [("refund annual", 501)]);
+    // (500 * 3 + 1) / 501, truncated as an average of hits always was.
+    assert_eq!(insights.top_queries[0].hits, 2);
+    let rows: i64 = rusqlite::Connection::open(dir.path().join("quire.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM searches", [], |row| row.get(0))
+        .unwrap();
+    assert!(rows < 501, "{rows} rows for two distinct searches");
+}
+
+#[test]
 fn a_huge_search_and_open_are_logged_as_bounded_rows() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_in(dir.path());

@@ -363,7 +363,7 @@ async fn replicas_starting_at_once_on_a_new_database_migrate_it_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,25 +6,26 @@ use deadpool_postgres::Object;
 
 use crate::store::{Insights, QueryCount, StoreError};
 
-const SEARCHES: &str = "SELECT COUNT(*) FROM searches WHERE at >= $1";
+const SEARCHES: &str = "SELECT COALESCE(SUM(times), 0)::BIGINT FROM searches WHERE at >= $1";
 
-// AVG over integers is exact in PostgreSQL; FLOOR makes it SQLite's CAST.
+// A row counts `times` searches. SUM over BIGINT is NUMERIC, exact;
+// FLOOR of the weighed average makes it SQLite's integer division.
 const TOP_QUERIES: &str = "
-SELECT normalized, COUNT(*), FLOOR(AVG(hits))::BIGINT FROM searches
+SELECT normalized, SUM(times)::BIGINT, FLOOR(SUM(hits * times) / SUM(times))::BIGINT FROM searches
 WHERE normalized != '' AND at >= $1
-GROUP BY normalized ORDER BY COUNT(*) DESC, normalized LIMIT $2";
+GROUP BY normalized ORDER BY SUM(times) DESC, normalized LIMIT $2";
 
 const NO_RESULTS: &str = "
-SELECT normalized, COUNT(*), 0::BIGINT FROM searches
+SELECT normalized, SUM(times)::BIGINT, 0::BIGINT FROM searches
 WHERE normalized != '' AND at >= $1 AND hits = 0
-GROUP BY normalized ORDER BY COUNT(*) DESC, normalized LIMIT $2";
+GROUP BY normalized ORDER BY SUM(times) DESC, normalized LIMIT $2";
 
 const NEVER_OPENED: &str = "
-SELECT s.normalized, COUNT(*), FLOOR(AVG(s.hits))::BIGINT FROM searches s
+SELECT s.normalized, SUM(s.times)::BIGINT, FLOOR(SUM(s.hits * s.times) / SUM(s.times))::BIGINT FROM searches s
 WHERE s.normalized != '' AND s.at >= $1 AND s.hits > 0
 GROUP BY s.normalized
 HAVING NOT EXISTS (SELECT 1 FROM opens o WHERE o.normalized = s.normalized AND o.at >= $1)
-ORDER BY COUNT(*) DESC, s.normalized LIMIT $2";
+ORDER BY SUM(s.times) DESC, s.normalized LIMIT $2";
 
 const MOST_READ: &str = "
 SELECT card_id, COUNT(*), 0::BIGINT FROM opens

@@ -9,7 +9,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::store::log::{BATCH, BATCH_WAIT, Event};
+use crate::store::log::{BATCH, BATCH_WAIT, Event, counted};
 use crate::store::schema::normalize;
 use crate::store::{QUEUE, StoreError, now, wait};
 
@@ -157,6 +157,7 @@ struct Searches {
     filters: Vec<String>,
     hits: Vec<i64>,
     source: Vec<&'static str>,
+    times: Vec<i64>,
 }
 
 #[derive(Default)]
@@ -170,24 +171,22 @@ struct Opens {
 
 async fn write(pool: &Pool, batch: &[Event]) -> Result<(), StoreError> {
     let (mut s, mut o) = (Searches::default(), Opens::default());
-    for event in batch {
-        match event {
-            Event::Search(e) => {
-                s.at.push(e.at);
-                s.normalized.push(normalize(&e.query));
-                s.query.push(e.query.clone());
-                s.filters.push(e.filters.clone());
-                s.hits.push(i64::try_from(e.hits).unwrap_or(i64::MAX));
-                s.source.push(e.source);
-            }
-            Event::Open(e) => {
-                o.at.push(e.at);
-                o.card_id.push(e.card_id.clone());
-                o.normalized.push(e.query.as_deref().map(normalize));
-                o.query.push(e.query.clone());
-                o.source.push(e.source);
-            }
-        }
+    let (searches, opens) = counted(batch);
+    for (e, times) in searches {
+        s.at.push(e.at);
+        s.normalized.push(normalize(&e.query));
+        s.query.push(e.query.clone());
+        s.filters.push(e.filters.clone());
+        s.hits.push(i64::try_from(e.hits).unwrap_or(i64::MAX));
+        s.source.push(e.source);
+        s.times.push(times);
+    }
+    for e in opens {
+        o.at.push(e.at);
+        o.card_id.push(e.card_id.clone());
+        o.normalized.push(e.query.as_deref().map(normalize));
+        o.query.push(e.query.clone());
+        o.source.push(e.source);
     }
     if batch.is_empty() {
         return Ok(());
@@ -196,9 +195,9 @@ async fn write(pool: &Pool, batch: &[Event]) -> Result<(), StoreError> {
     let tx = client.transaction().await?;
     if !s.at.is_empty() {
         tx.execute(
-            "INSERT INTO searches (at, query, normalized, filters, hits, source)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])",
-            &[&s.at, &s.query, &s.normalized, &s.filters, &s.hits, &s.source],
+            "INSERT INTO searches (at, query, normalized, filters, hits, source, times)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[])",
+            &[&s.at, &s.query, &s.normalized, &s.filters, &s.hits, &s.source, &s.times],
         )
         .await?;
     }

@@ -8,7 +8,7 @@ use deadpool_postgres::Object;
 use crate::store::StoreError;
 
 /// The schema this build writes and reads.
-pub(super) const VERSION: i64 = 1;
+pub(super) const VERSION: i64 = 2;
 
 /// The advisory lock's key: any number no other program on the database
 /// uses; these are "quire" in ASCII.
@@ -55,8 +55,16 @@ CREATE TABLE session_key (
 );
 ";
 
+/// Version 2: a row is one search repeated `times` times, as SQLite's
+/// version 3 (`store::log::counted`).
+const V2: &str = "
+ALTER TABLE searches ADD COLUMN times BIGINT NOT NULL DEFAULT 1;
+DROP INDEX IF EXISTS searches_normalized;
+CREATE INDEX searches_normalized ON searches (normalized, at, hits, times);
+";
+
 /// Each migration, the first bringing version 1.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Brings the database to `VERSION`; refuses one a newer Quire wrote.
 pub(super) async fn migrate(client: &mut Object, shown: &str) -> Result<(), StoreError> {
