@@ -285,14 +285,6 @@ impl Plan {
         out
     }
 
-    /// A synonym's words (one, or a phrase) at a synonym's weight.
-    pub fn synonym(&self, synonym: &Alternative) -> Box<dyn Query> {
-        match synonym.words.as_slice() {
-            [one] => Box::new(BooleanQuery::new(self.forms(one, SYNONYM_WEIGHT))),
-            words => Box::new(BoostQuery::new(self.phrase(words), SYNONYM_WEIGHT)),
-        }
-    }
-
     /// Clauses for a union: every form of `word` in every field, and each
     /// of its `synonyms` (a phrase as one clause), weighed by `weight`.
     /// Flat rather than one nested union per word: a union of term queries
@@ -342,12 +334,9 @@ impl Plan {
     /// completions while it is typed.
     fn word(&self, wanted: &Wanted) -> Box<dyn Query> {
         let word = &wanted.word;
-        let mut should = self.forms(word, 1.0);
+        let mut should = self.either(word, &wanted.synonyms, 1.0);
         for correction in &wanted.corrections {
             should.extend(self.forms(correction, CORRECTED_WEIGHT));
-        }
-        for synonym in &wanted.synonyms {
-            should.push((Occur::Should, self.synonym(synonym)));
         }
         let chars = word.folded.chars().count();
         if wanted.prefix && (chars >= 2 || word.han) {

@@ -139,13 +139,14 @@ pub(super) fn run(db: Arc<Db>, rx: Receiver<Event>, retention: Option<i64>) {
 const NICE: i32 = 10;
 
 /// Lets the requests whose searches are logged go first. A batch of a few
-/// hundred rows takes a core for a millisecond or more, and the requests
-/// behind it waited: with the log on, a kept search's p99 was 2.0-4.1 ms
-/// under wrk's 16 connections on two cores, 0.6 ms with it off; as a batch
-/// thread at nice 10, 1.2-1.6 ms (four runs each, alternated). A batch
-/// thread is not woken ahead of a running one. It still writes every event
-/// unless the requests leave it no time at all, when the queue fills and
-/// events are dropped (`QUEUE`), as they were before at full load.
+/// hundred rows took a core for a millisecond or more, and the requests
+/// behind it waited: a kept search's p99 under wrk's 16 connections on two
+/// cores was 2.0-4.1 ms, 1.2-1.6 ms with this thread a batch thread at
+/// nice 10 (four runs each, alternated; this machine's spread is wide, and
+/// with the log off p99 still ranged 0.6-2.4 ms). A batch thread is not
+/// woken ahead of a running one. It still writes every event unless the
+/// requests leave it no time at all, when the queue fills and events are
+/// dropped (`QUEUE`), as they were before at full load.
 fn in_the_background() {
     #[cfg(target_os = "linux")]
     {
