@@ -6,6 +6,7 @@
 mod audience;
 pub mod cache;
 mod family;
+mod function_words;
 mod plan;
 pub mod query;
 pub mod reader;

@@ -13,8 +13,8 @@ use tantivy::{DocSet, Term};
 
 use super::audience::Statistics;
 use super::plan::{Plan, Scope};
-use super::{SearchRequest, SearchResults, query, run, ticket};
-use crate::index::analyzer::{Analyzer, Word};
+use super::{SearchRequest, SearchResults, function_words, query, run, ticket};
+use crate::index::analyzer::{Analyzer, Word, romanian_spellings};
 use crate::index::synonyms::Alternative;
 use crate::index::{IndexError, SearchIndex};
 
@@ -128,7 +128,7 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
         let words = analyzer.words(text);
         let alternatives = thesaurus.alternatives(&words);
         for (word, alternatives) in words.into_iter().zip(alternatives) {
-            if !worth_counting(&word) {
+            if !worth_counting(&word, !alternatives.is_empty()) {
                 continue;
             }
             let counted = counts
@@ -141,24 +141,40 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
         }
     }
     let f = index.fields();
+    let form_cards = |form: &str| -> u64 {
+        [f.title, f.lead, f.body]
+            .map(|field| stats.doc_freq(&Term::from_field_text(field, form)))
+            .into_iter()
+            .max()
+            .unwrap_or(0)
+    };
     let word_cards = |word: &Word| -> u64 {
         word.forms
             .iter()
-            .flat_map(|form| {
-                [f.title, f.lead, f.body]
-                    .map(|field| stats.doc_freq(&Term::from_field_text(field, form)))
-            })
+            .map(|form| form_cards(form))
             .max()
             .unwrap_or(0)
     };
     let cards = stats.num_cards().max(1) as f32;
     let mut chosen: Vec<Chosen> = counts
         .into_values()
-        .filter_map(|(word, count, synonyms)| {
+        .filter_map(|(mut word, count, synonyms)| {
+            let mut own = word_cards(&word);
+            // Romanian typed without diacritics ("stergeti" for "ștergeți"):
+            // the stems of what it may stand for, where cards hold them.
+            // Only for words no card holds as typed, as they are few.
+            if own == 0 {
+                for stem in romanian_spellings(&word.folded) {
+                    let held = form_cards(&stem);
+                    if held > 0 {
+                        own = own.max(held);
+                        word.forms.push(stem);
+                    }
+                }
+            }
             // A word no card says weighs as the most common way of saying
             // it (a phrase as its rarest word): the reader's word for what
             // the cards call otherwise, or in another language.
-            let own = word_cards(&word);
             let doc_freq = if own > 0 {
                 own
             } else {
@@ -197,148 +213,15 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
 }
 
 /// One letter says nothing (and jieba's search mode also yields the single
-/// characters of longer Chinese words); nor do stop words, the courtesies
-/// of a support e-mail, or numbers (dates, amounts, order numbers).
-fn worth_counting(word: &Word) -> bool {
+/// characters of longer Chinese words); nor do the grammar and courtesies
+/// of a support e-mail, or numbers (dates, amounts, order numbers) unless
+/// the team named the number in a synonym group ("429").
+fn worth_counting(word: &Word, has_synonyms: bool) -> bool {
     word.folded.chars().count() >= 2
-        && !word.folded.chars().all(|c| c.is_ascii_digit())
+        && (has_synonyms || !word.folded.chars().all(|c| c.is_ascii_digit()))
         && !query::is_stop_word(&word.folded)
-        && !TICKET_NOISE.contains(&word.folded.as_str())
+        && !function_words::is_function_word(&word.folded)
 }
-
-/// Words every ticket has (folded, as the analyzer gives them).
-const TICKET_NOISE: &[&str] = &[
-    // English
-    "hi",
-    "hello",
-    "hey",
-    "dear",
-    "thanks",
-    "thank",
-    "please",
-    "regards",
-    "team",
-    "support",
-    "help",
-    "could",
-    "would",
-    "should",
-    "get",
-    "got",
-    "have",
-    "has",
-    "had",
-    "will",
-    "just",
-    "there",
-    "their",
-    "they",
-    "them",
-    "am",
-    "been",
-    "but",
-    "any",
-    "all",
-    "some",
-    "also",
-    "so",
-    "then",
-    "than",
-    "which",
-    "who",
-    "its",
-    "were",
-    "his",
-    "her",
-    "she",
-    "he",
-    "only",
-    // Russian
-    "здравствуите",
-    "здравствуйте",
-    "добрыи",
-    "добрый",
-    "день",
-    "спасибо",
-    "пожалуиста",
-    "пожалуйста",
-    "после",
-    "она",
-    "он",
-    "они",
-    "оно",
-    "мне",
-    "меня",
-    "вы",
-    "вас",
-    "ваш",
-    "наш",
-    "есть",
-    "был",
-    "была",
-    "были",
-    "если",
-    "или",
-    "уже",
-    "еще",
-    "ещё",
-    "так",
-    "там",
-    "тут",
-    "все",
-    "всё",
-    "его",
-    "ее",
-    "её",
-    "их",
-    "при",
-    "через",
-    "только",
-    "очень",
-    "бы",
-    "могу",
-    "можно",
-    "нужно",
-    "делать",
-    "подскажите",
-    "помогите",
-    // Romanian (folded)
-    "buna",
-    "ziua",
-    "va",
-    "rog",
-    "multumesc",
-    "salut",
-    "am",
-    "ati",
-    "mai",
-    "dar",
-    "sau",
-    "fost",
-    "acum",
-    "foarte",
-    "doar",
-    "dupa",
-    "noi",
-    "voi",
-    "ei",
-    "ele",
-    "lui",
-    "ii",
-    "imi",
-    // Chinese
-    "您好",
-    "你好",
-    "请问",
-    "谢谢",
-    "麻烦",
-    "帮忙",
-    "一下",
-    "可以",
-    "什么",
-    "为什么",
-    "已经",
-];
 
 /// Which chosen words the card at `address` contains, in any field.
 fn matched_words(
