@@ -141,12 +141,17 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
         }
     }
     let f = index.fields();
+    // How many cards hold a form, read from the bodies: a card's body
+    // holds nearly every word of its title and lead, and a ticket has a
+    // few hundred distinct words, each a term-dictionary lookup per form,
+    // field and segment (a seventh of a match when all three were read).
+    // Title and lead are read only for a form no body holds.
     let form_cards = |form: &str| -> u64 {
-        [f.title, f.lead, f.body]
-            .map(|field| stats.doc_freq(&Term::from_field_text(field, form)))
-            .into_iter()
-            .max()
-            .unwrap_or(0)
+        let cards = |field| stats.doc_freq(&Term::from_field_text(field, form));
+        match cards(f.body) {
+            0 => cards(f.title).max(cards(f.lead)),
+            body => body,
+        }
     };
     let word_cards = |word: &Word| -> u64 {
         word.forms

@@ -333,12 +333,13 @@ fn strip_history_and_signature(text: &str) -> String {
     let mut kept: Vec<&str> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
-        if is_reply_header(trimmed, lines.get(i + 1).map(|l| l.trim())) {
+        // Lowercased once per line: a pasted ticket can be one long line.
+        let lower = trimmed.to_lowercase();
+        if is_reply_header(&lower, lines.get(i + 1).map(|l| l.trim())) {
             break;
         }
         // "-- " is the standard signature separator; "Sent from my…" a phone's.
-        if trimmed == "--" || trimmed == "—" || trimmed.to_lowercase().starts_with("sent from my")
-        {
+        if trimmed == "--" || trimmed == "—" || lower.starts_with("sent from my") {
             break;
         }
         if trimmed.starts_with('>') {
@@ -353,6 +354,10 @@ fn strip_history_and_signature(text: &str) -> String {
 }
 
 fn is_sign_off(line: &str) -> bool {
+    // The longest sign-off is a few words.
+    if line.len() > 64 {
+        return false;
+    }
     let folded: String = line
         .trim_end_matches([',', '!', '.', '，', '！'])
         .to_lowercase()
@@ -368,9 +373,9 @@ fn is_sign_off(line: &str) -> bool {
     SIGN_OFFS.contains(&folded.as_str())
 }
 
-/// The line that introduces quoted history, in the languages we serve.
-fn is_reply_header(line: &str, next: Option<&str>) -> bool {
-    let lower = line.to_lowercase();
+/// The line that introduces quoted history, in the languages we serve
+/// (`lower`: the line lowercased; `next`: the line after it, as written).
+fn is_reply_header(lower: &str, next: Option<&str>) -> bool {
     if lower.starts_with("-----original message") || lower.starts_with("-----исходное сообщение")
     {
         return true;
@@ -391,7 +396,8 @@ fn is_reply_header(line: &str, next: Option<&str>) -> bool {
     }
     // Outlook: "From: …" followed by "Sent: …" or "Date: …".
     let header = |l: &str| {
-        let l = l.to_lowercase();
+        let start: String = l.chars().take(12).collect();
+        let l = start.to_lowercase();
         ["sent:", "date:", "отправлено:", "trimis:", "发送时间："]
             .iter()
             .any(|k| l.starts_with(k))
