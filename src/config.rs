@@ -30,6 +30,9 @@ pub struct Config {
     /// Search answers kept until the cards change (`search::cache`); 0:
     /// every search is worked out afresh.
     pub search_cache: usize,
+    /// Ticket matching also searches a ticket's most telling words in the
+    /// other languages of the cards (`search::lexicon`).
+    pub translate_tickets: bool,
     /// `[insights] enabled`: log searches and card openings for the insights page.
     pub insights: bool,
     /// Logged searches older than this many days are deleted.
@@ -251,6 +254,7 @@ struct File {
     reconcile_seconds: Option<u64>,
     live_reload: Option<bool>,
     search_cache: Option<usize>,
+    translate_tickets: Option<bool>,
     insights: Option<InsightsFile>,
     api: Option<ApiFile>,
     helpscout: Option<SecretFile>,
@@ -368,6 +372,7 @@ impl Default for Config {
             reconcile_seconds: 600,
             live_reload: true,
             search_cache: DEFAULT_SEARCH_CACHE,
+            translate_tickets: true,
             insights: true,
             retention_days: 90,
             api: ApiConfig::default(),
@@ -445,6 +450,9 @@ impl Config {
         }
         if let Some(entries) = file.search_cache {
             config.search_cache = entries;
+        }
+        if let Some(on) = file.translate_tickets {
+            config.translate_tickets = on;
         }
         if let Some(insights) = file.insights {
             config.insights = insights.enabled.unwrap_or(true);
@@ -827,6 +835,13 @@ mod tests {
         let c = Config::parse("", Path::new(""), Path::new("quire.toml")).unwrap();
         assert_eq!(c.content_dir, PathBuf::from("content"));
         assert_eq!(c.bind.to_string(), DEFAULT_BIND);
+        assert!(c.translate_tickets);
+        let off = Config::parse(
+            "translate_tickets = false",
+            Path::new(""),
+            Path::new("q.toml"),
+        );
+        assert!(!off.unwrap().translate_tickets);
     }
 
     #[test]

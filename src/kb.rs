@@ -116,8 +116,15 @@ impl Kb {
                 path: config.content_dir.clone(),
                 source,
             })?;
-        // Load the Chinese dictionary while the index opens and the folder is walked.
-        std::thread::spawn(crate::index::analyzer::warm_up);
+        // Load the Chinese dictionary, then the lexicon (analysed with it),
+        // while the index opens and the folder is walked.
+        let translate = config.translate_tickets;
+        std::thread::spawn(move || {
+            crate::index::analyzer::warm_up();
+            if translate {
+                crate::search::lexicon::Lexicon::shipped();
+            }
+        });
         // Opened on a thread of background priority, so that tantivy's
         // indexing and merge threads, started here, inherit it.
         let data_dir = config.data_dir.as_deref();
@@ -156,6 +163,7 @@ impl Kb {
         let (changes, _) = broadcast::channel(64);
         let (settled, _) = broadcast::channel(64);
         let search_cache = crate::search::cache::Cache::new(config.search_cache);
+        index.set_translating(config.translate_tickets);
         let kb = Arc::new(Kb {
             search_cache,
             config,

@@ -172,6 +172,9 @@ struct Shared {
     /// The content folder's `_synonyms.yaml`, analysed; read by every
     /// search, replaced when the file changes.
     synonyms: RwLock<Arc<synonyms::Synonyms>>,
+    /// Whether ticket matching searches words in translation too
+    /// (`translate_tickets` in quire.toml).
+    translating: std::sync::atomic::AtomicBool,
     /// The index folder; `None` in memory.
     dir: Option<PathBuf>,
 }
@@ -278,6 +281,7 @@ fn finish(
             vocabularies: vocabulary::Vocabularies::new(fields.spelling),
             damage: damage::Damage::default(),
             synonyms: RwLock::default(),
+            translating: std::sync::atomic::AtomicBool::new(true),
             dir: dir.map(Path::to_path_buf),
         }),
         fields,
@@ -432,6 +436,19 @@ impl SearchIndex {
             .synonyms
             .write()
             .unwrap_or_else(|e| e.into_inner()) = analysed;
+    }
+
+    /// Whether ticket matching searches words in translation too.
+    pub fn translating(&self) -> bool {
+        self.shared
+            .translating
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_translating(&self, on: bool) {
+        self.shared
+            .translating
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Words of the index within the allowed typos of `word` (folded, as

@@ -7,6 +7,7 @@ mod audience;
 pub mod cache;
 mod family;
 mod function_words;
+pub mod lexicon;
 mod plan;
 pub mod query;
 pub mod reader;
@@ -15,7 +16,7 @@ pub mod snippet;
 pub mod ticket;
 
 pub use plan::MAX_WORDS;
-pub use similar::{Ticket, similar};
+pub use similar::{Ticket, similar, similar_with};
 
 use plan::{Plan, Scope};
 

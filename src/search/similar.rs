@@ -12,6 +12,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, Term};
 
 use super::audience::Statistics;
+use super::lexicon::{Lexicon, Translation};
 use super::plan::{Plan, Scope};
 use super::{SearchRequest, SearchResults, function_words, query, run, ticket};
 use crate::index::analyzer::{Analyzer, Word, romanian_spellings};
@@ -34,6 +35,12 @@ const SUBJECT_WEIGHT: f32 = 3.0;
 const MAX_TERMS: usize = 16;
 /// Words in more than this share of cards say nothing about a ticket.
 const MAX_DOC_SHARE: f32 = 0.5;
+/// The most telling words that are also searched in translation.
+const MAX_TRANSLATED: usize = 8;
+/// A card holding a word's translation scores this share of what the word
+/// itself would (times the lexicon's confidence): a team's synonyms
+/// (0.6) are surer than a lexicon learned from other texts.
+const TRANSLATION_WEIGHT: f32 = 0.5;
 /// A shared tag adds about what one middling word does.
 const TAG_BOOST: f32 = 0.5;
 
@@ -44,6 +51,8 @@ struct Chosen {
     weight: f32,
     /// Other entries of the team's synonym groups the word is in.
     synonyms: Vec<Alternative>,
+    /// The word in the other languages, as the shipped lexicon knows it.
+    translations: Vec<Translation>,
 }
 
 /// The cards most likely to answer `ticket`, best first, under `request`'s
@@ -54,6 +63,22 @@ pub fn similar(
     ticket: &Ticket,
     request: &SearchRequest,
 ) -> Result<SearchResults, IndexError> {
+    let lexicon = if index.translating() {
+        Lexicon::shipped()
+    } else {
+        Lexicon::none()
+    };
+    similar_with(index, ticket, request, lexicon)
+}
+
+/// `similar`, with words translated by `lexicon` (an evaluation compares
+/// lexicons learned from part of a corpus, or none).
+pub fn similar_with(
+    index: &SearchIndex,
+    ticket: &Ticket,
+    request: &SearchRequest,
+    lexicon: &Lexicon,
+) -> Result<SearchResults, IndexError> {
     let started = Instant::now();
     let searcher = index.searcher();
     // A caller who sees public cards only must not learn, from which words
@@ -61,7 +86,7 @@ pub fn similar(
     let stats = Statistics::new(&searcher, index.fields(), request.public_only);
     let subject = ticket::clean_subject(&ticket.subject);
     let body = ticket::clean(&ticket.body);
-    let chosen = choose_words(index, &stats, &subject, &body);
+    let chosen = choose_words(index, &stats, lexicon, &subject, &body);
     if chosen.is_empty() {
         return Ok(SearchResults::empty(started));
     }
@@ -76,7 +101,15 @@ pub fn similar(
     // top three on the ticket evaluation.)
     let words: Vec<(Occur, Box<dyn Query>)> = chosen
         .iter()
-        .flat_map(|c| plan.either(&c.word, &c.synonyms, c.weight))
+        .flat_map(|c| {
+            let translated = c
+                .translations
+                .iter()
+                .flat_map(|t| plan.either(&t.word, &[], c.weight * TRANSLATION_WEIGHT * t.score));
+            plan.either(&c.word, &c.synonyms, c.weight)
+                .into_iter()
+                .chain(translated)
+        })
         .collect();
     let mut all: Vec<(Occur, Box<dyn Query>)> =
         vec![(Occur::Must, Box::new(BooleanQuery::new(words)))];
@@ -119,7 +152,13 @@ fn in_ticket_language(request: &SearchRequest, text: &str) -> SearchRequest {
 }
 
 /// The ticket's distinguishing words, most telling first.
-fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &str) -> Vec<Chosen> {
+fn choose_words(
+    index: &SearchIndex,
+    stats: &Statistics,
+    lexicon: &Lexicon,
+    subject: &str,
+    body: &str,
+) -> Vec<Chosen> {
     let mut analyzer = Analyzer::default();
     let thesaurus = index.synonyms();
     // Counted by primary form, so "refunds" and "refund" are one word.
@@ -161,6 +200,8 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
             .unwrap_or(0)
     };
     let cards = stats.num_cards().max(1) as f32;
+    // A translation into a language no card is written in finds nothing.
+    let present = languages(stats.searcher(), f.lang);
     let mut chosen: Vec<Chosen> = counts
         .into_values()
         .filter_map(|(mut word, count, synonyms)| {
@@ -180,14 +221,16 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
             // A word no card says weighs as the most common way of saying
             // it (a phrase as its rarest word): the reader's word for what
             // the cards call otherwise, or in another language.
+            let mut translations = lexicon.translations(&word, 1);
+            translations.retain(|t| present.contains(&t.lang));
             let doc_freq = if own > 0 {
                 own
             } else {
-                synonyms
+                let named = synonyms
                     .iter()
-                    .map(|s| s.words.iter().map(word_cards).min().unwrap_or(0))
-                    .max()
-                    .unwrap_or(0)
+                    .map(|s| s.words.iter().map(word_cards).min().unwrap_or(0));
+                let translated = translations.iter().map(|t| word_cards(&t.word));
+                named.chain(translated).max().unwrap_or(0)
             } as f32;
             // Unknown to the index: no card can match it. Everywhere: no
             // card is singled out by it (only judged on a real corpus).
@@ -199,6 +242,7 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
                 word,
                 weight: (1.0 + count.ln()) * idf,
                 synonyms,
+                translations,
             })
         })
         .collect();
@@ -208,6 +252,11 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
             .then_with(|| a.word.folded.cmp(&b.word.folded))
     });
     chosen.truncate(MAX_TERMS);
+    // Translations only for the most telling words: each adds a clause
+    // per form and field, and they were half of a match's time for all.
+    for c in chosen.iter_mut().skip(MAX_TRANSLATED) {
+        c.translations.clear();
+    }
     // Relative weights keep the strongest word at 1, like a typed word.
     if let Some(top) = chosen.first().map(|c| c.weight).filter(|w| *w > 0.0) {
         for c in &mut chosen {
@@ -215,6 +264,27 @@ fn choose_words(index: &SearchIndex, stats: &Statistics, subject: &str, body: &s
         }
     }
     chosen
+}
+
+/// The languages the index's cards are written in (their `lang` terms).
+fn languages(searcher: &tantivy::Searcher, lang: tantivy::schema::Field) -> Vec<String> {
+    let mut langs: Vec<String> = Vec::new();
+    for segment in searcher.segment_readers() {
+        let Ok(inverted) = segment.inverted_index(lang) else {
+            continue;
+        };
+        let Ok(mut terms) = inverted.terms().stream() else {
+            continue;
+        };
+        while terms.advance() {
+            if let Ok(code) = std::str::from_utf8(terms.key())
+                && !langs.iter().any(|l| l == code)
+            {
+                langs.push(code.to_string());
+            }
+        }
+    }
+    langs
 }
 
 /// One letter says nothing (and jieba's search mode also yields the single

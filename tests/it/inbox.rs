@@ -108,6 +108,54 @@ async fn a_ticket_is_matched_on_what_it_is_about_not_on_its_grammar() {
     );
 }
 
+/// A handbook whose only card on removing people is in English, and a
+/// Russian customer who asks about it in Russian words only.
+async fn english_answer_for_a_russian_ticket(translate: bool) -> Vec<String> {
+    let content = tempfile::tempdir().unwrap();
+    for (path, text) in [
+        (
+            "people/removing-teammates.md",
+            "---\ntitle: Removing a teammate\nlang: en\n---\nTo delete a user, open Settings, then People, \
+             and choose Delete user. Their conversations stay in the workspace.\n",
+        ),
+        (
+            "ru/tarify.md",
+            "---\ntitle: Тарифы\nlang: ru\n---\nТариф можно сменить в любой момент, разница в цене \
+             пересчитывается до конца месяца.\n",
+        ),
+    ] {
+        crate::support::write_file(content.path(), path, text);
+    }
+    let t = TestKb::serve_with(content, tempfile::tempdir().unwrap(), |c| {
+        c.translate_tickets = translate
+    })
+    .await;
+    let (status, body) = t
+        .post_json(
+            "/api/v1/match",
+            &json!({ "subject": "Удалить пользователя", "body": "Здравствуйте! Как удалить пользователя из команды? Он уволился." }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    hit_ids(&body).into_iter().map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticket_finds_the_answer_written_in_another_language_through_the_lexicon() {
+    let translated = english_answer_for_a_russian_ticket(true).await;
+    assert_eq!(
+        translated.first().map(String::as_str),
+        Some("people/removing-teammates"),
+        "{translated:?}"
+    );
+    // `translate_tickets = false`: no word of the ticket is in that card.
+    let literal = english_answer_for_a_russian_ticket(false).await;
+    assert!(
+        !literal.iter().any(|id| id == "people/removing-teammates"),
+        "{literal:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_match_body_is_a_json_400_and_an_empty_ticket_matches_nothing() {
     let t = TestKb::demo().await;

@@ -12,6 +12,7 @@
 //! more than three titles of the language fit are reported apart.
 
 mod baseline;
+mod lexicon;
 mod queries;
 mod tickets;
 
@@ -55,6 +56,16 @@ struct Args {
     /// then applies to the tickets' top-3.
     #[arg(long, value_name = "FILE")]
     tickets: Option<PathBuf>,
+    /// Learn the word lexicon from the folder (tldr-pages: `pages/` and its
+    /// translations `pages.ru/`, `pages.ro/`, `pages.zh/`) and write it
+    /// here, instead of evaluating (see `quire::search::lexicon`).
+    #[arg(long, value_name = "FILE")]
+    learn_lexicon: Option<PathBuf>,
+    /// Match each translated tldr page against the English pages, with and
+    /// without a lexicon learned from the other half (`--misses` lists the
+    /// pages not in the top 3).
+    #[arg(long)]
+    cross_lingual: bool,
 }
 
 /// Where each system put the expected card, for one query (1-based).
@@ -67,6 +78,18 @@ struct Outcome {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(out) = &args.learn_lexicon {
+        let entries = lexicon::learn(&args.dir, &|_| false)?;
+        let source = "tldr-pages (CC BY 4.0, https://github.com/tldr-pages/tldr)";
+        std::fs::write(out, quire::search::lexicon::to_tsv(&entries, source))
+            .with_context(|| format!("write {}", out.display()))?;
+        println!(
+            "{} translations written to {}",
+            entries.len(),
+            out.display()
+        );
+        return Ok(());
+    }
     let started = Instant::now();
     let config = Config {
         content_dir: args.dir.clone(),
@@ -89,6 +112,9 @@ fn main() -> Result<()> {
         built.elapsed().as_secs_f64()
     );
 
+    if args.cross_lingual {
+        return lexicon::evaluate(&kb, &args.dir, args.misses.is_some());
+    }
     if let Some(file) = &args.tickets {
         return tickets::run(&kb, &baseline, file, args.misses.is_some(), args.fail_below);
     }

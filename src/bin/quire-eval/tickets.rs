@@ -2,9 +2,10 @@
 //! each is matched as the inbox sidebar matches a conversation
 //! (`search::similar`, what `/api/v1/match` runs), in the ticket's language, and counts
 //! where the first card of the expected card's translation family lands.
-//! Three systems in one run: Quire with the folder's `_synonyms.yaml`,
-//! Quire without it, and the plain tantivy baseline searching the
-//! ticket's text in the ticket's language.
+//! Four systems in one run: Quire with the folder's `_synonyms.yaml` and
+//! the shipped lexicon, Quire without the lexicon, Quire without either,
+//! and the plain tantivy baseline searching the ticket's text in the
+//! ticket's language.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,7 +13,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use quire::Kb;
 use quire::content::synonyms;
-use quire::search::{SearchRequest, Ticket as Asked, reader, similar};
+use quire::search::lexicon::Lexicon;
+use quire::search::{SearchRequest, Ticket as Asked, reader, similar_with};
 use serde::Deserialize;
 
 use crate::baseline::Baseline;
@@ -38,6 +40,7 @@ struct Outcome {
     ticket: Ticket,
     with_synonyms: Option<usize>,
     without: Option<usize>,
+    without_lexicon: Option<usize>,
     baseline: Option<usize>,
     top: Vec<String>,
 }
@@ -102,17 +105,18 @@ fn evaluate(kb: &Kb, baseline: &Baseline, file: &Path, misses: bool) -> Result<f
         request.limit = 8;
         request.snippets = false;
         request.prefer_langs = reader::from_accept_language(&ticket.lang);
-        let ids = |kb: &Kb| -> Result<Vec<String>> {
-            Ok(similar(&kb.index, &asked, &request)?
+        let ids = |kb: &Kb, lexicon: &Lexicon| -> Result<Vec<String>> {
+            Ok(similar_with(&kb.index, &asked, &request, lexicon)?
                 .hits
                 .iter()
                 .map(|h| h.card.id.as_str().to_string())
                 .collect())
         };
         kb.index.set_synonyms(&groups);
-        let top = ids(kb)?;
+        let top = ids(kb, Lexicon::shipped())?;
+        let without_lexicon = ids(kb, &Lexicon::default())?;
         kb.index.set_synonyms(&[]);
-        let without = ids(kb)?;
+        let without = ids(kb, &Lexicon::default())?;
         let theirs = baseline.search(
             &format!("{}\n{}", ticket.subject, ticket.body),
             &ticket.lang,
@@ -121,6 +125,7 @@ fn evaluate(kb: &Kb, baseline: &Baseline, file: &Path, misses: bool) -> Result<f
         outcomes.push(Outcome {
             with_synonyms: rank(&top, &ticket.expect),
             without: rank(&without, &ticket.expect),
+            without_lexicon: rank(&without_lexicon, &ticket.expect),
             baseline: rank(&theirs, &ticket.expect),
             top,
             ticket,
@@ -163,9 +168,9 @@ fn print_table(outcomes: &[Outcome], groups: usize) {
         synonyms::FILE
     );
     println!(
-        "| tickets | n | Quire top-1 | Quire top-3 | without synonyms top-3 | tantivy top-3 |"
+        "| tickets | n | Quire top-1 | Quire top-3 | without the lexicon top-3 | without lexicon and synonyms top-3 | tantivy top-3 |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let mut rows: BTreeMap<(String, String), Vec<&Outcome>> = BTreeMap::new();
     for o in outcomes {
         rows.entry((o.ticket.kind.clone(), "all".into()))
@@ -185,10 +190,11 @@ fn print_table(outcomes: &[Outcome], groups: usize) {
                 / list.len() as f64
         };
         println!(
-            "| {kind} · {lang} | {} | {:.0}% | {:.0}% | {:.0}% | {:.0}% |",
+            "| {kind} · {lang} | {} | {:.0}% | {:.0}% | {:.0}% | {:.0}% | {:.0}% |",
             list.len(),
             share(1, &|o| o.with_synonyms),
             share(3, &|o| o.with_synonyms),
+            share(3, &|o| o.without_lexicon),
             share(3, &|o| o.without),
             share(3, &|o| o.baseline),
         );
