@@ -45,7 +45,10 @@ pub fn detect(text: &str) -> Option<String> {
     if letters < MIN_LETTERS {
         return None;
     }
-    Some(code(detector().detect(&sample)?.lang()))
+    // An unreliable verdict is no verdict: an English page of commands and
+    // placeholders read as French one time in fifty on tldr-pages.
+    let info = detector().detect(&sample)?;
+    info.is_reliable().then(|| code(info.lang()))
 }
 
 /// The language a card's path names: a file name's suffix, Hugo's way
@@ -246,6 +249,16 @@ mod tests {
         assert_eq!(normalize("en-US"), "en");
         assert_eq!(normalize("RO"), "ro");
         assert_eq!(normalize("zh_Hans"), "zh");
+    }
+
+    #[test]
+    fn a_page_of_commands_is_not_given_a_language_detection_is_unsure_of() {
+        // Read as French before an unreliable verdict counted as none.
+        let page = "mpc\nMusic Player Client: control the Music Player Daemon (MPD).\n\
+                    See also: mpd, ncmpcpp, cmus.\nToggle play/pause:\nmpc toggle\n\
+                    Stop playing:\nmpc stop\nShow the queue:\nmpc playlist";
+        let told = detect(page);
+        assert!(told.is_none() || told.as_deref() == Some("en"), "{told:?}");
     }
 
     #[test]
