@@ -19,7 +19,8 @@ use std::sync::LazyLock;
 
 use crate::index::analyzer::{Analyzer, Word};
 
-use super::{function_words, query};
+// Worth translating is what a ticket's words are chosen among.
+use super::similar::worth_counting;
 
 /// Pairs of lines two words must share to be taken for translations.
 const MIN_TOGETHER: u32 = 2;
@@ -215,7 +216,7 @@ impl Learner {
         let mut out: Vec<String> = Vec::new();
         for word in self.analyzer.words(text) {
             // "file1", "v2": names, not words.
-            if !is_content_word(&word) || word.folded.chars().any(|c| c.is_ascii_digit()) {
+            if !worth_counting(&word, false) || word.folded.chars().any(|c| c.is_ascii_digit()) {
                 continue;
             }
             let primary = word.primary().to_string();
@@ -304,16 +305,6 @@ fn written_in(lang: &str, word: &str) -> bool {
         "zh" => word.chars().any(crate::content::lang::is_han),
         _ => true,
     }
-}
-
-/// Whether a word can be worth translating: two letters or more (jieba
-/// also yields the single characters of longer Chinese words), not a
-/// number, not grammar.
-fn is_content_word(word: &Word) -> bool {
-    word.folded.chars().count() >= 2
-        && !word.folded.chars().all(|c| c.is_ascii_digit())
-        && !query::is_stop_word(&word.folded)
-        && !function_words::is_function_word(&word.folded)
 }
 
 /// The lexicon as a file: a header saying where it comes from, then one

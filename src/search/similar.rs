@@ -201,7 +201,16 @@ fn choose_words(
     };
     let cards = stats.num_cards().max(1) as f32;
     // A translation into a language no card is written in finds nothing.
-    let present = languages(stats.searcher(), f.lang);
+    let present = if lexicon.is_empty() {
+        Vec::new()
+    } else {
+        languages(stats.searcher(), f.lang)
+    };
+    let translate = |word: &Word| -> Vec<Translation> {
+        let mut translations = lexicon.translations(word, 1);
+        translations.retain(|t| present.contains(&t.lang));
+        translations
+    };
     let mut chosen: Vec<Chosen> = counts
         .into_values()
         .filter_map(|(mut word, count, synonyms)| {
@@ -218,11 +227,15 @@ fn choose_words(
                     }
                 }
             }
-            let mut translations = lexicon.translations(&word, 1);
-            translations.retain(|t| present.contains(&t.lang));
             // A word no card says weighs as the most common way of saying
             // it (a phrase as its rarest word, a translation): the reader's
             // word for what the cards call otherwise, or in another language.
+            // (Other words are translated once chosen, below.)
+            let translations = if own > 0 {
+                Vec::new()
+            } else {
+                translate(&word)
+            };
             let doc_freq = if own > 0 {
                 own
             } else {
@@ -255,8 +268,12 @@ fn choose_words(
     // Translations only for the most telling words: each adds a clause
     // per form and field, and translating all sixteen made a pasted text
     // half as costly again (callgrind, 10k cards in four languages).
-    for c in chosen.iter_mut().skip(MAX_TRANSLATED) {
-        c.translations.clear();
+    for (n, c) in chosen.iter_mut().enumerate() {
+        if n >= MAX_TRANSLATED {
+            c.translations.clear();
+        } else if c.translations.is_empty() {
+            c.translations = translate(&c.word);
+        }
     }
     // Relative weights keep the strongest word at 1, like a typed word.
     if let Some(top) = chosen.first().map(|c| c.weight).filter(|w| *w > 0.0) {
@@ -292,7 +309,7 @@ fn languages(searcher: &tantivy::Searcher, lang: tantivy::schema::Field) -> Vec<
 /// characters of longer Chinese words); nor do the grammar and courtesies
 /// of a support e-mail, or numbers (dates, amounts, order numbers) unless
 /// the team named the number in a synonym group ("429").
-fn worth_counting(word: &Word, has_synonyms: bool) -> bool {
+pub(super) fn worth_counting(word: &Word, has_synonyms: bool) -> bool {
     word.folded.chars().count() >= 2
         && (has_synonyms || !word.folded.chars().all(|c| c.is_ascii_digit()))
         && !query::is_stop_word(&word.folded)
