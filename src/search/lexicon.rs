@@ -131,7 +131,13 @@ impl Lexicon {
     /// and theirs in the remaining languages (through English, their
     /// scores multiplied), best first, at most `per_language` in each.
     pub fn translations(&self, word: &Word, per_language: usize) -> Vec<Translation> {
-        let Some(direct) = self.by_form.get(word.primary()) else {
+        // A word Romanian spelling gave more stems to ("stergeti") is
+        // known by whichever of them was learned.
+        let Some((form, direct)) = word
+            .forms
+            .iter()
+            .find_map(|form| self.by_form.get(form.as_str()).map(|d| (form, d)))
+        else {
             return Vec::new();
         };
         let mut out: Vec<Translation> = direct.clone();
@@ -142,7 +148,7 @@ impl Lexicon {
                 .into_iter()
                 .flatten()
             {
-                if further.word.primary() != word.primary() {
+                if further.word.primary() != form {
                     out.push(Translation {
                         score: english.score * further.score,
                         ..further.clone()
@@ -366,6 +372,29 @@ mod tests {
             .map(|t| t.word.folded)
             .collect();
         assert!(russian.contains(&"каталог".to_string()), "{russian:?}");
+    }
+
+    #[test]
+    fn a_word_is_known_by_any_of_its_forms() {
+        let mut learner = Learner::new("ro");
+        for (ro, en) in [
+            ("Șterge fișierul", "Delete the file"),
+            ("Șterge dosarul", "Delete the folder"),
+        ] {
+            learner.add(ro, en);
+        }
+        let lexicon = Lexicon::new(&learner.finish());
+        // "stergeti" typed without diacritics stems to itself; the stem of
+        // the "ștergeți" it stands for is a further form.
+        let mut typed = word("stergeti");
+        assert!(lexicon.translations(&typed, 1).is_empty());
+        typed.forms.extend(word("ștergeți").forms);
+        let english: Vec<String> = lexicon
+            .translations(&typed, 1)
+            .into_iter()
+            .map(|t| t.word.folded)
+            .collect();
+        assert_eq!(english, ["delete"]);
     }
 
     #[test]
