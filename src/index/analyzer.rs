@@ -46,7 +46,7 @@ pub struct Word {
 type Analysed = (String, Vec<String>);
 
 thread_local! {
-    static FORMS: std::cell::RefCell<std::collections::HashMap<String, Analysed>> =
+    static FORMS: std::cell::RefCell<foldhash::HashMap<String, Analysed>> =
         std::cell::RefCell::default();
 }
 
@@ -349,43 +349,46 @@ impl Analyzer {
                 position += 1;
                 continue;
             }
+            let mut hand_over = |(folded, forms): &Analysed| {
+                each(WordRef {
+                    folded,
+                    forms,
+                    offset_from: start,
+                    offset_to: start + run.len(),
+                    position,
+                    han: false,
+                })
+            };
             let flow = FORMS.with_borrow_mut(|cache| {
-                if !cache.contains_key(run) {
-                    let lower = run.to_lowercase();
-                    let analysed = if lower.chars().any(is_cyrillic) {
-                        let normal = lower.replace('ё', "е");
-                        let stem = russian.stem(&normal).into_owned();
-                        (normal, vec![stem])
-                    } else {
-                        // Romanian stems are computed on the comma-below
-                        // spelling (the stemmer's own), then folded, so
-                        // `întrebări` and `intrebari` meet at `intrebar`.
-                        let folded = self.fold(&lower);
-                        let comma = lower.replace('ş', "ș").replace('ţ', "ț");
-                        let ro = self.fold(&romanian.stem(&comma)).into_owned();
-                        let en = english.stem(&folded).into_owned();
-                        let mut forms = vec![en];
-                        if !forms.contains(&ro) {
-                            forms.push(ro);
-                        }
-                        (folded.into_owned(), forms)
-                    };
-                    if cache.len() >= MAX_CACHED_WORDS {
-                        cache.clear();
+                // One lookup for a word seen before (most of a text).
+                if let Some(analysed) = cache.get(run) {
+                    return hand_over(analysed);
+                }
+                let lower = run.to_lowercase();
+                let analysed = if lower.chars().any(is_cyrillic) {
+                    let normal = lower.replace('ё', "е");
+                    let stem = russian.stem(&normal).into_owned();
+                    (normal, vec![stem])
+                } else {
+                    // Romanian stems are computed on the comma-below
+                    // spelling (the stemmer's own), then folded, so
+                    // `întrebări` and `intrebari` meet at `intrebar`.
+                    let folded = self.fold(&lower);
+                    let comma = lower.replace('ş', "ș").replace('ţ', "ț");
+                    let ro = self.fold(&romanian.stem(&comma)).into_owned();
+                    let en = english.stem(&folded).into_owned();
+                    let mut forms = vec![en];
+                    if !forms.contains(&ro) {
+                        forms.push(ro);
                     }
-                    cache.insert(run.to_string(), analysed);
+                    (folded.into_owned(), forms)
+                };
+                let flow = hand_over(&analysed);
+                if cache.len() >= MAX_CACHED_WORDS {
+                    cache.clear();
                 }
-                match cache.get(run) {
-                    Some((folded, forms)) => each(WordRef {
-                        folded,
-                        forms,
-                        offset_from: start,
-                        offset_to: start + run.len(),
-                        position,
-                        han: false,
-                    }),
-                    None => ControlFlow::Continue(()),
-                }
+                cache.insert(run.to_string(), analysed);
+                flow
             });
             if flow.is_break() {
                 return;
@@ -402,7 +405,7 @@ impl Analyzer {
     /// not where or how often.
     fn spellings(&mut self, text: &str) -> WordStream {
         let mut tokens = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         for (position, (start, run, han)) in runs(text).enumerate() {
             if han
                 || run.len() > MAX_WORD_CHARS * 4
