@@ -4,6 +4,7 @@
 
 pub mod analyzer;
 mod damage;
+mod in_flight;
 mod read_once;
 pub mod schema;
 pub mod synonyms;
@@ -11,6 +12,7 @@ mod vocabulary;
 
 pub use vocabulary::{ONE_TYPO_FROM, allowed_typos};
 
+use in_flight::{InFlight, Queued};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -183,7 +185,9 @@ struct Shared {
 /// visible to readers at `commit`.
 pub struct IndexWriter {
     /// `None` only after a rebuild failed half-way; the next one retries.
-    writer: Option<tantivy::IndexWriter>,
+    writer: Option<tantivy::IndexWriter<Queued>>,
+    /// Documents queued to the writer and not yet indexed.
+    in_flight: Arc<InFlight>,
     read: SearchIndex,
     /// The index folder; `None` in memory.
     dir: Option<PathBuf>,
@@ -288,6 +292,7 @@ fn finish(
     };
     let writer = IndexWriter {
         writer: Some(writer),
+        in_flight: Arc::default(),
         read: read.clone(),
         dir: dir.map(Path::to_path_buf),
         fresh: None,
@@ -296,7 +301,7 @@ fn finish(
 }
 
 /// The writer and the reader of an opened index, with our analyzer.
-fn engine(index: &Index) -> Result<(tantivy::IndexWriter, IndexReader), IndexError> {
+fn engine(index: &Index) -> Result<(tantivy::IndexWriter<Queued>, IndexReader), IndexError> {
     index
         .tokenizers()
         .register(analyzer::NAME, analyzer::Analyzer::default());
@@ -686,6 +691,7 @@ impl IndexWriter {
             },
         );
         doc.add_i64(f.verified_until, trust_days(card));
+        let doc = self.in_flight.queue(doc);
         let writer = self.engine()?;
         if let Err(e) = writer.add_document(doc) {
             // An indexing thread died (a full disk): tantivy says only that
@@ -699,7 +705,7 @@ impl IndexWriter {
         Ok(())
     }
 
-    fn engine(&mut self) -> Result<&mut tantivy::IndexWriter, IndexError> {
+    fn engine(&mut self) -> Result<&mut tantivy::IndexWriter<Queued>, IndexError> {
         self.writer.as_mut().ok_or(IndexError::NoWriter)
     }
 
