@@ -2,10 +2,10 @@
 //! ten thousand documents before it blocks, and each of ours carries a
 //! card's text three times (body, spellings, markdown): a cold build whose
 //! cards were read faster than two threads could index them held most of
-//! the corpus in that queue (peak 212–258 MiB at 10k cards, 198–210 while
-//! reading was slower). Each document is counted from when it is queued
-//! until tantivy drops it, indexed; the writer waits while `MAX_IN_FLIGHT`
-//! are.
+//! the corpus in that queue (peak 209–253 MiB at 10k cards; 179–205 while
+//! reading was slower, 184–199 with this bound). Each document is counted
+//! from when it is queued until tantivy drops it, indexed; the writer
+//! waits while `MAX_IN_FLIGHT` are.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
