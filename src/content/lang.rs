@@ -56,8 +56,9 @@ pub fn detect(text: &str) -> Option<String> {
     if letters < MIN_LETTERS {
         return None;
     }
-    // English tells itself by its grammar words, at a fiftieth of the cost
-    // of trigram statistics (a tenth of a cold build of tldr-pages).
+    // English tells itself by its grammar words, far more cheaply than
+    // trigram statistics (detection over tldr-pages' 10,234 pages: 670 ->
+    // 190 ms, a tenth of a cold build).
     if reads_as_english(sample) {
         return Some("en".to_string());
     }

@@ -110,17 +110,25 @@ mod tests {
     #[test]
     fn the_writer_waits_while_the_queue_is_full() {
         let in_flight = Arc::new(InFlight::default());
-        let full: Vec<Queued> = (0..MAX_IN_FLIGHT)
+        let mut full: Vec<Queued> = (0..MAX_IN_FLIGHT)
             .map(|_| in_flight.queue(TantivyDocument::new()))
             .collect();
         let writer = {
             let in_flight = in_flight.clone();
-            std::thread::spawn(move || drop(in_flight.queue(TantivyDocument::new())))
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let queued = in_flight.queue(TantivyDocument::new());
+                (queued, started.elapsed())
+            })
         };
-        // The writer can only go on once a place is given back.
+        // The writer can only go on once a place is given back, and then
+        // at once, not at the time limit.
         assert!(!writer.is_finished());
-        drop(full);
-        writer.join().expect("the writer goes on");
+        full.pop();
+        let (queued, waited) = writer.join().expect("the writer goes on");
+        assert!(waited < MAX_WAIT, "{waited:?}");
+        assert_eq!(in_flight.now(), MAX_IN_FLIGHT, "never more than the bound");
+        drop((queued, full));
         assert_eq!(in_flight.now(), 0);
     }
 }
