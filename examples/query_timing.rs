@@ -6,10 +6,14 @@
 //!     valgrind --tool=callgrind --toggle-collect='*query_timing::timed*' target/release/examples/query_timing ...
 //!
 //! One query per line, or `class<TAB>query`; prints p50/p99 per query and
-//! per class. `QT_LANG=en` searches as a reader of that language.
+//! per class. A class named `suggest` is asked as the search box's
+//! suggestions are (`app::search::suggest`), one named `match` as a ticket
+//! from the sidebar (`app::search::match_ticket`: the text as the body, a
+//! few of its first words as the subject, five cards). `QT_LANG=en` searches as a reader of that language.
 use quire::Config;
-use quire::app::search::{Door, Log, search};
+use quire::app::search::{Door, Log, match_ticket, search, suggest};
 use quire::search::SearchRequest;
+use quire::search::Ticket;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -40,13 +44,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => ("all".to_string(), l.to_string()),
         })
         .collect();
-    for (_, q) in &queries {
-        search(&kb, &request(q), Door::Cli, Log::No)?;
+    for (c, q) in &queries {
+        ask(&kb, c, q)?;
     }
     let mut by_query: Vec<Vec<Duration>> = vec![Vec::new(); queries.len()];
     for _ in 0..rounds {
-        for (i, (_, q)) in queries.iter().enumerate() {
-            by_query[i].push(timed(&kb, q)?);
+        for (i, (c, q)) in queries.iter().enumerate() {
+            by_query[i].push(timed(&kb, c, q)?);
         }
     }
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -56,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut by_class: BTreeMap<String, Vec<Duration>> = BTreeMap::new();
     for (i, (c, q)) in queries.iter().enumerate() {
-        let hits = search(&kb, &request(q), Door::Cli, Log::No)?;
+        let hits = ask(&kb, c, q)?;
         let v = &mut by_query[i];
         by_class
             .entry(c.clone())
@@ -92,8 +96,29 @@ fn request(q: &str) -> SearchRequest {
 /// One search, timed (a function of its own so that callgrind can count
 /// only these: `--toggle-collect=*query_timing::timed*`).
 #[inline(never)]
-fn timed(kb: &quire::Kb, q: &str) -> Result<Duration, Box<dyn std::error::Error>> {
+fn timed(kb: &quire::Kb, class: &str, q: &str) -> Result<Duration, Box<dyn std::error::Error>> {
     let t = Instant::now();
-    std::hint::black_box(search(kb, &request(q), Door::Cli, Log::No)?);
+    std::hint::black_box(ask(kb, class, q)?);
     Ok(t.elapsed())
+}
+
+fn ask(
+    kb: &quire::Kb,
+    class: &str,
+    q: &str,
+) -> Result<quire::search::SearchResults, Box<dyn std::error::Error>> {
+    Ok(match class {
+        "suggest" => suggest(kb, &request(q))?,
+        "match" => {
+            let ticket = Ticket {
+                subject: q.chars().skip(8).take(60).collect(),
+                body: q.to_string(),
+                tags: Vec::new(),
+            };
+            let mut request = request("");
+            request.limit = 5;
+            match_ticket(kb, &ticket, &request)?
+        }
+        _ => search(kb, &request(q), Door::Cli, Log::No)?,
+    })
 }

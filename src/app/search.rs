@@ -152,6 +152,11 @@ pub fn match_ticket(
     request: &SearchRequest,
 ) -> Result<SearchResults, AppError> {
     ready(kb)?;
+    // A match shows a few cards, never how many others share a word.
+    let request = &SearchRequest {
+        total: false,
+        ..request.clone()
+    };
     let mut results = search::similar(&kb.index, ticket, request)?;
     kb.metrics.search(results.took);
     with_translations(kb, &mut results, request.public_only);

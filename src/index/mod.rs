@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use chrono::NaiveDate;
 use tantivy::collector::TopDocs;
-use tantivy::columnar::BytesColumn;
+use tantivy::columnar::{BytesColumn, StrColumn};
 use tantivy::query::TermQuery;
 use tantivy::schema::document::{
     DeserializeError, DocumentDeserialize, DocumentDeserializer, OwnedValue,
@@ -380,12 +380,13 @@ fn decode_cards(column: &BytesColumn, ords: &[u64]) -> Result<Vec<Card>, IndexEr
 static HIT_FIELDS: OnceLock<(Field, Field)> = OnceLock::new();
 
 /// The part of a stored document a search hit needs: `upsert` stores these
-/// two fields first, so reading stops before the markdown. tantivy reads a
-/// document field by field, and bytes fields a byte at a time; decoding the
-/// markdown (the largest field) would cost a server under load 8% of its CPU.
+/// two fields first, so reading stops before the markdown (the largest
+/// field). Both are text fields: tantivy decodes a bytes field a byte at a
+/// time (`Vec<u8>` as `BinarySerializable`), which made the card's JSON,
+/// when it was bytes, a twelfth of a typed search (callgrind, 10k cards).
 #[derive(Default)]
 struct HitDoc {
-    meta: Option<Vec<u8>>,
+    meta: Option<String>,
     text: Option<String>,
 }
 
@@ -402,7 +403,7 @@ impl DocumentDeserialize for HitDoc {
                 break;
             };
             match value {
-                OwnedValue::Bytes(bytes) if field == meta => doc.meta = Some(bytes),
+                OwnedValue::Str(json) if field == meta => doc.meta = Some(json),
                 OwnedValue::Str(text) if field == body => doc.text = Some(text),
                 _ => {}
             }
@@ -520,7 +521,7 @@ impl SearchIndex {
         let mut work = Vec::new();
         let mut columns = Vec::new();
         for segment in searcher.segment_readers() {
-            let Some(column) = segment.fast_fields().bytes("meta")? else {
+            let Some(column) = segment.fast_fields().str("meta")? else {
                 continue;
             };
             columns.push(column.clone());
@@ -600,8 +601,42 @@ impl SearchIndex {
     ) -> Result<(Card, String), IndexError> {
         let doc: HitDoc = searcher.doc(address).map_err(|e| self.read_failed(e))?;
         let meta = doc.meta.unwrap_or_default();
-        let card = serde_json::from_slice(&meta).map_err(|e| self.read_failed(e))?;
+        let card = serde_json::from_str(&meta).map_err(|e| self.read_failed(e))?;
         Ok((card, doc.text.unwrap_or_default()))
+    }
+
+    /// Each segment's `meta` column (the cards' JSON), for `hit_card`.
+    pub fn meta_columns(&self, searcher: &tantivy::Searcher) -> Vec<Option<StrColumn>> {
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.fast_fields().str("meta").ok().flatten())
+            .collect()
+    }
+
+    /// A hit's card alone, for a result shown without a snippet (the
+    /// suggestions under a search box): read from the `meta` column
+    /// (`columns`, from `meta_columns`), so the stored document's
+    /// compressed block is not opened. Falls back to the stored document
+    /// if the column cannot say.
+    pub fn hit_card(
+        &self,
+        searcher: &tantivy::Searcher,
+        columns: &[Option<StrColumn>],
+        address: DocAddress,
+    ) -> Result<Card, IndexError> {
+        let json = columns
+            .get(address.segment_ord as usize)
+            .and_then(Option::as_ref)
+            .and_then(|column| {
+                let ord = column.term_ords(address.doc_id).next()?;
+                let mut json = String::new();
+                column.ord_to_str(ord, &mut json).ok()?.then_some(json)
+            });
+        match json {
+            Some(json) => serde_json::from_str(&json).map_err(|e| self.read_failed(e)),
+            None => self.hit(searcher, address).map(|(card, _)| card),
+        }
     }
 
     pub fn stored(
@@ -612,7 +647,7 @@ impl SearchIndex {
         let doc: TantivyDocument = searcher.doc(address).map_err(|e| self.read_failed(e))?;
         let meta = doc
             .get_first(self.fields.meta)
-            .and_then(|v| v.as_bytes())
+            .and_then(|v| v.as_str())
             .unwrap_or_default();
         let text = |field| {
             doc.get_first(field)
@@ -621,12 +656,8 @@ impl SearchIndex {
                 .to_string()
         };
         Ok(StoredCard {
-            card: serde_json::from_slice(meta).map_err(|e| self.read_failed(e))?,
-            markdown: doc
-                .get_first(self.fields.markdown)
-                .and_then(|v| v.as_bytes())
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default(),
+            card: serde_json::from_str(meta).map_err(|e| self.read_failed(e))?,
+            markdown: text(self.fields.markdown),
             text: crate::content::markdown::without_code_markers(&text(self.fields.body))
                 .into_owned(),
         })
@@ -647,7 +678,7 @@ impl IndexWriter {
         // Stored fields are read back in the order they are added: what a
         // search hit needs (see `HitDoc`) goes first, the markdown last.
         doc.add_text(f.id, card.id.as_str());
-        doc.add_bytes(f.meta, serde_json::to_vec(card)?.as_slice());
+        doc.add_text(f.meta, serde_json::to_string(card)?);
         doc.add_text(f.body, &parsed.text);
         for title in titles(card) {
             doc.add_text(f.title, title);
@@ -670,7 +701,7 @@ impl IndexWriter {
         doc.add_text(f.spelling, &parsed.text);
         doc.add_u64(f.id_hash, id_hash(card.id.as_str()));
         doc.add_u64(f.family, id_hash(&card.family));
-        doc.add_bytes(f.markdown, parsed.markdown.as_bytes());
+        doc.add_text(f.markdown, &parsed.markdown);
         doc.add_text(f.collection, card.collection());
         doc.add_facet(
             f.facets,

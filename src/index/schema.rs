@@ -3,14 +3,14 @@
 //! indexed: an index of another version is rebuilt from the content.
 
 use tantivy::schema::{
-    BytesOptions, FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    FAST, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions,
 };
 
 use super::analyzer;
 
-/// The index format; part of the index folder's name (`index/v9`).
-pub const VERSION: u32 = 9;
+/// The index format; part of the index folder's name (`index/v10`).
+pub const VERSION: u32 = 10;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
@@ -82,7 +82,7 @@ pub fn build() -> (Schema, Fields) {
         ),
         lead: b.add_text_field("lead", text(false)),
         body: b.add_text_field("body", text(true)),
-        markdown: b.add_bytes_field("markdown", STORED),
+        markdown: b.add_text_field("markdown", STORED),
         collection: b.add_text_field("collection", STRING),
         tag: b.add_text_field("tag", STRING),
         lang: b.add_text_field("lang", STRING | FAST),
@@ -91,7 +91,7 @@ pub fn build() -> (Schema, Fields) {
         family: b.add_u64_field("family", INDEXED | FAST),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         verified_until: b.add_i64_field("verified_until", INDEXED | FAST),
-        meta: b.add_bytes_field("meta", BytesOptions::default().set_fast().set_stored()),
+        meta: b.add_text_field("meta", TextOptions::default().set_stored().set_fast("raw")),
     };
     (b.build(), fields)
 }

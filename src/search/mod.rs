@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde::Serialize;
 use tantivy::collector::{Collector, FacetCollector, SegmentCollector};
-use tantivy::columnar::Column;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
@@ -74,6 +74,12 @@ pub struct SearchRequest {
     /// sidebar or a model. Off unless asked: at 10k cards the counts are a
     /// fifth of a typed search.
     pub facets: bool,
+    /// Count every family that matches: the total a results page shows and
+    /// pages by. Off for suggestions and ticket matches, which show a few
+    /// cards and no count (their `total` is then the hits shown): counting
+    /// visits every match, and a prefix or a ticket's sixteen words match
+    /// most of the cards.
+    pub total: bool,
     /// Only cards with `audience: public` (for scoped tokens).
     pub public_only: bool,
     /// The day trust is judged against.
@@ -94,6 +100,7 @@ impl SearchRequest {
             offset: 0,
             snippets: true,
             facets: false,
+            total: true,
             public_only: false,
             today: chrono::Local::now().date_naive(),
         }
@@ -217,6 +224,7 @@ pub fn suggest(index: &SearchIndex, request: &SearchRequest) -> Result<SearchRes
     let mut request = request.clone();
     request.snippets = false;
     request.facets = false;
+    request.total = false;
     planned(index, &request, &parsed, Scope::Titles)
 }
 
@@ -423,7 +431,7 @@ fn run(
         let collectors = (
             tantivy::collector::TopDocs::with_limit(fetched)
                 .tweak_score(ranking(&request.prefer_langs)),
-            family::FamilyCount,
+            request.total.then_some(family::FamilyCount),
             request.facets.then(facet_collector),
             request.facets.then_some(TrustCounts { today }),
         );
@@ -431,7 +439,7 @@ fn run(
         Ok((query, fruit))
     };
     let (mut query, mut fruit) = attempt(None)?;
-    if fruit.1 == 0 && relaxable {
+    if fruit.0.is_empty() && relaxable {
         (query, fruit) = attempt(Some(1))?;
         relaxed = true;
     }
@@ -457,8 +465,8 @@ fn run(
     });
 
     Ok(SearchResults {
+        total: total.unwrap_or(hits.len()),
         hits,
-        total,
         facets: match (facet_counts, trust_counts) {
             (Some(counts), Some(trust)) => facets(&counts, trust),
             _ => Facets::default(),
@@ -495,6 +503,11 @@ impl Page<'_> {
             self.filters,
         )?;
         let guessed = std::cell::OnceCell::new();
+        // Cards shown without a snippet are read from their column.
+        let metas = match self.snippets {
+            Some(_) => Vec::new(),
+            None => self.index.meta_columns(self.searcher),
+        };
         let mut hits = Vec::with_capacity(kept.len());
         for kept in kept {
             let of_family = members.get(&kept.family).map_or(&[][..], Vec::as_slice);
@@ -520,6 +533,7 @@ impl Page<'_> {
                 address,
                 kept.score,
                 self.snippets,
+                &metas,
                 self.request.today,
             )?);
         }
@@ -535,11 +549,12 @@ fn hit(
     address: DocAddress,
     score: Score,
     snippets: Option<&Highlighter>,
+    metas: &[Option<StrColumn>],
     today: NaiveDate,
 ) -> Result<Hit, IndexError> {
-    let (card, text) = index.hit(searcher, address)?;
-    let snippet = match snippets {
+    let (card, snippet) = match snippets {
         Some(highlighter) => {
+            let (card, text) = index.hit(searcher, address)?;
             let prose = snippet::without_code(head(&text, SNIPPET_SCAN_BYTES));
             let found = snippet::best_fragment(
                 &mut highlighter.analyzer.clone(),
@@ -547,14 +562,15 @@ fn hit(
                 &highlighter.terms,
                 SNIPPET_CHARS,
             );
-            match found {
+            let snippet = match found {
                 Some(fragment) if !prose[fragment.range.clone()].trim().is_empty() => {
                     snippet::sentences(&prose, &fragment)
                 }
                 _ => fallback_snippet(&card),
-            }
+            };
+            (card, snippet)
         }
-        None => String::new(),
+        None => (index.hit_card(searcher, metas, address)?, String::new()),
     };
     Ok(Hit {
         trust: card.verification.trust(today),

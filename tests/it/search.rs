@@ -131,3 +131,51 @@ fn an_empty_query_lists_cards_and_filters_still_apply() {
     let results = search(&kb.index, &SearchRequest::new("collection:nope refund")).unwrap();
     assert_eq!(results.total, 0);
 }
+
+/// A results page counts every matching card, to say how many and to page
+/// by. Suggestions and a ticket match show a few cards and no count, so
+/// they count only what they show: counting visits every match, and a
+/// prefix or a ticket's words match most cards.
+#[test]
+fn only_a_results_page_counts_every_match() {
+    let (_d, kb) = handbook();
+    let mut request = SearchRequest::new("plan");
+    request.limit = 1;
+    let page = search(&kb.index, &request).unwrap();
+    assert_eq!(page.hits.len(), 1);
+    assert!(page.total >= 2, "{} cards say 'plan'", page.total);
+
+    let suggested = quire::search::suggest(&kb.index, &request).unwrap();
+    assert_eq!(suggested.hits.len(), 1);
+    assert_eq!(suggested.total, 1);
+
+    let ticket = quire::search::Ticket {
+        subject: "Refund of my annual plan".into(),
+        body: "Hello, can I get my money back for the annual plan? Thanks".into(),
+        tags: Vec::new(),
+    };
+    let matched = quire::app::search::match_ticket(&kb, &ticket, &request).unwrap();
+    assert_eq!(matched.total, matched.hits.len());
+    assert_eq!(
+        matched
+            .hits
+            .first()
+            .map(|h| h.card.id.to_string())
+            .as_deref(),
+        Some("p/refunds")
+    );
+}
+
+/// A suggestion's card is read from the index's column of cards, a search
+/// hit's from the stored document: the same card either way.
+#[test]
+fn a_suggested_card_is_the_card_a_search_finds() {
+    let (_d, kb) = handbook();
+    let request = SearchRequest::new("escalation tiers");
+    let searched = search(&kb.index, &request).unwrap();
+    let suggested = quire::search::suggest(&kb.index, &request).unwrap();
+    let card = |hits: &[quire::search::Hit]| hits.first().map(|h| h.card.clone());
+    let found = card(&searched.hits).expect("the card is found");
+    assert_eq!(found.title, "Escalation tiers");
+    assert_eq!(card(&suggested.hits), Some(found));
+}
