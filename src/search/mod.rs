@@ -7,6 +7,7 @@ mod audience;
 pub mod cache;
 mod family;
 mod function_words;
+mod fuzzy_prefix;
 pub mod lexicon;
 mod plan;
 pub mod query;
