@@ -355,9 +355,12 @@ impl Plan {
                 };
             for &(field, boost) in &self.fields {
                 let d = if field == self.body { 0 } else { distance };
-                let start: Box<dyn Query> = match (d, FuzzyPrefix::new(field, &word.folded)) {
-                    (1, Some(fuzzy)) => Box::new(fuzzy),
-                    _ => completions(field, &word.folded),
+                let fuzzy = (d == 1)
+                    .then(|| FuzzyPrefix::new(field, &word.folded))
+                    .flatten();
+                let start: Box<dyn Query> = match fuzzy {
+                    Some(fuzzy) => Box::new(fuzzy),
+                    None => completions(field, &word.folded),
                 };
                 should.push((
                     Occur::Should,
