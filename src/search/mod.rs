@@ -29,9 +29,13 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use tantivy::collector::{Collector, FacetCollector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{Facet, Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, Term};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, SeekDangerResult, SegmentOrdinal, SegmentReader, Term,
+};
 
 use crate::content::{Card, Trust};
 use crate::index::analyzer::Analyzer;
@@ -269,14 +273,12 @@ fn planned(
         Vec::new()
     };
     let query = |required| plan.query(required);
-    let mut results = run(
-        index,
-        &stats,
-        &request,
-        started,
-        relaxable,
-        &query,
+    let additions = Additions {
         highlighted,
+        bonuses: plan.pair_bonuses(),
+    };
+    let mut results = run(
+        index, &stats, &request, started, relaxable, &query, additions,
     )?;
     results.did_you_mean = did_you_mean(&request.q, &plan);
     Ok(results)
@@ -406,6 +408,18 @@ impl SearchResults {
     }
 }
 
+/// What a typed query adds to its query: body terms its completions
+/// highlight, and bonuses scored on the best candidates only.
+#[derive(Default)]
+struct Additions {
+    highlighted: Vec<Term>,
+    bonuses: Vec<Box<dyn Query>>,
+}
+
+/// Candidates ranked when bonuses are scored on them: a card outside them
+/// would need a bonus worth more than the difference in every word's score.
+const BONUS_CANDIDATES: usize = 100;
+
 /// Runs `query` (with the request's filters), retrying with one required
 /// word when `relaxable` and nothing matched, and builds the hits.
 fn run(
@@ -415,7 +429,7 @@ fn run(
     started: Instant,
     relaxable: bool,
     query: &dyn Fn(Option<usize>) -> Box<dyn Query>,
-    extra_terms: Vec<Term>,
+    additions: Additions,
 ) -> Result<SearchResults, IndexError> {
     let searcher = stats.searcher();
     let limit = request.limit.clamp(1, MAX_LIMIT);
@@ -426,7 +440,11 @@ fn run(
     let mut relaxed = false;
     // Each family is one hit: enough candidates are ranked that a page of
     // families is left once the other members are dropped.
-    let fetched = ((limit + offset) * family::FETCHED_PER_HIT).min(MAX_OFFSET + MAX_LIMIT);
+    let mut fetched = (limit + offset) * family::FETCHED_PER_HIT;
+    if !additions.bonuses.is_empty() {
+        fetched = fetched.max(BONUS_CANDIDATES);
+    }
+    let fetched = fetched.min(MAX_OFFSET + MAX_LIMIT);
     let attempt = |required: Option<usize>| -> Result<_, IndexError> {
         let query = with_filters(query(required), &filters);
         let collectors = (
@@ -444,11 +462,14 @@ fn run(
         (query, fruit) = attempt(Some(1))?;
         relaxed = true;
     }
-    let (top, total, facet_counts, trust_counts) = fruit;
+    let (mut top, total, facet_counts, trust_counts) = fruit;
+    if !additions.bonuses.is_empty() {
+        add_bonuses(stats, &additions.bonuses, &request.prefer_langs, &mut top)?;
+    }
 
     let snippets = request
         .snippets
-        .then(|| highlighter(stats, &*query, index.fields().body, extra_terms));
+        .then(|| highlighter(stats, &*query, index.fields().body, additions.highlighted));
     let page = Page {
         index,
         searcher,
@@ -478,6 +499,66 @@ fn run(
         did_you_mean: None,
         notice: None,
     })
+}
+
+/// Adds each bonus query's score (times the reader's language preference,
+/// as `ranking` weighs the rest) to the ranked candidates `top` and ranks
+/// them again. A bonus is looked for at each candidate alone, never walked
+/// through the cards between them.
+fn add_bonuses(
+    stats: &audience::Statistics,
+    bonuses: &[Box<dyn Query>],
+    prefer: &[String],
+    top: &mut [((Score, u64), DocAddress)],
+) -> Result<(), IndexError> {
+    let searcher = stats.searcher();
+    let scoring = EnableScoring::enabled_from_statistics_provider(stats, searcher);
+    let weights = bonuses
+        .iter()
+        .map(|bonus| bonus.weight(scoring))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let key = ranking(prefer);
+    // The candidates of each segment, in document order.
+    let mut order: Vec<usize> = (0..top.len()).collect();
+    order.sort_by_key(|&i| top[i].1);
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let here: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| top[i].1.segment_ord as usize == ord)
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        let weigh = key(segment);
+        for weight in &weights {
+            let mut scorer = weight.scorer(segment, 1.0)?;
+            // No document below this can match: the scorer's first, then
+            // what each look rules out (a scorer looked into is only ever
+            // asked about later documents).
+            let mut lowest = scorer.doc();
+            for &i in &here {
+                let doc = top[i].1.doc_id;
+                if doc < lowest {
+                    continue;
+                }
+                match scorer.seek_danger(doc) {
+                    SeekDangerResult::Found => {
+                        top[i].0.0 += weigh(doc, scorer.score()).0;
+                        lowest = doc + 1;
+                    }
+                    SeekDangerResult::SeekLowerBound(next) => lowest = next,
+                }
+            }
+        }
+    }
+    top.sort_by(|a, b| {
+        b.0.0
+            .total_cmp(&a.0.0)
+            .then(b.0.1.cmp(&a.0.1))
+            .then(a.1.cmp(&b.1))
+    });
+    Ok(())
 }
 
 /// What turns a page of ranked families into hits.

@@ -242,12 +242,6 @@ impl Plan {
         for phrase in &self.phrases {
             outer.push((Occur::Must, self.phrase(phrase)));
         }
-        for pair in &self.pairs {
-            outer.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(self.phrase(pair), PAIR_WEIGHT)),
-            ));
-        }
         outer.extend(self.title_matches());
         for word in &self.excluded {
             outer.push((Occur::MustNot, self.exact(word)));
@@ -407,6 +401,25 @@ impl Plan {
             let all = words.iter().map(|w| (Occur::Must, self.exact(w))).collect();
             return Box::new(BooleanQuery::new(all));
         }
+        Box::new(BooleanQuery::new(self.phrase_in_fields(words, 1.0)))
+    }
+
+    /// The bonus for two typed words side by side, one query per pair and
+    /// field, each to be scored on the best candidates only (`search::run`):
+    /// as optional clauses of the query, every card holding both words had
+    /// their positions compared, a fifth of a typed search. Never decides
+    /// what matches.
+    pub fn pair_bonuses(&self) -> Vec<Box<dyn Query>> {
+        self.pairs
+            .iter()
+            .flat_map(|pair| self.phrase_in_fields(pair, PAIR_WEIGHT))
+            .map(|(_, query)| query)
+            .collect()
+    }
+
+    /// The words in order in each field (no Chinese word among them: its
+    /// pieces have no positions of their own).
+    fn phrase_in_fields(&self, words: &[Word], weight: f32) -> Vec<(Occur, Box<dyn Query>)> {
         let first = words.first().map_or(0, |w| w.position);
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for &(field, boost) in &self.fields {
@@ -422,10 +435,10 @@ impl Plan {
             let phrase = PhraseQuery::new_with_offset(terms);
             should.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(Box::new(phrase), boost)),
+                Box::new(BoostQuery::new(Box::new(phrase), boost * weight)),
             ));
         }
-        Box::new(BooleanQuery::new(should))
+        should
     }
 }
 

@@ -126,7 +126,15 @@ pub fn similar_with(
     let query = BooleanQuery::new(all);
     let build = |_: Option<usize>| -> Box<dyn Query> { query.box_clone() };
     let request = &in_ticket_language(request, &format!("{subject}\n{body}"));
-    let mut results = run(index, &stats, request, started, false, &build, Vec::new())?;
+    let mut results = run(
+        index,
+        &stats,
+        request,
+        started,
+        false,
+        &build,
+        Default::default(),
+    )?;
     for hit in &mut results.hits {
         hit.matched = matched_words(index, &searcher, hit.address, &chosen)?;
     }

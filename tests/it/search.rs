@@ -179,3 +179,42 @@ fn a_suggested_card_is_the_card_a_search_finds() {
     assert_eq!(found.title, "Escalation tiers");
     assert_eq!(card(&suggested.hits), Some(found));
 }
+
+/// Two typed words side by side in a card ("money back") lift it above
+/// cards that have both words apart, for a reader of any language. (The
+/// bonus is scored on the hundred best candidates by their words alone:
+/// here thirty cards with both words apart rank above it before it.)
+#[test]
+fn words_side_by_side_outrank_the_same_words_apart() {
+    let mut cards: Vec<(String, String)> = (0..30)
+        .map(|n| {
+            (
+                format!("p/apart-{n:03}.md"),
+                card(
+                    &format!("Note {n}"),
+                    "We send money to the bank. Later we move back to the office.",
+                ),
+            )
+        })
+        .collect();
+    cards.push((
+        "p/refunds.md".into(),
+        card(
+            "Refunds",
+            "A customer may ask for their money back within thirty days. We send it.",
+        ),
+    ));
+    let refs: Vec<(&str, String)> = cards
+        .iter()
+        .map(|(path, text)| (path.as_str(), text.clone()))
+        .collect();
+    let (_d, kb) = kb(&refs);
+    assert_eq!(
+        ids(&kb, "money back ").first().map(String::as_str),
+        Some("p/refunds")
+    );
+    let mut request = SearchRequest::new("money back ");
+    request.prefer_langs = vec!["en".into()];
+    let hits = search(&kb.index, &request).unwrap().hits;
+    assert_eq!(hits.first().map(|h| h.card.id.as_str()), Some("p/refunds"));
+}
