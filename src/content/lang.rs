@@ -21,15 +21,11 @@ pub fn detect(text: &str) -> Option<String> {
         .map_or(text.len(), |(i, _)| i);
     let sample = &text[..end];
     let (mut han, mut cyrillic, mut letters) = (0usize, 0usize, 0usize);
-    for c in sample.chars() {
-        if c.is_ascii() {
-            letters += usize::from(c.is_ascii_alphabetic());
-            continue;
-        }
-        if !c.is_alphabetic() {
-            continue;
-        }
+    for c in sample.chars().filter(|&c| is_letter(c)) {
         letters += 1;
+        if c.is_ascii() {
+            continue;
+        }
         if is_han(c) {
             han += 1;
         } else if matches!(c as u32, 0x0400..=0x052F) {
@@ -102,20 +98,23 @@ const GRAMMAR_WORDS: &[(&str, bool)] = &[
     ("zu", false), ("är", false), ("è", false), ("în", false), ("że", false), ("și", false),
 ];
 
+/// A letter of any script; ASCII, most of a Latin text, told without
+/// Unicode's tables.
+fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        c.is_alphabetic()
+    }
+}
+
 /// Whether a Latin-script text is plainly English: at least three English
 /// grammar words, and four times as many as any other language's.
 fn reads_as_english(sample: &str) -> bool {
     let (mut english, mut other) = (0usize, 0usize);
     let mut lower = String::new();
-    let not_letter = |c: char| {
-        if c.is_ascii() {
-            !c.is_ascii_alphabetic()
-        } else {
-            !c.is_alphabetic()
-        }
-    };
     for word in sample
-        .split(not_letter)
+        .split(|c: char| !is_letter(c))
         .filter(|w| !w.is_empty() && w.len() <= 7)
     {
         lower.clear();

@@ -416,8 +416,8 @@ struct Additions {
     bonuses: Vec<Box<dyn Query>>,
 }
 
-/// Candidates ranked when bonuses are scored on them: a card outside them
-/// would need a bonus worth more than the difference in every word's score.
+/// Candidates ranked when bonuses are scored on them (a rescoring window):
+/// a card below this many by the rest of its score gets no bonus.
 const BONUS_CANDIDATES: usize = 100;
 
 /// Runs `query` (with the request's filters), retrying with one required

@@ -341,15 +341,10 @@ impl Plan {
             // end, with a typo: the corrections are its completions). A
             // distance-1 automaton walks much of the dictionary: with every
             // misspelt last word walked, that was a sixth of a server's CPU.
-            let distance =
-                if chars >= 5 && !word.han && !wanted.begun && wanted.corrections.is_empty() {
-                    1
-                } else {
-                    0
-                };
+            let forgiving =
+                chars >= 5 && !word.han && !wanted.begun && wanted.corrections.is_empty();
             for &(field, boost) in &self.fields {
-                let d = if field == self.body { 0 } else { distance };
-                let fuzzy = (d == 1)
+                let fuzzy = (forgiving && field != self.body)
                     .then(|| FuzzyPrefix::new(field, &word.folded))
                     .flatten();
                 let start: Box<dyn Query> = match fuzzy {

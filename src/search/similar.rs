@@ -14,7 +14,7 @@ use tantivy::{DocSet, Term};
 use super::audience::Statistics;
 use super::lexicon::{Lexicon, Translation};
 use super::plan::{Plan, Scope};
-use super::{SearchRequest, SearchResults, function_words, query, run, ticket};
+use super::{Additions, SearchRequest, SearchResults, function_words, query, run, ticket};
 use crate::index::analyzer::{Analyzer, Word, romanian_spellings};
 use crate::index::synonyms::Alternative;
 use crate::index::{IndexError, SearchIndex};
@@ -133,7 +133,7 @@ pub fn similar_with(
         started,
         false,
         &build,
-        Default::default(),
+        Additions::default(),
     )?;
     for hit in &mut results.hits {
         hit.matched = matched_words(index, &searcher, hit.address, &chosen)?;
