@@ -4,12 +4,14 @@
 
 pub mod analyzer;
 mod damage;
+mod families;
 mod in_flight;
 mod read_once;
 pub mod schema;
 pub mod synonyms;
 mod vocabulary;
 
+pub use families::FamilyNumbers;
 pub use vocabulary::{ONE_TYPO_FROM, allowed_typos};
 
 use in_flight::{InFlight, Queued};
@@ -170,6 +172,7 @@ pub struct SearchIndex {
 struct Shared {
     reader: RwLock<IndexReader>,
     vocabularies: vocabulary::Vocabularies,
+    families: families::Families,
     damage: damage::Damage,
     /// The content folder's `_synonyms.yaml`, analysed; read by every
     /// search, replaced when the file changes.
@@ -283,6 +286,7 @@ fn finish(
         shared: Arc::new(Shared {
             reader: RwLock::new(reader),
             vocabularies: vocabulary::Vocabularies::new(fields.spelling),
+            families: families::Families::default(),
             damage: damage::Damage::default(),
             synonyms: RwLock::default(),
             translating: std::sync::atomic::AtomicBool::new(true),
@@ -461,6 +465,11 @@ impl SearchIndex {
     /// the analyzer spells it), nearest first, with their distance.
     pub fn near_words(&self, searcher: &tantivy::Searcher, word: &str) -> Vec<(Box<str>, u8)> {
         self.shared.vocabularies.near(searcher, word)
+    }
+
+    /// Each card's family as a small number, for `searcher`'s segments.
+    pub fn family_numbers(&self, searcher: &tantivy::Searcher) -> Arc<FamilyNumbers> {
+        self.shared.families.numbers(searcher)
     }
 
     pub fn searcher(&self) -> tantivy::Searcher {

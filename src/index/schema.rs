@@ -12,6 +12,9 @@ use super::analyzer;
 /// The index format; part of the index folder's name (`index/v10`).
 pub const VERSION: u32 = 10;
 
+/// The family field's name, for reading its column by name.
+pub const FAMILY: &str = "family";
+
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
     pub id: Field,
@@ -88,7 +91,7 @@ pub fn build() -> (Schema, Fields) {
         lang: b.add_text_field("lang", STRING | FAST),
         audience: b.add_text_field("audience", STRING),
         id_hash: b.add_u64_field("id_hash", FAST),
-        family: b.add_u64_field("family", INDEXED | FAST),
+        family: b.add_u64_field(FAMILY, INDEXED | FAST),
         facets: b.add_facet_field("facets", FacetOptions::default()),
         verified_until: b.add_i64_field("verified_until", INDEXED | FAST),
         meta: b.add_text_field("meta", TextOptions::default().set_stored().set_fast("raw")),

@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, DocSetCollector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
@@ -13,7 +14,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, Term};
 
-use crate::index::Fields;
+use crate::index::{FamilyNumbers, Fields, schema};
 
 /// Family keys are hashes already (FNV-1a of the key): a set of them needs
 /// no second hash, and SipHash over every match was most of counting.
@@ -159,7 +160,7 @@ impl Columns {
             families: searcher
                 .segment_readers()
                 .iter()
-                .map(|r| column(r, "family"))
+                .map(|r| column(r, schema::FAMILY))
                 .collect(),
             id_hashes: searcher
                 .segment_readers()
@@ -202,13 +203,21 @@ impl Columns {
 }
 
 /// How many families the matching cards belong to: the total a reader is
-/// told, since each family is one hit.
-pub(super) struct FamilyCount;
+/// told, since each family is one hit. Each match sets its family's bit.
+pub(super) struct FamilyCount(pub Arc<FamilyNumbers>);
 
 pub(super) struct FamilySegment {
-    column: Option<Column<u64>>,
+    numbers: Arc<FamilyNumbers>,
     segment: SegmentOrdinal,
-    seen: Families,
+    seen: Bits,
+}
+
+/// The families seen, one bit per family number, and the matches whose
+/// family the numbers did not know (each counted as a family of its own).
+#[derive(Default)]
+pub(super) struct Bits {
+    words: Vec<u64>,
+    unnumbered: usize,
 }
 
 impl Collector for FamilyCount {
@@ -218,12 +227,15 @@ impl Collector for FamilyCount {
     fn for_segment(
         &self,
         segment: SegmentOrdinal,
-        reader: &SegmentReader,
+        _reader: &SegmentReader,
     ) -> tantivy::Result<FamilySegment> {
         Ok(FamilySegment {
-            column: reader.fast_fields().u64("family").ok(),
+            numbers: Arc::clone(&self.0),
             segment,
-            seen: Families::default(),
+            seen: Bits {
+                words: vec![0; self.0.len().div_ceil(64)],
+                unnumbered: 0,
+            },
         })
     }
 
@@ -231,29 +243,35 @@ impl Collector for FamilyCount {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<Families>) -> tantivy::Result<usize> {
+    fn merge_fruits(&self, fruits: Vec<Bits>) -> tantivy::Result<usize> {
         let mut all = fruits.into_iter();
         let mut union = all.next().unwrap_or_default();
-        for set in all {
-            union.extend(set);
+        for bits in all {
+            union.unnumbered += bits.unnumbered;
+            if union.words.len() < bits.words.len() {
+                union.words.resize(bits.words.len(), 0);
+            }
+            for (into, word) in union.words.iter_mut().zip(bits.words) {
+                *into |= word;
+            }
         }
-        Ok(union.len())
+        let numbered: u32 = union.words.iter().map(|w| w.count_ones()).sum();
+        Ok(numbered as usize + union.unnumbered)
     }
 }
 
 impl SegmentCollector for FamilySegment {
-    type Fruit = Families;
+    type Fruit = Bits;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        let family = self
-            .column
-            .as_ref()
-            .and_then(|c| c.first(doc))
-            .unwrap_or(u64::from(self.segment) << 32 | u64::from(doc));
-        self.seen.insert(family);
+        let number = self.numbers.of(self.segment, doc).map(|n| n as usize);
+        match number.and_then(|n| self.seen.words.get_mut(n / 64).map(|w| (w, n % 64))) {
+            Some((word, bit)) => *word |= 1 << bit,
+            None => self.seen.unnumbered += 1,
+        }
     }
 
-    fn harvest(self) -> Families {
+    fn harvest(self) -> Bits {
         self.seen
     }
 }

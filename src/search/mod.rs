@@ -445,12 +445,13 @@ fn run(
         fetched = fetched.max(BONUS_CANDIDATES);
     }
     let fetched = fetched.min(MAX_OFFSET + MAX_LIMIT);
+    let numbers = request.total.then(|| index.family_numbers(searcher));
     let attempt = |required: Option<usize>| -> Result<_, IndexError> {
         let query = with_filters(query(required), &filters);
         let collectors = (
             tantivy::collector::TopDocs::with_limit(fetched)
                 .tweak_score(ranking(&request.prefer_langs)),
-            request.total.then_some(family::FamilyCount),
+            numbers.clone().map(family::FamilyCount),
             request.facets.then(facet_collector),
             request.facets.then_some(TrustCounts { today }),
         );

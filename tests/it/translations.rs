@@ -227,6 +227,51 @@ async fn hugo_file_names_and_translation_keys_make_families() {
     assert_eq!(hit_ids(&body), ["guides/b"], "{body}");
 }
 
+/// A results page says how many families match, not how many cards: a
+/// translation saved later (in a segment of its own) adds no hit, and a
+/// new card does.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_total_counts_families_as_cards_come_and_go() {
+    let t = TestKb::start(&[
+        (
+            "docs/invoices.md",
+            &card("Invoices", "Download an invoice as PDF."),
+        ),
+        (
+            "docs/vat.md",
+            &card("VAT", "Each invoice shows the VAT number."),
+        ),
+    ])
+    .await;
+    let total = async |t: &TestKb| t.get("/api/v1/search?q=invoice").await.1["total"].clone();
+    assert_eq!(total(&t).await, 2);
+
+    t.write(
+        "docs/invoices.ro.md",
+        &card("Facturi", "Descărcați o invoice ca PDF."),
+    );
+    t.eventually("the translation to be searchable", || async {
+        let (_, body) = t.get("/api/v1/search?q=facturi").await;
+        !hit_ids(&body).is_empty()
+    })
+    .await;
+    assert_eq!(total(&t).await, 2, "a translation is not another answer");
+
+    t.write(
+        "docs/credit.md",
+        &card("Credit notes", "A credit note cancels an invoice."),
+    );
+    t.eventually("the new card to be counted", || async {
+        total(&t).await == 3
+    })
+    .await;
+    t.remove("docs/vat.md");
+    t.eventually("the removed card to be uncounted", || async {
+        total(&t).await == 2
+    })
+    .await;
+}
+
 /// A vault kept one folder per language, with translated file names and
 /// English aliases on the translations, as Obsidian users keep them.
 const VAULT: &[(&str, &str)] = &[
