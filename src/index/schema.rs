@@ -9,8 +9,8 @@ use tantivy::schema::{
 
 use super::analyzer;
 
-/// The index format; part of the index folder's name (`index/v10`).
-pub const VERSION: u32 = 10;
+/// The index format; part of the index folder's name (`index/v11`).
+pub const VERSION: u32 = 11;
 
 /// The family field's name, for reading its column by name.
 pub const FAMILY: &str = "family";
