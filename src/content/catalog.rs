@@ -218,9 +218,15 @@ impl Catalog {
 
     /// The other members of `card`'s family (its translations).
     pub fn translations(&self, card: &Card) -> Vec<&Arc<Card>> {
-        let mut members = self.family(card);
-        members.retain(|c| c.id != card.id);
-        members
+        // Every search hit asks, and most cards have no translation: the
+        // card itself is not looked up.
+        self.by_family
+            .get(&card.family)
+            .into_iter()
+            .flat_map(Ids::iter)
+            .filter(|id| **id != card.id)
+            .filter_map(|id| self.cards.get(id))
+            .collect()
     }
 
     /// The card an old id (an alias) now lives at.

@@ -11,25 +11,38 @@
 //! first letter is rarely the one mistyped, and a whole word mistyped
 //! anywhere is still corrected from the vocabulary (`index::vocabulary`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tantivy::Term;
-use tantivy::query::{AutomatonWeight, DfaWrapper, EnableScoring, FuzzyTermQuery, Query, Weight};
-use tantivy::schema::Field;
+use tantivy::index::SegmentId;
+use tantivy::query::{
+    BitSetDocSet, ConstScorer, DfaWrapper, EnableScoring, Explanation, FuzzyTermQuery, Query,
+    Scorer, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{BitSet, DocId, Score, SegmentReader, TantivyError, Term};
 use tantivy_fst::Automaton;
 
-/// The terms of `field` that begin within one edit of `prefix`, its first
-/// letter as typed.
+/// A typed prefix's completions with one typo: its automaton, built once
+/// for every field it is searched in, and each walk's cards, kept for the
+/// query's life. A query that finds nothing is asked again needing fewer
+/// words (`search::run`), and walking the dictionary twice was a tenth of
+/// such a query.
 #[derive(Clone)]
 pub(super) struct FuzzyPrefix {
-    field: Field,
     automaton: Arc<FirstLetterHeld>,
+    walked: Arc<Mutex<Vec<Walked>>>,
+}
+
+/// The cards whose words in `field` of one segment complete the prefix.
+struct Walked {
+    field: Field,
+    segment: SegmentId,
+    cards: Arc<BitSet>,
 }
 
 impl std::fmt::Debug for FuzzyPrefix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FuzzyPrefix")
-            .field("field", &self.field)
             .field("first", &self.automaton.first)
             .finish()
     }
@@ -38,27 +51,98 @@ impl std::fmt::Debug for FuzzyPrefix {
 impl FuzzyPrefix {
     /// `None` for an empty prefix or one tantivy cannot build an automaton
     /// for (the caller completes it exactly instead).
-    pub(super) fn new(field: Field, prefix: &str) -> Option<Self> {
+    pub(super) fn new(prefix: &str) -> Option<Self> {
         let first = prefix.chars().next()?;
-        let term = Term::from_field_text(field, prefix);
+        // The automaton depends on the text alone; the field is a placeholder.
+        let term = Term::from_field_text(Field::from_field_id(0), prefix);
         let dfa = FuzzyTermQuery::new_prefix(term, 1, true).automaton().ok()?;
         let mut bytes = [0u8; 4];
         Some(FuzzyPrefix {
-            field,
             automaton: Arc::new(FirstLetterHeld {
                 first: first.encode_utf8(&mut bytes).as_bytes().to_vec(),
                 dfa,
             }),
+            walked: Arc::default(),
         })
+    }
+
+    /// The completions in `field`, as a query.
+    pub(super) fn in_field(&self, field: Field) -> InField {
+        InField {
+            field,
+            prefix: self.clone(),
+        }
+    }
+
+    /// The cards of `reader`'s segment whose words in `field` complete the
+    /// prefix, walked the first time they are asked for.
+    fn cards(&self, field: Field, reader: &SegmentReader) -> tantivy::Result<Arc<BitSet>> {
+        let segment = reader.segment_id();
+        let mut walked = self.walked.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(done) = walked
+            .iter()
+            .find(|w| w.field == field && w.segment == segment)
+        {
+            return Ok(Arc::clone(&done.cards));
+        }
+        let mut cards = BitSet::with_max_value(reader.max_doc());
+        let inverted = reader.inverted_index(field)?;
+        let mut terms = inverted
+            .terms()
+            .search(&*self.automaton)
+            .without_keys()
+            .into_stream()?;
+        while terms.advance() {
+            let mut postings = inverted
+                .read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+            while !postings.docs().is_empty() {
+                for &doc in postings.docs() {
+                    cards.insert(doc);
+                }
+                postings.advance();
+            }
+        }
+        let cards = Arc::new(cards);
+        walked.push(Walked {
+            field,
+            segment,
+            cards: Arc::clone(&cards),
+        });
+        Ok(cards)
     }
 }
 
-impl Query for FuzzyPrefix {
+/// The completions of a prefix in one field: every card holding one scores
+/// the same (the boost it is given), as tantivy's automaton queries do.
+#[derive(Clone, Debug)]
+pub(super) struct InField {
+    field: Field,
+    prefix: FuzzyPrefix,
+}
+
+impl Query for InField {
     fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(AutomatonWeight::<FirstLetterHeld>::new(
-            self.field,
-            Arc::clone(&self.automaton),
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for InField {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let cards = self.prefix.cards(self.field, reader)?;
+        Ok(Box::new(ConstScorer::new(
+            BitSetDocSet::from(BitSet::clone(&cards)),
+            boost,
         )))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        if self.prefix.cards(self.field, reader)?.contains(doc) {
+            Ok(Explanation::new("completed with one typo", 1.0))
+        } else {
+            Err(TantivyError::InvalidArgument(format!(
+                "document {doc} completes no word"
+            )))
+        }
     }
 }
 
@@ -104,7 +188,7 @@ mod tests {
     use tantivy::schema::{STRING, Schema};
     use tantivy::{Index, IndexWriter, TantivyDocument};
 
-    fn matches(words: &[&str], prefix: &str) -> Vec<String> {
+    fn one_word_per_card(words: &[&str]) -> (tantivy::Searcher, Field) {
         let mut schema = Schema::builder();
         let field = schema.add_text_field("word", STRING | tantivy::schema::STORED);
         let index = Index::create_in_ram(schema.build());
@@ -115,8 +199,12 @@ mod tests {
             writer.add_document(doc).unwrap();
         }
         writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        let query = FuzzyPrefix::new(field, prefix).unwrap();
+        (index.reader().unwrap().searcher(), field)
+    }
+
+    fn matches(words: &[&str], prefix: &str) -> Vec<String> {
+        let (searcher, field) = one_word_per_card(words);
+        let query = FuzzyPrefix::new(prefix).unwrap().in_field(field);
         let mut found: Vec<String> = searcher
             .search(&query, &DocSetCollector)
             .unwrap()
@@ -162,5 +250,21 @@ mod tests {
         assert_eq!(matches(&words, "ștregeț"), ["ștergeți"]);
         assert_eq!(matches(&words, "ștegre"), ["ștergere", "ștergeți"]);
         assert_eq!(matches(&words, "шаблнн"), ["шаблон", "шаблоны"]);
+    }
+
+    #[test]
+    fn a_query_asked_again_walks_the_dictionary_once() {
+        let (searcher, field) = one_word_per_card(&["package", "parcel"]);
+        let prefix = FuzzyPrefix::new("pakcag").unwrap();
+        let first = searcher
+            .search(&prefix.in_field(field), &DocSetCollector)
+            .unwrap();
+        let again = searcher
+            .search(&prefix.in_field(field), &DocSetCollector)
+            .unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first, again);
+        let walked = prefix.walked.lock().unwrap();
+        assert_eq!(walked.len(), 1, "one walk per field and segment");
     }
 }

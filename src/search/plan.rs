@@ -95,6 +95,8 @@ struct Wanted {
     /// Other entries of the synonym groups the word is in (alone or as
     /// part of a phrase): a card that says any of them matches the word.
     synonyms: Vec<Alternative>,
+    /// The word being typed, completed with one typo (see `Plan::word`).
+    completion: Option<FuzzyPrefix>,
 }
 
 impl Plan {
@@ -341,15 +343,10 @@ impl Plan {
             // end, with a typo: the corrections are its completions). A
             // distance-1 automaton walks much of the dictionary: with every
             // misspelt last word walked, that was a sixth of a server's CPU.
-            let forgiving =
-                chars >= 5 && !word.han && !wanted.begun && wanted.corrections.is_empty();
             for &(field, boost) in &self.fields {
-                let fuzzy = (forgiving && field != self.body)
-                    .then(|| FuzzyPrefix::new(field, &word.folded))
-                    .flatten();
-                let start: Box<dyn Query> = match fuzzy {
-                    Some(fuzzy) => Box::new(fuzzy),
-                    None => completions(field, &word.folded),
+                let start: Box<dyn Query> = match &wanted.completion {
+                    Some(fuzzy) if field != self.body => Box::new(fuzzy.in_field(field)),
+                    _ => completions(field, &word.folded),
                 };
                 should.push((
                     Occur::Should,
@@ -447,6 +444,7 @@ impl Wanted {
             corrections: Vec::new(),
             unknown: false,
             synonyms: Vec::new(),
+            completion: None,
         }
     }
 }
@@ -519,6 +517,13 @@ impl Lookup<'_> {
                 corrections(self.index, self.stats, analyzer, &word.folded, least)
             })
         };
+        // Typo-tolerant completion (see `Plan::word`) for a word long
+        // enough to tell, that no indexed word begins as typed and the
+        // vocabulary does not correct as a whole word.
+        let chars = word.folded.chars().count();
+        let completion = (prefix && chars >= 5 && !word.han && !begun && corrections.is_empty())
+            .then(|| FuzzyPrefix::new(&word.folded))
+            .flatten();
         Wanted {
             word,
             prefix,
@@ -526,6 +531,7 @@ impl Lookup<'_> {
             corrections,
             unknown: !known && !expected,
             synonyms,
+            completion,
         }
     }
 }
