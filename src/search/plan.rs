@@ -310,9 +310,23 @@ impl Plan {
         Box::new(BooleanQuery::new(self.forms(word, 1.0)))
     }
 
+    /// Every form of the word in the body only.
+    pub fn in_body(&self, word: &Word, weight: f32) -> Vec<(Occur, Box<dyn Query>)> {
+        self.forms_in(word, weight, |field| field == self.body)
+    }
+
     fn forms(&self, word: &Word, weight: f32) -> Vec<(Occur, Box<dyn Query>)> {
+        self.forms_in(word, weight, |_| true)
+    }
+
+    fn forms_in(
+        &self,
+        word: &Word,
+        weight: f32,
+        searched: impl Fn(Field) -> bool,
+    ) -> Vec<(Occur, Box<dyn Query>)> {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for &(field, boost) in &self.fields {
+        for &(field, boost) in self.fields.iter().filter(|(f, _)| searched(*f)) {
             for form in &word.forms {
                 let term = TermQuery::new(
                     Term::from_field_text(field, form),

@@ -156,6 +156,43 @@ async fn a_ticket_finds_the_answer_written_in_another_language_through_the_lexic
     );
 }
 
+/// A ticket's words are looked for in translation in card bodies, not
+/// titles: cards named for the translation of one of its words ("user")
+/// do not come before the card whose text answers it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_translated_word_in_a_title_does_not_outrank_the_answer() {
+    let t = TestKb::start(&[
+        (
+            "cmd/userdel.md",
+            "---\ntitle: userdel\nlang: en\n---\nRemove a user account from the system. The \
+             account's files, mail spool and cron jobs go with it when the option for them is \
+             given; processes that still run under the account are not stopped, so check for \
+             them first and end them by hand, then run the command again as root.\n",
+        ),
+        (
+            "cmd/users.md",
+            "---\ntitle: users\nlang: en\n---\nShow who is signed in to this machine now.\n",
+        ),
+        (
+            "cmd/user-list.md",
+            "---\ntitle: User list\nlang: en\n---\nPrint every account known to the system, one per line.\n",
+        ),
+        (
+            "cmd/chage.md",
+            "---\ntitle: chage\nlang: en\n---\nChange how long a password stays valid.\n",
+        ),
+    ])
+    .await;
+    let (status, body) = t
+        .post_json(
+            "/api/v1/match",
+            &json!({ "subject": "Удалить пользователя", "body": "Здравствуйте! Как удалить пользователя? Он больше не работает у нас." }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(hit_ids(&body).first(), Some(&"cmd/userdel"), "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_match_body_is_a_json_400_and_an_empty_ticket_matches_nothing() {
     let t = TestKb::demo().await;
