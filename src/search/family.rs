@@ -17,7 +17,8 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader,
 use crate::index::{FamilyNumbers, Fields, schema};
 
 /// Family keys are hashes already (FNV-1a of the key): a set of them needs
-/// no second hash, and SipHash over every match was most of counting.
+/// no second hash. (The total is counted by family numbers, not in a set:
+/// see `FamilyCount`.)
 #[derive(Default)]
 pub(super) struct KeyIsHash(u64);
 
