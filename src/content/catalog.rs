@@ -208,10 +208,7 @@ impl Catalog {
     /// The cards of `card`'s translation family, itself included, in id
     /// order.
     pub fn family(&self, card: &Card) -> Vec<&Arc<Card>> {
-        self.by_family
-            .get(&card.family)
-            .into_iter()
-            .flat_map(Ids::iter)
+        self.family_ids(card)
             .filter_map(|id| self.cards.get(id))
             .collect()
     }
@@ -220,13 +217,17 @@ impl Catalog {
     pub fn translations(&self, card: &Card) -> Vec<&Arc<Card>> {
         // Every search hit asks, and most cards have no translation: the
         // card itself is not looked up.
+        self.family_ids(card)
+            .filter(|id| **id != card.id)
+            .filter_map(|id| self.cards.get(id))
+            .collect()
+    }
+
+    fn family_ids(&self, card: &Card) -> impl Iterator<Item = &CardId> {
         self.by_family
             .get(&card.family)
             .into_iter()
             .flat_map(Ids::iter)
-            .filter(|id| **id != card.id)
-            .filter_map(|id| self.cards.get(id))
-            .collect()
     }
 
     /// The card an old id (an alias) now lives at.

@@ -54,7 +54,7 @@ impl FamilyNumbers {
 
 /// The numbers of the last list of segments a search met.
 #[derive(Default)]
-pub struct Families {
+pub struct FamilyNumbering {
     state: Mutex<State>,
 }
 
@@ -98,7 +98,7 @@ impl State {
     }
 }
 
-impl Families {
+impl FamilyNumbering {
     /// The family numbers for `searcher`'s segments, numbering the
     /// segments it has not met before.
     pub fn numbers(&self, searcher: &Searcher) -> Arc<FamilyNumbers> {
@@ -152,7 +152,7 @@ mod tests {
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
         let reader = index.reader().unwrap();
-        let families = Families::default();
+        let families = FamilyNumbering::default();
 
         add(&mut writer, &index, &[7, 8, 7]);
         reader.reload().unwrap();

@@ -172,7 +172,7 @@ pub struct SearchIndex {
 struct Shared {
     reader: RwLock<IndexReader>,
     vocabularies: vocabulary::Vocabularies,
-    families: families::Families,
+    families: families::FamilyNumbering,
     damage: damage::Damage,
     /// The content folder's `_synonyms.yaml`, analysed; read by every
     /// search, replaced when the file changes.
@@ -313,7 +313,7 @@ fn finish(
         shared: Arc::new(Shared {
             reader: RwLock::new(reader),
             vocabularies: vocabulary::Vocabularies::new(fields.spelling),
-            families: families::Families::default(),
+            families: families::FamilyNumbering::default(),
             damage: damage::Damage::default(),
             synonyms: RwLock::default(),
             translating: std::sync::atomic::AtomicBool::new(true),

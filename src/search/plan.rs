@@ -95,7 +95,7 @@ struct Wanted {
     /// Other entries of the synonym groups the word is in (alone or as
     /// part of a phrase): a card that says any of them matches the word.
     synonyms: Vec<Alternative>,
-    /// The word being typed, completed with one typo (see `Plan::word`).
+    /// The word being typed, completed with one typo (see `Lookup::wanted`).
     completion: Option<FuzzyPrefix>,
 }
 
@@ -351,12 +351,8 @@ impl Plan {
         }
         let chars = word.folded.chars().count();
         if wanted.prefix && (chars >= 2 || word.han) {
-            // Typo-tolerant completion in titles and leads, exact on bodies;
-            // none when the prefix so far begins a word the index holds, or
-            // when the vocabulary corrects it as a whole word (typed to its
-            // end, with a typo: the corrections are its completions). A
-            // distance-1 automaton walks much of the dictionary: with every
-            // misspelt last word walked, that was a sixth of a server's CPU.
+            // Typo-tolerant completion in titles and leads when the word
+            // has one (see `Lookup::wanted`), exact on bodies.
             for &(field, boost) in &self.fields {
                 let start: Box<dyn Query> = match &wanted.completion {
                     Some(fuzzy) if field != self.body => Box::new(fuzzy.in_field(field)),
@@ -531,9 +527,12 @@ impl Lookup<'_> {
                 corrections(self.index, self.stats, analyzer, &word.folded, least)
             })
         };
-        // Typo-tolerant completion (see `Plan::word`) for a word long
-        // enough to tell, that no indexed word begins as typed and the
-        // vocabulary does not correct as a whole word.
+        // Typo-tolerant completion for the word being typed, long enough
+        // to tell; none when the prefix so far begins a word the index
+        // holds, or when the vocabulary corrects it as a whole word (typed
+        // to its end, with a typo: the corrections are its completions). A
+        // distance-1 automaton walks much of the dictionary: with every
+        // misspelt last word walked, that was a sixth of a server's CPU.
         let chars = word.folded.chars().count();
         let completion = (prefix && chars >= 5 && !word.han && !begun && corrections.is_empty())
             .then(|| FuzzyPrefix::new(&word.folded))
