@@ -234,44 +234,51 @@ fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
 /// card's title (`see Tier 2 › When`), as the page shows the link. An id
 /// may hold `<mark>` tags (a searched word in it); they go with it.
 fn titled_links(catalog: &crate::content::Catalog, snippet: &str) -> String {
+    // Most snippets name no card: no id without a slash.
     if !snippet.contains('/') {
         return snippet.to_string();
     }
-    let is_id_char = |c: char| c.is_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '#');
+    let is_id_char = |c: char| {
+        if c.is_ascii() {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '#')
+        } else {
+            c.is_alphanumeric()
+        }
+    };
     let mut out = String::with_capacity(snippet.len());
-    let mut run = String::new(); // the run's HTML, tags and all
-    let mut rest = snippet;
-    while let Some(c) = rest.chars().next() {
+    // Runs are slices of the snippet, tags and all: a run is copied once,
+    // as it is or as a title (copying it a character at a time was a
+    // twentieth of a typed search).
+    let mut run: Option<usize> = None;
+    let mut at = 0;
+    while let Some(c) = snippet[at..].chars().next() {
+        let rest = &snippet[at..];
         let tag = ["<mark>", "</mark>"]
             .into_iter()
             .find(|t| rest.starts_with(t));
-        let (piece, in_run) = match tag {
-            Some(tag) => (tag, !run.is_empty()),
-            None => {
-                let piece = &rest[..c.len_utf8()];
-                (piece, is_id_char(c) && (c != '#' || !run.is_empty()))
-            }
+        let len = tag.map_or(c.len_utf8(), str::len);
+        let in_run = match tag {
+            Some(_) => run.is_some(),
+            None => is_id_char(c) && (c != '#' || run.is_some()),
         };
         if in_run {
-            run.push_str(piece);
+            run.get_or_insert(at);
         } else {
-            push_titled(&mut out, catalog, &run);
-            run.clear();
-            if tag.is_none() && is_id_char(c) && c != '#' {
-                run.push_str(piece);
-            } else {
-                out.push_str(piece);
+            if let Some(from) = run.take() {
+                push_titled(&mut out, catalog, &snippet[from..at]);
             }
+            out.push_str(&rest[..len]);
         }
-        rest = &rest[piece.len()..];
+        at += len;
     }
-    push_titled(&mut out, catalog, &run);
+    if let Some(from) = run {
+        push_titled(&mut out, catalog, &snippet[from..]);
+    }
     out
 }
 
 /// Appends `run` to `out`, as its card's title when it names one.
 fn push_titled(out: &mut String, catalog: &crate::content::Catalog, run: &str) {
-    // Most runs are plain words: no id without a slash.
     match run.contains('/').then(|| titled(catalog, run)).flatten() {
         Some(title) => out.push_str(&title),
         None => out.push_str(run),
@@ -362,4 +369,59 @@ fn log_search(kb: &Kb, request: &SearchRequest, query: &str, hits: usize, door: 
         hits: hits as u64,
         source: door.as_str(),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::titled_links;
+    use crate::content::Catalog;
+    use crate::content::card::{FileStamp, Limits, parse};
+
+    fn catalog() -> Catalog {
+        let mut catalog = Catalog::default();
+        let text = "---\ntitle: Escalation <tiers>\n---\nWho does what.\n";
+        let parsed = parse(
+            "a/tiers.md",
+            text.as_bytes(),
+            FileStamp::default(),
+            Limits::default(),
+        );
+        catalog.upsert(parsed.expect("a valid card").card);
+        catalog
+    }
+
+    #[test]
+    fn a_card_id_in_a_snippet_reads_as_the_cards_title() {
+        let catalog = catalog();
+        let titled = |snippet: &str| titled_links(&catalog, snippet);
+        assert_eq!(
+            titled("<mark>Large</mark> payments go through a/tiers first."),
+            "<mark>Large</mark> payments go through Escalation &lt;tiers&gt; first."
+        );
+        assert_eq!(
+            titled("Read a/tiers#When."),
+            "Read Escalation &lt;tiers&gt; › When."
+        );
+        assert_eq!(
+            titled("<mark>a/tiers</mark> now"),
+            "<mark>Escalation &lt;tiers&gt;</mark> now"
+        );
+        assert_eq!(
+            titled("see a/<mark>tiers</mark> and a/<mark>tie"),
+            "see Escalation &lt;tiers&gt; and a/<mark>tie"
+        );
+    }
+
+    #[test]
+    fn text_that_names_no_card_is_left_as_it_is() {
+        let catalog = catalog();
+        for snippet in [
+            "",
+            "no slash at all",
+            "1/2 cup, a/missing, #tag and a/tiers-old",
+            "ответ/вопрос — 退款/退回 <mark>x</mark>/y",
+        ] {
+            assert_eq!(titled_links(&catalog, snippet), snippet);
+        }
+    }
 }
