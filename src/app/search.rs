@@ -234,47 +234,72 @@ fn with_translations(kb: &Kb, results: &mut SearchResults, public_only: bool) {
 /// card's title (`see Tier 2 › When`), as the page shows the link. An id
 /// may hold `<mark>` tags (a searched word in it); they go with it.
 fn titled_links(catalog: &crate::content::Catalog, snippet: &str) -> String {
-    // Most snippets name no card: no id without a slash.
-    if !snippet.contains('/') {
-        return snippet.to_string();
-    }
-    let is_id_char = |c: char| {
-        if c.is_ascii() {
-            c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '#')
-        } else {
-            c.is_alphanumeric()
-        }
-    };
     let mut out = String::with_capacity(snippet.len());
-    // Runs are slices of the snippet, tags and all: a run is copied once,
-    // as it is or as a title (copying it a character at a time was a
-    // twentieth of a typed search).
-    let mut run: Option<usize> = None;
-    let mut at = 0;
-    while let Some(c) = snippet[at..].chars().next() {
-        let rest = &snippet[at..];
-        let tag = ["<mark>", "</mark>"]
-            .into_iter()
-            .find(|t| rest.starts_with(t));
-        let len = tag.map_or(c.len_utf8(), str::len);
-        let in_run = match tag {
-            Some(_) => run.is_some(),
-            None => is_id_char(c) && (c != '#' || run.is_some()),
-        };
-        if in_run {
-            run.get_or_insert(at);
-        } else {
-            if let Some(from) = run.take() {
-                push_titled(&mut out, catalog, &snippet[from..at]);
-            }
-            out.push_str(&rest[..len]);
-        }
-        at += len;
+    // Only the runs around a slash can be ids: the text between them is
+    // copied whole (reading every character was a twentieth of a typed
+    // search).
+    let mut copied = 0;
+    while let Some(slash) = snippet[copied..].find('/').map(|at| copied + at) {
+        let start = run_start(snippet, copied, slash);
+        let end = run_end(snippet, slash);
+        out.push_str(&snippet[copied..start]);
+        push_titled(&mut out, catalog, &snippet[start..end]);
+        copied = end;
     }
-    if let Some(from) = run {
-        push_titled(&mut out, catalog, &snippet[from..]);
-    }
+    out.push_str(&snippet[copied..]);
     out
+}
+
+const MARKS: [&str; 2] = ["<mark>", "</mark>"];
+
+fn is_id_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '#')
+    } else {
+        c.is_alphanumeric()
+    }
+}
+
+/// Where the run of id characters and marks holding `at` begins, not
+/// before `from`: a run begins with an id character other than `#`.
+fn run_start(snippet: &str, from: usize, at: usize) -> usize {
+    let mut start = at;
+    loop {
+        let before = &snippet[from..start];
+        if let Some(mark) = MARKS.iter().find(|m| before.ends_with(**m)) {
+            start -= mark.len();
+        } else if let Some(c) = before.chars().next_back().filter(|&c| is_id_char(c)) {
+            start -= c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    // Marks and `#` before the first id character are the text's.
+    loop {
+        let rest = &snippet[start..at];
+        if let Some(mark) = MARKS.iter().find(|m| rest.starts_with(**m)) {
+            start += mark.len();
+        } else if rest.starts_with('#') {
+            start += 1;
+        } else {
+            return start;
+        }
+    }
+}
+
+/// Where the run of id characters and marks holding `at` ends.
+fn run_end(snippet: &str, at: usize) -> usize {
+    let mut end = at;
+    loop {
+        let rest = &snippet[end..];
+        if let Some(mark) = MARKS.iter().find(|m| rest.starts_with(**m)) {
+            end += mark.len();
+        } else if let Some(c) = rest.chars().next().filter(|&c| is_id_char(c)) {
+            end += c.len_utf8();
+        } else {
+            return end;
+        }
+    }
 }
 
 /// Appends `run` to `out`, as its card's title when it names one.
@@ -405,6 +430,10 @@ mod tests {
         assert_eq!(
             titled("<mark>a/tiers</mark> now"),
             "<mark>Escalation &lt;tiers&gt;</mark> now"
+        );
+        assert_eq!(
+            titled("(#a/tiers), x <mark>a/tiers</mark>#Who."),
+            "(#Escalation &lt;tiers&gt;), x <mark>Escalation &lt;tiers&gt; › Who</mark>."
         );
         assert_eq!(
             titled("see a/<mark>tiers</mark> and a/<mark>tie"),

@@ -489,6 +489,11 @@ fn runs(text: &str) -> impl Iterator<Item = (usize, &str, bool)> {
             let second = bytes.get(i + 1).copied().unwrap_or(0);
             return (false, !(b == 0xD2 && (0x82..=0x89).contains(&second)), 2);
         }
+        // So are most Han characters: three bytes led by 0xE5-0xE9 are
+        // U+5000-U+9FFF, all CJK unified ideographs.
+        if (0xE5..=0xE9).contains(&b) {
+            return (true, true, 3);
+        }
         let c = text[i..].chars().next().unwrap_or(' ');
         let han = is_han(c);
         (han, han || is_word_char(c), c.len_utf8())
@@ -768,6 +773,29 @@ mod tests {
     #[test]
     fn overlong_words_are_not_indexed() {
         assert!(forms(&"x".repeat(100)).is_empty());
+    }
+
+    #[test]
+    fn han_characters_make_words_of_their_own() {
+        for code in (0x3000..=0xA000).chain(0xF900..=0xFB00) {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let text = format!("x{c}{c}y");
+            let cut: Vec<(&str, bool)> = runs(&text).map(|(_, run, han)| (run, han)).collect();
+            let pair = format!("{c}{c}");
+            if is_han(c) {
+                assert_eq!(
+                    cut,
+                    [("x", false), (pair.as_str(), true), ("y", false)],
+                    "U+{code:04X}"
+                );
+            } else if c.is_alphanumeric() {
+                assert_eq!(cut, [(text.as_str(), false)], "U+{code:04X}");
+            } else {
+                assert_eq!(cut, [("x", false), ("y", false)], "U+{code:04X}");
+            }
+        }
     }
 
     #[test]
