@@ -22,7 +22,11 @@ pub const MAX_CARD_ID_BYTES: usize = 1024;
 pub const MAX_SOURCE_BYTES: usize = 32;
 
 /// A batch is written when it holds this many events or this long passed.
-pub(super) const BATCH: usize = 256;
+/// Under load a batch fills before its time, and the more it holds, the
+/// more of its searches are repeats written as one row (`counted`): at
+/// 256, 60,000 cached searches a second of 200 distinct queries were
+/// written as 47,000 rows a second, a seventh of the server's CPU.
+pub(super) const BATCH: usize = 4096;
 pub(super) const BATCH_WAIT: Duration = Duration::from_millis(500);
 /// How often a batch being gathered looks for more events.
 const GATHER_EVERY: Duration = Duration::from_millis(20);
