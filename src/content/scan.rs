@@ -188,18 +188,22 @@ impl ContentDir {
     /// Reads a regular file inside the folder; refuses paths that leave it
     /// and anything else (see [`open_regular`]).
     pub fn read(&self, rel_path: &str) -> io::Result<Vec<u8>> {
-        read_regular(&self.inside(rel_path)?, u64::MAX)
+        read_all(self.open_inside(rel_path)?, u64::MAX)
     }
 
     /// Like `read`, but never holds more than `limit + 1` bytes: a file
     /// that grows past the card limit is not read whole into memory.
     pub fn read_at_most(&self, rel_path: &str, limit: usize) -> io::Result<Vec<u8>> {
-        read_regular(&self.inside(rel_path)?, limit as u64 + 1)
+        read_all(self.open_inside(rel_path)?, limit as u64 + 1)
     }
 
-    /// The real path of `rel_path`, if it is inside the folder (after
-    /// following symlinks).
-    fn inside(&self, rel_path: &str) -> io::Result<PathBuf> {
+    /// Opens `rel_path` if it is a regular file inside the folder (after
+    /// following symlinks). On Linux the kernel keeps the whole lookup
+    /// inside (`beneath::open`): no symlink swapped in between a check and
+    /// the open can lead out, and a cold build no longer resolves every
+    /// component of every path itself. Elsewhere, and for what the kernel
+    /// will not resolve that way, the real path is checked, then opened.
+    fn open_inside(&self, rel_path: &str) -> io::Result<fs::File> {
         let leaves = || {
             io::Error::new(
                 io::ErrorKind::PermissionDenied,
@@ -207,11 +211,17 @@ impl ContentDir {
             )
         };
         let path = self.resolve(rel_path).ok_or_else(leaves)?;
+        #[cfg(target_os = "linux")]
+        if let Ok(rel) = path.strip_prefix(&self.root)
+            && let Some(opened) = beneath::open(&self.root, rel)
+        {
+            return regular(opened?);
+        }
         let canonical = path.canonicalize()?;
         if !canonical.starts_with(&self.root) {
             return Err(leaves());
         }
-        Ok(canonical)
+        open_regular(&canonical)
     }
 
     /// Joins a relative `/`-separated path onto the root, refusing `..`,
@@ -375,7 +385,11 @@ pub fn open_regular(path: &Path) -> io::Result<fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let file = options.open(path)?;
+    regular(options.open(path)?)
+}
+
+/// `file` if it is a regular file.
+fn regular(file: fs::File) -> io::Result<fs::File> {
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -387,10 +401,71 @@ pub fn open_regular(path: &Path) -> io::Result<fs::File> {
 
 /// Reads at most `limit` bytes of the regular file at `path`.
 pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    read_all(open_regular(path)?, limit)
+}
+
+fn read_all(file: fs::File, limit: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
     let mut bytes = Vec::new();
-    open_regular(path)?.take(limit).read_to_end(&mut bytes)?;
+    file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Opening a path with the kernel keeping its lookup under a folder:
+/// Linux's `openat2` with `RESOLVE_BENEATH` (Linux 5.6).
+#[cfg(target_os = "linux")]
+mod beneath {
+    use std::ffi::CString;
+    use std::fs;
+    use std::io;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::path::Path;
+
+    /// Opens `rel` under `root` for reading, following only symlinks that
+    /// stay under it; `None` when the kernel cannot tell: no `openat2`
+    /// (an older kernel, a seccomp filter), or a lookup it refuses that
+    /// may yet be inside (an absolute symlink, refused even when it points
+    /// into the folder). The root is opened each time, not kept: a folder
+    /// replaced under the same name is the one read.
+    pub(super) fn open(root: &Path, rel: &Path) -> Option<io::Result<fs::File>> {
+        let path = CString::new(rel.as_os_str().as_bytes()).ok()?;
+        let dir = match fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(root)
+        {
+            Ok(dir) => dir,
+            Err(e) => return Some(Err(e)),
+        };
+        // SAFETY: an all-zero `open_how` is a valid one (no flags, mode 0,
+        // no resolve flags); its fields are then set.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY) as u64;
+        how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+        // SAFETY: `dir` is an open descriptor, `path` a NUL-terminated
+        // string and `how` an `open_how` of the size passed, all alive for
+        // the call, which reads them and writes nothing of ours.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir.as_raw_fd(),
+                path.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: the call returned a new descriptor that nothing else owns.
+            return Some(Ok(unsafe { fs::File::from_raw_fd(fd as i32) }));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EXDEV | libc::ENOSYS | libc::EPERM | libc::EINVAL | libc::E2BIG) => None,
+            _ => Some(Err(e)),
+        }
+    }
 }
 
 pub fn stamp_of(meta: &fs::Metadata) -> FileStamp {
@@ -507,5 +582,35 @@ mod tests {
         assert!(content.read("a/leak.md").is_err());
         assert!(content.read("../x").is_err());
         assert!(content.resolve("/etc/passwd").is_none());
+    }
+
+    #[test]
+    fn reads_follow_symlinks_that_stay_inside_and_no_other() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir(outside.path().join("d")).unwrap();
+        std::fs::write(outside.path().join("d/secret.md"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for folder in ["a", "b"] {
+            std::fs::create_dir(root.join(folder)).unwrap();
+        }
+        std::fs::write(root.join("b/real.md"), "real").unwrap();
+        let link = |target: &Path, name: &str| {
+            std::os::unix::fs::symlink(target, root.join(name)).unwrap();
+        };
+        link(Path::new("../b/real.md"), "a/relative.md");
+        link(&root.join("b/real.md"), "a/absolute.md");
+        link(Path::new("../b"), "a/folder");
+        link(Path::new("../../escape"), "a/climbs.md");
+        link(outside.path(), "a/away");
+        let content = ContentDir::open(root).unwrap();
+        for inside in ["a/relative.md", "a/absolute.md", "a/folder/real.md"] {
+            assert_eq!(content.read(inside).unwrap(), b"real", "{inside}");
+        }
+        for leaving in ["a/climbs.md", "a/away/d/secret.md", "a/folder/../../x"] {
+            assert!(content.read(leaving).is_err(), "{leaving}");
+            assert!(content.read_at_most(leaving, 10).is_err(), "{leaving}");
+        }
+        assert!(content.read("a/folder").is_err(), "a folder is not a card");
     }
 }
