@@ -64,9 +64,16 @@ struct Counted(Arc<InFlight>);
 impl Drop for Counted {
     fn drop(&mut self) {
         let mut count = self.0.count.lock().unwrap_or_else(PoisonError::into_inner);
+        let was_full = *count >= MAX_IN_FLIGHT;
         *count = count.saturating_sub(1);
+        let has_room = *count < MAX_IN_FLIGHT;
         drop(count);
-        self.0.drained.notify_one();
+        // The writer waits only while the queue is full: it is woken when
+        // a place frees up, not at every document (a wake-up is a system
+        // call, and there are as many documents as cards).
+        if was_full && has_room {
+            self.0.drained.notify_one();
+        }
     }
 }
 
