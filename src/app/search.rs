@@ -238,13 +238,22 @@ fn titled_links(catalog: &crate::content::Catalog, snippet: &str) -> String {
     // Only the runs around a slash can be ids: the text between them is
     // copied whole (reading every character was a twentieth of a typed
     // search).
-    let mut copied = 0;
-    while let Some(slash) = snippet[copied..].find('/').map(|at| copied + at) {
+    let bytes = snippet.as_bytes();
+    let (mut copied, mut from) = (0, 0);
+    while let Some(slash) = snippet[from..].find('/').map(|at| from + at) {
+        // A closing mark's slash starts no id, but may stand inside one
+        // (`<mark>playbooks</mark>/refunds`): the run is found from the
+        // id's own slash.
+        if bytes[..slash].ends_with(b"<") && bytes[slash..].starts_with(b"/mark>") {
+            from = slash + 1;
+            continue;
+        }
         let start = run_start(snippet, copied, slash);
         let end = run_end(snippet, slash);
         out.push_str(&snippet[copied..start]);
         push_titled(&mut out, catalog, &snippet[start..end]);
         copied = end;
+        from = end;
     }
     out.push_str(&snippet[copied..]);
     out
@@ -430,6 +439,12 @@ mod tests {
         assert_eq!(
             titled("<mark>a/tiers</mark> now"),
             "<mark>Escalation &lt;tiers&gt;</mark> now"
+        );
+        assert_eq!(
+            titled(
+                "See <mark>a</mark>/tiers, <mark>x</mark> and <mark>a</mark>/<mark>tiers</mark>."
+            ),
+            "See <mark>Escalation &lt;tiers&gt;</mark>, <mark>x</mark> and <mark>Escalation &lt;tiers&gt;</mark>."
         );
         assert_eq!(
             titled("(#a/tiers), x <mark>a/tiers</mark>#Who."),
