@@ -468,4 +468,58 @@ mod tests {
             assert_eq!(titled_links(&catalog, snippet), snippet);
         }
     }
+
+    /// The rule read one character at a time: a run of id characters
+    /// (marks inside it included) starts at an id character other than
+    /// `#`, and is titled when it names a card.
+    fn titled_one_char_at_a_time(catalog: &Catalog, snippet: &str) -> String {
+        let (mut out, mut run) = (String::new(), String::new());
+        let mut rest = snippet;
+        while let Some(c) = rest.chars().next() {
+            let mark = ["<mark>", "</mark>"]
+                .into_iter()
+                .find(|m| rest.starts_with(m));
+            let piece = mark.unwrap_or(&rest[..c.len_utf8()]);
+            let in_run = match mark {
+                Some(_) => !run.is_empty(),
+                None => super::is_id_char(c) && (c != '#' || !run.is_empty()),
+            };
+            if in_run {
+                run.push_str(piece);
+            } else {
+                super::push_titled(&mut out, catalog, &std::mem::take(&mut run));
+                out.push_str(piece);
+            }
+            rest = &rest[piece.len()..];
+        }
+        super::push_titled(&mut out, catalog, &run);
+        out
+    }
+
+    #[test]
+    fn titling_looks_only_around_slashes_yet_reads_as_the_rule_says() {
+        let catalog = catalog();
+        let pieces = [
+            "a", "/", "tiers", "<mark>", "</mark>", "#", ".", " ", "x", "Who", "ж", "退", "-",
+            "b/c", "a/tiers", "<",
+        ];
+        let mut state: u64 = 42;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let parts = next() % 10 + 1;
+            let snippet: String = (0..parts)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            assert_eq!(
+                titled_links(&catalog, &snippet),
+                titled_one_char_at_a_time(&catalog, &snippet),
+                "{snippet}"
+            );
+        }
+    }
 }
