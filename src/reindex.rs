@@ -61,8 +61,9 @@ pub struct Reindexer {
 /// What decides that a file is unchanged.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Unchanged {
-    /// Same stamp: size, mtime, ctime and inode (a full reconcile: reading every
-    /// file of a large folder at start-up would be slow).
+    /// Same stamp: size, mtime, ctime and inode, taken well after the file
+    /// last changed (a full reconcile: reading every file of a large folder
+    /// at start-up would be slow).
     SameStamp,
     /// Same content hash. For paths the watcher reported: an edit within
     /// the file system's timestamp granularity keeps size and mtime equal
@@ -732,7 +733,7 @@ impl Reindexer {
                         .is_some_and(|card| {
                             !self.reread
                                 && unchanged == Unchanged::SameStamp
-                                && card.stamp == file.stamp
+                                && card.stamp.vouches_for(&file.stamp)
                                 && catalog.problems_of(&file.rel_path) == card.problems.as_slice()
                         });
                     if !same {

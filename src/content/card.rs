@@ -50,9 +50,26 @@ pub struct FileStamp {
     pub ctime_ns: i128,
     #[serde(default)]
     pub inode: u64,
+    /// Taken within [`RACY_WINDOW`] of the file's last change (or with a
+    /// change time in the future): another write in the same tick of the
+    /// file system's clock would leave every other field equal (git's
+    /// "racy clean"), so this stamp vouches for nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub racy: bool,
 }
 
+/// How close to a file's last change a stamp must not be taken to be
+/// trusted: a coarse clock tick on ext4 or XFS is a few milliseconds, a
+/// FAT timestamp two seconds.
+pub const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl FileStamp {
+    /// Whether a file that shows `now` can be taken to be unchanged since
+    /// this stamp was stored, without reading it.
+    pub fn vouches_for(&self, now: &FileStamp) -> bool {
+        !self.racy && self == now
+    }
+
     /// When the file was last modified, to the second.
     pub fn modified(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         let secs = i64::try_from(self.mtime_ns.div_euclid(1_000_000_000)).ok()?;

@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use super::card::FileStamp;
+use super::card::{FileStamp, RACY_WINDOW};
 use super::card_id::{self, CardId};
 use super::problem::Problem;
 
@@ -474,12 +474,23 @@ pub fn stamp_of(meta: &fs::Metadata) -> FileStamp {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i128);
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
     FileStamp {
         size: meta.len(),
         mtime_ns,
         ctime_ns: change_time_ns(meta),
         inode: inode(meta),
+        racy: is_racy(mtime_ns, now_ns),
     }
+}
+
+/// A stamp taken less than [`RACY_WINDOW`] after the file's modification
+/// time, or before it (a clock set back, a file from a machine whose clock
+/// runs ahead), may not change with the next write.
+fn is_racy(mtime_ns: i128, now_ns: i128) -> bool {
+    now_ns - mtime_ns < RACY_WINDOW.as_nanos() as i128
 }
 
 #[cfg(unix)]
@@ -507,6 +518,37 @@ fn inode(_: &fs::Metadata) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stamp_taken_in_the_moments_after_a_write_or_before_it_is_racy() {
+        let s = 1_000_000_000_i128;
+        let written = 1_700_000_000 * s;
+        assert!(is_racy(written, written), "in the same tick");
+        assert!(is_racy(written, written + s), "a second later");
+        assert!(is_racy(written, written - 5 * s), "a file from the future");
+        assert!(!is_racy(written, written + 3 * s), "three seconds later");
+        assert!(!is_racy(written, written + 3600 * s), "an hour later");
+    }
+
+    #[test]
+    fn a_racy_stamp_vouches_for_nothing_not_even_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.md");
+        fs::write(&path, "one").unwrap();
+        let fresh = stamp_of(&fs::metadata(&path).unwrap());
+        assert!(fresh.racy);
+        assert!(!fresh.vouches_for(&fresh));
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(hour_ago))
+            .unwrap();
+        let settled = stamp_of(&fs::metadata(&path).unwrap());
+        assert!(!settled.racy);
+        assert!(settled.vouches_for(&settled));
+        assert!(!settled.vouches_for(&fresh) && !fresh.vouches_for(&settled));
+    }
 
     #[test]
     fn editor_noise_is_never_content() {

@@ -153,6 +153,28 @@ impl TestKb {
         write_file(self.content.path(), rel, text);
     }
 
+    /// Moves every content file's modification time an hour back, as if
+    /// written well before the index was taken: a stamp taken in the
+    /// seconds after a write is not trusted at the next start.
+    pub fn settle(&self) {
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let mut folders = vec![self.content.path().to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).expect("read dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    std::fs::File::options()
+                        .write(true)
+                        .open(&path)
+                        .and_then(|f| f.set_modified(hour_ago))
+                        .expect("set mtime");
+                }
+            }
+        }
+    }
+
     /// Writes new text and puts the old modification time back, as tools
     /// that preserve mtimes do.
     pub fn rewrite_keeping_mtime(&self, rel: &str, text: &str) {
