@@ -51,7 +51,7 @@ pub struct FileStamp {
     #[serde(default)]
     pub inode: u64,
     /// Taken within [`RACY_WINDOW`] of the file's last change (or with a
-    /// change time in the future): another write in the same tick of the
+    /// modification time in the future): another write in the same tick of the
     /// file system's clock would leave every other field equal (git's
     /// "racy clean"), so this stamp vouches for nothing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -59,9 +59,11 @@ pub struct FileStamp {
 }
 
 /// How close to a file's last change a stamp must not be taken to be
-/// trusted: a coarse clock tick on ext4 or XFS is a few milliseconds, a
-/// FAT timestamp two seconds.
-pub const RACY_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
+/// trusted, on a file system whose times have a fraction of a second
+/// (ext4, XFS, btrfs, tmpfs: one tick of the kernel's coarse clock, 1-10 ms)...
+pub const RACY_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
+/// ...and on one that keeps whole seconds (ext3, HFS+) or two (FAT).
+pub const RACY_WINDOW_WHOLE_SECONDS: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl FileStamp {
     /// Whether a file that shows `now` can be taken to be unchanged since

@@ -8,7 +8,7 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use super::card::{FileStamp, RACY_WINDOW};
+use super::card::{FileStamp, RACY_WINDOW, RACY_WINDOW_WHOLE_SECONDS};
 use super::card_id::{self, CardId};
 use super::problem::Problem;
 
@@ -488,9 +488,16 @@ pub fn stamp_of(meta: &fs::Metadata) -> FileStamp {
 
 /// A stamp taken less than [`RACY_WINDOW`] after the file's modification
 /// time, or before it (a clock set back, a file from a machine whose clock
-/// runs ahead), may not change with the next write.
+/// runs ahead), may not change with the next write. A time in whole
+/// seconds is taken to come from a file system that keeps no fraction
+/// (on one that does, a time falls on a whole second once in millions).
 fn is_racy(mtime_ns: i128, now_ns: i128) -> bool {
-    now_ns - mtime_ns < RACY_WINDOW.as_nanos() as i128
+    let window = if mtime_ns % 1_000_000_000 == 0 {
+        RACY_WINDOW_WHOLE_SECONDS
+    } else {
+        RACY_WINDOW
+    };
+    now_ns - mtime_ns < window.as_nanos() as i128
 }
 
 #[cfg(unix)]
@@ -521,13 +528,19 @@ mod tests {
 
     #[test]
     fn a_stamp_taken_in_the_moments_after_a_write_or_before_it_is_racy() {
-        let s = 1_000_000_000_i128;
-        let written = 1_700_000_000 * s;
+        let (s, ms) = (1_000_000_000_i128, 1_000_000_i128);
+        // A file system with fractions of a second: one clock tick is a
+        // few milliseconds.
+        let written = 1_700_000_000 * s + 123_456_789;
         assert!(is_racy(written, written), "in the same tick");
-        assert!(is_racy(written, written + s), "a second later");
+        assert!(is_racy(written, written + 50 * ms), "50 ms later");
         assert!(is_racy(written, written - 5 * s), "a file from the future");
-        assert!(!is_racy(written, written + 3 * s), "three seconds later");
+        assert!(!is_racy(written, written + 200 * ms), "200 ms later");
         assert!(!is_racy(written, written + 3600 * s), "an hour later");
+        // One that keeps whole seconds (or two, as FAT does).
+        let whole = 1_700_000_000 * s;
+        assert!(is_racy(whole, whole + s + 900 * ms), "within two seconds");
+        assert!(!is_racy(whole, whole + 2 * s), "two seconds later");
     }
 
     #[test]
@@ -535,15 +548,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.md");
         fs::write(&path, "one").unwrap();
+        let set_mtime = |t: std::time::SystemTime| {
+            fs::File::options()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_modified(t))
+                .unwrap();
+        };
+        let now = std::time::SystemTime::now();
+        let hour = std::time::Duration::from_secs(3600);
+        // From the future: racy however long the stat below takes.
+        set_mtime(now + hour);
         let fresh = stamp_of(&fs::metadata(&path).unwrap());
         assert!(fresh.racy);
         assert!(!fresh.vouches_for(&fresh));
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        fs::File::options()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_modified(hour_ago))
-            .unwrap();
+        set_mtime(now - hour);
         let settled = stamp_of(&fs::metadata(&path).unwrap());
         assert!(!settled.racy);
         assert!(settled.vouches_for(&settled));
