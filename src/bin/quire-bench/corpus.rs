@@ -815,9 +815,9 @@ pub fn generate(root: &Path, cards: usize, seed: u64) -> std::io::Result<Corpus>
     };
     for collection in COLLECTIONS {
         std::fs::create_dir_all(root.join(collection))?;
-        std::fs::write(
-            root.join(collection).join("_index.md"),
-            format!(
+        write_settled(
+            &root.join(collection).join("_index.md"),
+            &format!(
                 "---\ntitle: {collection}\ndescription: Generated collection {collection}.\n---\n"
             ),
         )?;
@@ -831,11 +831,22 @@ pub fn generate(root: &Path, cards: usize, seed: u64) -> std::io::Result<Corpus>
             std::fs::create_dir_all(parent)?;
         }
         corpus.bytes += text.len() as u64;
-        std::fs::write(path, text)?;
+        write_settled(&path, &text)?;
         corpus.ids.push(id);
         corpus.langs.push(lang);
     }
     Ok(corpus)
+}
+
+/// Writes a file dated an hour ago, as a folder checked out before the
+/// server starts is: a file stamped in the moments after it was written is
+/// read again at the next start (`content::card::RACY_WINDOW`), which would
+/// make the restart figure that of a folder written that very second.
+fn write_settled(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(text.as_bytes())?;
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
 }
 
 fn card_text(rng: &mut Rng, i: usize, cards: usize, lang: Lang) -> String {
