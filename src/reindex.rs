@@ -24,6 +24,10 @@ use queue::{CommitPace, Queue};
 /// How often the folder is compared with the index when no watcher runs.
 const FALLBACK_RECONCILE: Duration = Duration::from_secs(5);
 
+/// How long after its last commit the index is quiet enough to be merged
+/// into one segment (`IndexWriter::merge_if_split`).
+const MERGE_WHEN_QUIET: Duration = Duration::from_secs(1);
+
 /// What a reconcile or a batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
@@ -93,13 +97,22 @@ struct Loop {
     /// A followed remote's commit the folder moved to, until a comparison
     /// of the whole folder has put it in the index.
     served: Option<Option<String>>,
+    /// When the index, quiet since its last commit, may be merged.
+    merge_due: Option<std::time::Instant>,
+}
+
+/// What the loop does next.
+enum Next {
+    Command(Command),
+    /// Nothing came since the last commit: merge a split index.
+    Merge,
 }
 
 impl Loop {
     /// The next command: from the queue, else from the channel, waiting
     /// until the next reconcile or retry is due (a timeout is a
-    /// reconcile). `None` once every sender is gone.
-    fn next_command(&mut self, rx: &mpsc::Receiver<Command>) -> Option<Command> {
+    /// reconcile), or a merge. `None` once every sender is gone.
+    fn next(&mut self, rx: &mpsc::Receiver<Command>) -> Option<Next> {
         loop {
             // After a failed write, a full reconcile soon retries it.
             let wait = match (self.every, self.retry.next) {
@@ -108,9 +121,18 @@ impl Loop {
             };
             if self.queue.is_empty() {
                 self.pace.idle();
-                let command = match wait {
-                    Some(wait) => match rx.recv_timeout(wait) {
+                let until_merge = self
+                    .merge_due
+                    .map(|due| due.saturating_duration_since(std::time::Instant::now()));
+                let merge_first = until_merge.is_some_and(|m| wait.is_none_or(|w| m <= w));
+                let timeout = if merge_first { until_merge } else { wait };
+                let command = match timeout {
+                    Some(timeout) => match rx.recv_timeout(timeout) {
                         Ok(command) => command,
+                        Err(mpsc::RecvTimeoutError::Timeout) if merge_first => {
+                            self.merge_due = None;
+                            return Some(Next::Merge);
+                        }
                         Err(mpsc::RecvTimeoutError::Timeout) => Command::Reconcile,
                         Err(mpsc::RecvTimeoutError::Disconnected) => return None,
                     },
@@ -127,10 +149,10 @@ impl Loop {
             };
             // A batch after a failure may name only some of the changes the
             // failed one held: compare everything instead.
-            return Some(match command {
+            return Some(Next::Command(match command {
                 Command::Apply(_) if self.retry.next.is_some() => Command::Reconcile,
                 command => command,
-            });
+            }));
         }
     }
 }
@@ -463,7 +485,17 @@ impl Reindexer {
         if let Err(e) = check {
             tracing::warn!("the index's checksums are not checked: {e}");
         }
-        while let Some(command) = state.next_command(&rx) {
+        state.merge_due = Some(std::time::Instant::now() + MERGE_WHEN_QUIET);
+        while let Some(next) = state.next(&rx) {
+            let command = match next {
+                Next::Command(command) => command,
+                Next::Merge => {
+                    if self.writer.merge_if_split() {
+                        tracing::debug!("merging the index into one segment");
+                    }
+                    continue;
+                }
+            };
             let started = std::time::Instant::now();
             let lost = self.lost().filter(|_| !matches!(command, Command::Stop));
             if let Command::Synced(commit) = &command {
@@ -498,6 +530,9 @@ impl Reindexer {
                 self.settle_served(&mut state.served);
             }
             let first_event = state.waiting_since.take();
+            if result.as_ref().is_ok_and(|report| report.commits > 0) {
+                state.merge_due = Some(std::time::Instant::now() + MERGE_WHEN_QUIET);
+            }
             self.settle(result, started, first_event, &mut state.retry);
         }
         drop(watching);

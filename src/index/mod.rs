@@ -6,6 +6,7 @@ pub mod analyzer;
 mod damage;
 mod families;
 mod in_flight;
+mod merge;
 mod read_once;
 pub mod schema;
 pub mod synonyms;
@@ -197,6 +198,8 @@ pub struct IndexWriter {
     /// A rebuilt index's reader, given to searches at its first commit, so
     /// they keep the old index until the new one holds the cards.
     fresh: Option<IndexReader>,
+    /// A merge into one segment is running (see `merge`).
+    merging: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// tantivy's indexing threads.
@@ -331,6 +334,7 @@ fn finish(
         read: read.clone(),
         dir: dir.map(Path::to_path_buf),
         fresh: None,
+        merging: Arc::default(),
     };
     Ok((read, writer, opened))
 }

@@ -106,3 +106,41 @@ async fn changes_inside_hidden_folders_such_as_git_are_ignored() {
     assert_eq!(t.search_ids("ibis").await, ["a/card"]);
     assert!(t.kb.generation() > before);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_index_split_by_a_bulk_change_is_merged_into_one_segment_once_quiet() {
+    // Every search looks its words up once per segment: an index in two
+    // halves (two indexing threads, or a bulk change beside the first
+    // cards) is merged when nothing has been written for a moment.
+    let first: Vec<(String, String)> = (0..20)
+        .map(|i| {
+            (
+                format!("a/first-{i}.md"),
+                card(&format!("First {i}"), "alpaca"),
+            )
+        })
+        .collect();
+    let first: Vec<(&str, &str)> = first
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let t = TestKb::start(&first).await;
+    for i in 0..20 {
+        t.write(
+            &format!("b/second-{i}.md"),
+            &card(&format!("Second {i}"), "llama"),
+        );
+    }
+    t.eventually("the second half to be searchable", || async {
+        t.kb.index.num_cards() == 40
+    })
+    .await;
+    t.eventually("one segment", || async { t.kb.index.num_segments() == 1 })
+        .await;
+    assert_eq!(
+        t.search_ids("alpaca").await.len(),
+        10,
+        "a page of the first half"
+    );
+    assert_eq!(t.kb.index.num_cards(), 40);
+}
