@@ -14,7 +14,7 @@ use crate::content::card::{self, Limits};
 use crate::content::scan::{ContentFile, FileKind, classify};
 use crate::content::synonyms::{self, Group as SynonymGroup};
 use crate::content::{Card, CardId, Catalog, FileStamp, ParsedCard, Problem, Severity};
-use crate::index::{IndexError, IndexWriter};
+use crate::index::{IndexError, IndexWriter, Merge};
 use crate::kb::Kb;
 use crate::watch::{self, Batch, WatchHandle};
 
@@ -490,8 +490,12 @@ impl Reindexer {
             let command = match next {
                 Next::Command(command) => command,
                 Next::Merge => {
-                    if self.writer.merge_if_split() {
-                        tracing::debug!("merging the index into one segment");
+                    match self.writer.merge_if_split() {
+                        Merge::Started => tracing::debug!("merging the index into one segment"),
+                        Merge::NotYet => {
+                            state.merge_due = Some(std::time::Instant::now() + MERGE_WHEN_QUIET);
+                        }
+                        Merge::NotNeeded => {}
                     }
                     continue;
                 }

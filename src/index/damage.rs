@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Mutex, Weak};
 
@@ -22,6 +22,13 @@ const PASSES_FOR_A_MISSING_FILE: usize = 3;
 #[derive(Default)]
 pub(super) struct Damage {
     found: AtomicBool,
+    /// Passes asked for, and the last of them that found the files intact:
+    /// when the two are equal a merge may read the files. A merge copies a
+    /// segment's blocks without checking them and writes new checksums
+    /// over what it copied, so a merge before the check would hide the
+    /// damage in a sound-looking file.
+    asked: AtomicU64,
+    intact: AtomicU64,
     /// Asks the checking thread for a pass. Room for one: a request made
     /// while one waits is the same request.
     ask: Mutex<Option<SyncSender<()>>>,
@@ -32,12 +39,23 @@ impl Damage {
         self.found.load(Ordering::Acquire)
     }
 
+    /// The index was rebuilt from the content: nothing found is left.
     pub(super) fn clear(&self) {
+        self.intact
+            .fetch_max(self.asked.load(Ordering::Acquire), Ordering::AcqRel);
         self.found.store(false, Ordering::Release);
+    }
+
+    /// Whether the files were found intact by a pass asked for after every
+    /// reason to doubt them.
+    pub(super) fn is_checked_intact(&self) -> bool {
+        !self.is_found()
+            && self.intact.load(Ordering::Acquire) == self.asked.load(Ordering::Acquire)
     }
 
     /// A read failed: check the files (if a checking thread runs).
     pub(super) fn suspect(&self) {
+        self.asked.fetch_add(1, Ordering::AcqRel);
         if let Some(ask) = self.ask.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             let _ = ask.try_send(());
         }
@@ -53,6 +71,7 @@ pub(super) fn follow(
     let (ask, asked) = mpsc::sync_channel(1);
     let _ = ask.try_send(());
     if let Some(shared) = shared.upgrade() {
+        shared.damage.asked.fetch_add(1, Ordering::AcqRel);
         *shared.damage.ask.lock().unwrap_or_else(|e| e.into_inner()) = Some(ask);
     }
     std::thread::Builder::new()
@@ -74,7 +93,13 @@ pub(super) fn follow(
                     .searcher()
                     .index()
                     .clone();
-                if let Some(what) = damaged(&index, dir.as_deref()) {
+                // The pass answers every ask made before it starts.
+                let answers = shared.damage.asked.load(Ordering::Acquire);
+                let damage = damaged(&index, dir.as_deref());
+                if damage.is_none() {
+                    shared.damage.intact.fetch_max(answers, Ordering::AcqRel);
+                }
+                if let Some(what) = damage {
                     tracing::error!(
                         "the index is damaged ({what}); rebuilding it from the content"
                     );

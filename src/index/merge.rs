@@ -17,25 +17,40 @@ use super::IndexWriter;
 /// is merged into one.
 const LARGEST_SHARE: f64 = 0.9;
 
+/// What `IndexWriter::merge_if_split` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Merge {
+    Started,
+    /// The index is in one piece, or has no writer.
+    NotNeeded,
+    /// Not now: a merge or a rebuild runs, or the checksums are being
+    /// checked. Ask again later.
+    NotYet,
+}
+
 impl IndexWriter {
     /// Starts merging every segment into one on tantivy's merge thread
     /// when the index is split; searches see the merged segment when the
-    /// merge ends (another thread reloads the reader then). Returns
-    /// whether a merge was started. Not during a rebuild, nor while a
-    /// merge runs.
-    pub fn merge_if_split(&mut self) -> bool {
-        if self.fresh.is_some() || self.merging.load(Ordering::Acquire) {
-            return false;
+    /// merge ends (another thread reloads the reader then). Not during a rebuild, nor while a
+    /// merge runs, nor before the index's checksums were checked.
+    pub fn merge_if_split(&mut self) -> Merge {
+        // Not before the files were found intact: a merge rewrites their
+        // checksums (see `damage::Damage`).
+        if self.fresh.is_some()
+            || self.merging.load(Ordering::Acquire)
+            || !self.read.shared.damage.is_checked_intact()
+        {
+            return Merge::NotYet;
         }
         let Some(writer) = self.writer.as_mut() else {
-            return false;
+            return Merge::NotNeeded;
         };
         let Ok(metas) = writer.index().searchable_segment_metas() else {
-            return false;
+            return Merge::NotYet;
         };
         let docs: Vec<u32> = metas.iter().map(|m| m.num_docs()).collect();
         if !is_split(&docs) {
-            return false;
+            return Merge::NotNeeded;
         }
         let ids: Vec<_> = metas.iter().map(|m| m.id()).collect();
         let merge = writer.merge(&ids);
@@ -61,7 +76,7 @@ impl IndexWriter {
             // The merge runs all the same; searches see it after the next commit.
             self.merging.store(false, Ordering::Release);
         }
-        true
+        Merge::Started
     }
 }
 

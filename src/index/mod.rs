@@ -7,6 +7,7 @@ mod damage;
 mod families;
 mod in_flight;
 mod merge;
+pub use merge::Merge;
 mod read_once;
 pub mod schema;
 pub mod synonyms;
