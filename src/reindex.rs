@@ -99,6 +99,10 @@ struct Loop {
     served: Option<Option<String>>,
     /// When the index, quiet since its last commit, may be merged.
     merge_due: Option<std::time::Instant>,
+    /// Since when the loop has waited with nothing to do: the reconcile
+    /// and retry are due that long after it, however often a merge
+    /// interrupted the wait.
+    idle_since: Option<std::time::Instant>,
 }
 
 /// What the loop does next.
@@ -121,6 +125,11 @@ impl Loop {
             };
             if self.queue.is_empty() {
                 self.pace.idle();
+                let waited = self
+                    .idle_since
+                    .get_or_insert_with(std::time::Instant::now)
+                    .elapsed();
+                let wait = wait.map(|w| w.saturating_sub(waited));
                 let until_merge = self
                     .merge_due
                     .map(|due| due.saturating_duration_since(std::time::Instant::now()));
@@ -138,6 +147,7 @@ impl Loop {
                     },
                     None => rx.recv().ok()?,
                 };
+                self.idle_since = None;
                 self.queue.push(command);
             }
             // Everything sent meanwhile, so a save can go ahead of bulk work.
