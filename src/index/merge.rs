@@ -31,11 +31,11 @@ pub enum Merge {
 impl IndexWriter {
     /// Starts merging every segment into one on tantivy's merge thread
     /// when the index is split; searches see the merged segment when the
-    /// merge ends (another thread reloads the reader then). Not during a rebuild, nor while a
-    /// merge runs, nor before the index's checksums were checked.
+    /// merge ends (another thread reloads the reader then). Not during a
+    /// rebuild, nor while a merge runs, nor before the checksum pass has
+    /// found the files intact: a merge rewrites their checksums (see
+    /// `damage::Damage`).
     pub fn merge_if_split(&mut self) -> Merge {
-        // Not before the files were found intact: a merge rewrites their
-        // checksums (see `damage::Damage`).
         if self.fresh.is_some()
             || self.merging.load(Ordering::Acquire)
             || !self.read.shared.damage.is_checked_intact()

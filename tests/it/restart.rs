@@ -15,13 +15,7 @@ async fn a_restart_with_an_unchanged_folder_reindexes_nothing() {
     // A second open of the same folder: nothing is read again.
     let mut t = t;
     t.stop().await;
-    let config = quire::Config {
-        content_dir: t.content.path().to_path_buf(),
-        data_dir: Some(data.clone()),
-        ..quire::Config::default()
-    };
-    let (_kb, mut reindexer) = quire::open(config).unwrap();
-    let report = reindexer.start(&|_, _| {}).unwrap();
+    let (_, report) = open_stopped(&t);
     assert_eq!(
         (report.indexed(), report.removed, report.unchanged),
         (0, 0, 2),
@@ -90,33 +84,19 @@ async fn a_card_whose_stamp_vouches_for_nothing_is_read_again_on_start_until_it_
         .open(t.path("a/one.md"))
         .and_then(|f| f.set_modified(future))
         .unwrap();
-    let open = || {
-        let config = quire::Config {
-            content_dir: t.content.path().to_path_buf(),
-            data_dir: Some(t.data.path().to_path_buf()),
-            ..quire::Config::default()
-        };
-        let (kb, mut reindexer) = quire::open(config).unwrap();
-        let report = reindexer.start(&|_, _| {}).unwrap();
-        (kb, report)
+    let stamp = |kb: &quire::Kb| {
+        kb.catalog()
+            .get(&quire::content::CardId::new("a/one").unwrap())
+            .unwrap()
+            .stamp
     };
-    let (kb, _) = open();
-    let stored = kb
-        .catalog()
-        .get(&quire::content::CardId::new("a/one").unwrap())
-        .unwrap()
-        .stamp;
-    assert!(stored.racy, "{stored:?}");
+    let (kb, _) = open_stopped(&t);
+    assert!(stamp(&kb).racy, "{:?}", stamp(&kb));
     drop(kb);
     t.settle();
-    let (kb, report) = open();
+    let (kb, report) = open_stopped(&t);
     assert_eq!((report.indexed(), report.restamped), (0, 1), "{report:?}");
-    let stored = kb
-        .catalog()
-        .get(&quire::content::CardId::new("a/one").unwrap())
-        .unwrap()
-        .stamp;
-    assert!(!stored.racy, "{stored:?}");
+    assert!(!stamp(&kb).racy, "{:?}", stamp(&kb));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -124,17 +104,21 @@ async fn a_touched_but_unchanged_card_is_restamped_once_and_never_reindexed() {
     let mut t = TestKb::start(&[("a/one.md", &card("One", "alpaca"))]).await;
     t.stop().await;
     t.settle();
-    let start = || {
-        let config = quire::Config {
-            content_dir: t.content.path().to_path_buf(),
-            data_dir: Some(t.data.path().to_path_buf()),
-            ..quire::Config::default()
-        };
-        let (_kb, mut reindexer) = quire::open(config).unwrap();
-        reindexer.start(&|_, _| {}).unwrap()
-    };
-    let first = start();
+    let (_, first) = open_stopped(&t);
     assert_eq!((first.indexed(), first.restamped), (0, 1), "{first:?}");
-    let second = start();
+    let (_, second) = open_stopped(&t);
     assert_eq!((second.indexed(), second.restamped), (0, 0), "{second:?}");
+}
+
+/// Opens the stopped server's folder and data again, as a start would,
+/// and brings the index level with the folder.
+fn open_stopped(t: &TestKb) -> (std::sync::Arc<quire::Kb>, quire::reindex::Report) {
+    let config = quire::Config {
+        content_dir: t.content.path().to_path_buf(),
+        data_dir: Some(t.data.path().to_path_buf()),
+        ..quire::Config::default()
+    };
+    let (kb, mut reindexer) = quire::open(config).unwrap();
+    let report = reindexer.start(&|_, _| {}).unwrap();
+    (kb, report)
 }
